@@ -17,7 +17,7 @@ from ._train import LossConfig, TrainConfig, read_meta, restore_checkpoint, trai
 
 __all__ = ["Downscaler", "baseline", "fit"]
 
-_POSITION = ("sin_lat", "cos_lat", "sin_lon", "cos_lon", "mask")
+_RESIDUAL_CHANNEL = 2  # the baseline channel of _inputs
 
 
 # -- validation -------------------------------------------------------------------------------
@@ -155,8 +155,25 @@ def _norm_stats(data: _Data) -> dict:
     return stats
 
 
-def _inputs(data: _Data, stats: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Network inputs ``(T, nlat, nlon, C)`` float32, normalised coarse and model fields."""
+def _low_pass_correction(data: _Data, radius_deg: float, chunk: int = 16) -> np.ndarray:
+    """``cap(coarse − model)`` over the mask, float64 ``(T, nlat, nlon)``, 0 outside."""
+    from ..sphere import CapAverage
+
+    op = CapAverage(data.grid, radius_deg, mask=data.mask, dtype=jnp.float32)
+    diff = np.where(data.mask, data.coarse - data.model, 0.0).astype(np.float32)
+    out = np.concatenate([np.asarray(op(jnp.asarray(diff[i:i + chunk])))
+                          for i in range(0, len(diff), chunk)])
+    return np.where(data.mask, out.astype(np.float64), 0.0)
+
+
+def _inputs(data: _Data, stats: dict, radius_deg: float
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Network inputs ``(T, nlat, nlon, C)`` float32, normalised coarse and model fields.
+
+    Channels: coarse, model, the baseline ``model + cap(coarse − model)`` (the network
+    outputs a correction of it), the features, then sin/cos of latitude and longitude and
+    the mask.
+    """
     off, scale = stats["field"]
     msk = data.mask
 
@@ -164,7 +181,8 @@ def _inputs(data: _Data, stats: dict) -> tuple[np.ndarray, np.ndarray, np.ndarra
         return np.where(msk, (x - o) / s, 0.0).astype(np.float32)
 
     coarse_n, model_n = norm(data.coarse, off, scale), norm(data.model, off, scale)
-    chans = [coarse_n, model_n] + [norm(f, *stats[k]) for k, f in data.features.items()]
+    base_n = norm(data.model + _low_pass_correction(data, radius_deg), off, scale)
+    chans = [coarse_n, model_n, base_n] + [norm(f, *stats[k]) for k, f in data.features.items()]
     nt = data.coarse.shape[0]
     lat = np.deg2rad(data.grid.lat)[:, None]
     lon = np.deg2rad(data.grid.lon)[None, :]
@@ -233,8 +251,8 @@ class Downscaler:
         if found is None:
             raise FileNotFoundError(f"no checkpoint in {checkpoint_dir}")
         step, meta = found
-        net = DownscaleNet(meta["in_channels"], NetConfig(**meta["net"]),
-                           rngs=nnx.Rngs(0))
+        net = DownscaleNet.create(meta["in_channels"], NetConfig(**meta["net"]),
+                                  residual_channel=_RESIDUAL_CHANNEL)
         restore_checkpoint(Path(checkpoint_dir), step, net)
         grid = Grid.regular(meta["grid"][0], meta["grid"][1])
         return cls(net, meta, _check_mask(mask, grid))
@@ -252,7 +270,7 @@ class Downscaler:
         if data.grid != self.grid:
             raise ValueError(f"grids differ: the network was trained on {self.grid}, the data "
                              f"are on {data.grid}")
-        x, _, _ = _inputs(data, self.meta["norm"])
+        x, _, _ = _inputs(data, self.meta["norm"], self.meta["radius_deg"])
         graphdef, state = nnx.split(self.net)
 
         @jax.jit
@@ -315,7 +333,7 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
     data = _prepare(coarse, model, mask, features)
     net_config.check_grid(data.grid.shape)
     stats = _norm_stats(data)
-    x, coarse_n, model_n = _inputs(data, stats)
+    x, coarse_n, model_n = _inputs(data, stats, radius_deg)
     op, aux = _loss_constants(data.grid, data.mask, radius_deg, centres_res_deg)
     target_caps = _cap_means(op, coarse_n)
     meta = {
@@ -333,7 +351,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
     }
     meta["loss"]["similarity"] = list(loss.similarity)
     meta["loss"]["similarity_weights"] = list(loss.similarity_weights)
-    net = DownscaleNet(x.shape[-1], net_config, rngs=nnx.Rngs(seed))
+    net = DownscaleNet.create(x.shape[-1], net_config, residual_channel=_RESIDUAL_CHANNEL,
+                              seed=seed)
     history = train(net, x, model_n, target_caps, aux, train_cfg=train_cfg, loss_cfg=loss,
                     meta=meta, checkpoint_dir=checkpoint_dir, progress=progress,
                     callback=callback)

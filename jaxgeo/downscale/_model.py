@@ -74,6 +74,7 @@ class _SConv(nnx.Module):
 
     def __init__(self, cin: int, cout: int, kernel: int, *, rngs: nnx.Rngs, zero: bool = False):
         init = nnx.initializers.zeros_init() if zero else nnx.initializers.lecun_normal()
+        self.zero = zero
         self.pad = kernel // 2
         self.conv = nnx.Conv(cin, cout, (kernel, kernel), padding="VALID", kernel_init=init,
                              param_dtype=jnp.float32, dtype=jnp.float32, rngs=rngs)
@@ -133,6 +134,30 @@ class DownscaleNet(nnx.Module):
                                        for _ in range(config.blocks)])
                              for i in range(config.depth)])
         self.head = _SConv(w, 1, 1, rngs=rngs, zero=True)
+
+    @classmethod
+    def create(cls, in_channels: int, config: NetConfig = NetConfig(), *,
+               residual_channel: int = 1, seed: int = 0) -> DownscaleNet:
+        """Build a network with weights drawn by numpy from ``seed``.
+
+        Same architecture and initial distribution (LeCun normal; zero for the last layer of
+        each block and the head) as the constructor, but without compiling one XLA random
+        kernel per weight shape, which dominates start-up time on a small CPU.
+        """
+        import numpy as np
+
+        net = nnx.eval_shape(lambda: cls(in_channels, config, residual_channel=residual_channel,
+                                         rngs=nnx.Rngs(0)))
+        rng = np.random.default_rng(seed)
+        for _, node in nnx.iter_graph(net):
+            if isinstance(node, _SConv):
+                shape = node.conv.kernel.get_value().shape
+                fan_in = int(np.prod(shape[:-1]))
+                w = (np.zeros(shape) if node.zero
+                     else rng.standard_normal(shape) / np.sqrt(fan_in))
+                node.conv.kernel.set_value(jnp.asarray(w, jnp.float32))
+                node.conv.bias.set_value(jnp.zeros(shape[-1:], jnp.float32))
+        return net
 
     def __call__(self, x):
         h = self.stem(x)

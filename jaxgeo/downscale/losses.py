@@ -64,6 +64,7 @@ def cap_consistency(pred, target_caps, cap_op, centre_weights, *, power: int = 1
 
 def weighted_pearson(a, b, weights):
     """Weighted Pearson correlation over the last two axes, shape ``(...)``."""
+    a, b = _zero_outside(a, weights), _zero_outside(b, weights)
     ma = _wmean(a, weights)[..., None, None]
     mb = _wmean(b, weights)[..., None, None]
     cov = _wmean((a - ma) * (b - mb), weights)
@@ -77,13 +78,15 @@ def mae_decorrelation(pred, model, weights):
     The similarity term of Gou & Soja (2024), here with area weights over the mask and the
     whole field (not a patch) as the sample.
     """
+    pred, model = _zero_outside(pred, weights), _zero_outside(model, weights)
     mae = _wmean(jnp.abs(pred - model), weights)
     return jnp.mean(mae * (1.0 - weighted_pearson(model, pred, weights)))
 
 
 def mse(pred, model, weights):
     """Weighted mean squared difference, averaged over leading axes."""
-    return jnp.mean(_wmean((pred - model) ** 2, weights))
+    d = _zero_outside(pred, weights) - _zero_outside(model, weights)
+    return jnp.mean(_wmean(d**2, weights))
 
 
 def gradient_matching(pred, model, weights):
@@ -93,7 +96,7 @@ def gradient_matching(pred, model, weights):
     neighbours counts only where both cells have weight; east–west pairs wrap around in
     longitude. Differences are per cell, not per metre (the grid is regular in angle).
     """
-    d = pred - model
+    d = _zero_outside(pred, weights) - _zero_outside(model, weights)
     w_ns = jnp.minimum(weights[1:, :], weights[:-1, :])
     w_ew = jnp.minimum(weights, jnp.roll(weights, -1, axis=-1))
     g_ns = d[..., 1:, :] - d[..., :-1, :]

@@ -41,11 +41,15 @@ def _globe_mask_path() -> Path:
     return Path(global_land_mask.__file__).parent / "globe_combined_mask_compressed.npz"
 
 
-@functools.lru_cache(maxsize=8)
-def _land_fraction_cached(resolution_deg: float, lon_start: float) -> np.ndarray:
+_BASE_RES_DEG = 0.5  # read once at this resolution, coarser multiples are block means
+
+
+@functools.lru_cache(maxsize=4)
+def _read_globe(resolution_deg: float) -> np.ndarray:
+    """Land fraction on the grid of ``resolution_deg`` starting at 180°W, from the file."""
     from numpy.lib import format as npformat
 
-    grid = Grid.regular(resolution_deg, lon_start)
+    grid = Grid.regular(resolution_deg)
     # The GLOBE 30" ocean mask (True = ocean) is 21600 × 43200 booleans (~1 GB); stream it
     # row block by row block out of the zip so memory stays at a few MB.
     with zipfile.ZipFile(_globe_mask_path()) as zf, zf.open("mask.npy") as f:
@@ -62,12 +66,28 @@ def _land_fraction_cached(resolution_deg: float, lon_start: float) -> np.ndarray
                              f"1/{per_deg}°, got {grid.resolution_deg}°")
         frac = np.empty((grid.nlat, grid.nlon))
         for i in range(grid.nlat):
-            rows = np.frombuffer(f.read(block * ncol), dtype=bool).reshape(block, ncol)
-            land = ~rows
-            # Row blocks run from 90°N southward and columns from 180°W eastward.
-            frac[grid.nlat - 1 - i] = land.reshape(block, grid.nlon, block).mean(axis=(0, 2))
+            land = ~np.frombuffer(f.read(block * ncol), dtype=bool).reshape(block, ncol)
+            # rows run from 90°N southward: weight the 30" rows by their area (cos φ)
+            lat = 90.0 - (i * block + np.arange(block) + 0.5) / per_deg
+            w = np.cos(np.deg2rad(lat))
+            per_col = land.reshape(block, grid.nlon, block).mean(axis=2)
+            frac[grid.nlat - 1 - i] = w @ per_col / w.sum()
+    return frac
+
+
+def _land_fraction_cached(resolution_deg: float, lon_start: float) -> np.ndarray:
+    grid = Grid.regular(resolution_deg, lon_start)
+    ratio = resolution_deg / _BASE_RES_DEG
+    if ratio >= 1 and abs(ratio - round(ratio)) < 1e-9:
+        base_grid = Grid.regular(_BASE_RES_DEG)
+        f = int(round(ratio))
+        area = base_grid.row_area[:, None]
+        frac = (_read_globe(_BASE_RES_DEG) * area).reshape(grid.nlat, f, grid.nlon, f).sum(
+            axis=(1, 3)) / (area.reshape(grid.nlat, f, 1).sum(axis=1) * f)
+    else:
+        frac = _read_globe(resolution_deg)
     shift = int(round((grid.lon_start + 180.0) / grid.resolution_deg)) % grid.nlon
-    frac = np.roll(frac, -shift, axis=1)
+    frac = np.clip(np.roll(frac, -shift, axis=1), 0.0, 1.0)
     frac.setflags(write=False)
     return frac
 
