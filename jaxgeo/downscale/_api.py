@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from pathlib import Path
 
@@ -227,6 +228,12 @@ def _cap_means(op, field_n: np.ndarray, chunk: int = 16) -> np.ndarray:
     return np.nan_to_num(np.concatenate(out)).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=8)
+def _forward(graphdef):
+    """Jitted forward pass of one architecture (cached so predictions compile once)."""
+    return jax.jit(lambda state, x: nnx.merge(graphdef, state)(x))
+
+
 # -- public API -------------------------------------------------------------------------------
 class Downscaler:
     """A trained downscaling network with its normalisation; see :func:`fit`.
@@ -272,11 +279,7 @@ class Downscaler:
                              f"are on {data.grid}")
         x, _, _ = _inputs(data, self.meta["norm"], self.meta["radius_deg"])
         graphdef, state = nnx.split(self.net)
-
-        @jax.jit
-        def run(state, xb):
-            return nnx.merge(graphdef, state)(xb)
-
+        run = _forward(graphdef)
         out = np.concatenate([np.asarray(run(state, jnp.asarray(x[i:i + batch_size])))
                               for i in range(0, len(x), batch_size)])
         off, scale = self.meta["norm"]["field"]

@@ -9,6 +9,7 @@ batch. Restarting from a checkpoint written after step ``s`` therefore replays s
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -116,6 +117,7 @@ def make_optimizer(net, cfg: TrainConfig, total_steps: int):
     return nnx.Optimizer(net, optax.adam(schedule), wrt=nnx.Param)
 
 
+@functools.lru_cache(maxsize=8)
 def make_train_step(loss_cfg: LossConfig):
     """A jit-compiled step ``(net, optimizer, x, model_field, target_caps, aux) → terms``."""
 
@@ -126,7 +128,10 @@ def make_train_step(loss_cfg: LossConfig):
             return composite_loss(pred, model_field, target_caps, aux, loss_cfg)
 
         (_, terms), grads = nnx.value_and_grad(loss_fn, has_aux=True)(net)
-        optimizer.update(net, grads)
+        # optax's Adam raises Python-float decay rates to its int32 step count, which
+        # jax_numpy_dtype_promotion="strict" refuses; allow it for the update only.
+        with jax.numpy_dtype_promotion("standard"):
+            optimizer.update(net, grads)
         return terms
 
     return step
@@ -147,7 +152,8 @@ def _manager(directory: Path):
 
 
 def _state_tree(net, optimizer) -> dict:
-    return {"net": nnx.state(net).to_pure_dict(), "opt": nnx.state(optimizer).to_pure_dict()}
+    return {"net": nnx.to_pure_dict(nnx.state(net)),
+            "opt": nnx.to_pure_dict(nnx.state(optimizer))}
 
 
 def save_checkpoint(manager, step: int, net, optimizer, meta: dict) -> None:
@@ -194,8 +200,8 @@ def restore_checkpoint(directory: Path, step: int, net, optimizer=None) -> None:
     """Load the state of checkpoint ``step`` into ``net`` (and ``optimizer``) in place."""
     import orbax.checkpoint as ocp
 
-    if optimizer is None:
-        optimizer = nnx.Optimizer(net, optax.adam(1e-3), wrt=nnx.Param)
+    if optimizer is None:  # same state layout as in training; its values are discarded
+        optimizer = make_optimizer(net, TrainConfig(), 1)
     target = _state_tree(net, optimizer)
     abstract = jax.tree.map(lambda a: jax.ShapeDtypeStruct(np.shape(a), np.asarray(a).dtype),
                             target)

@@ -1,0 +1,153 @@
+"""fit / predict / baseline on a tiny grid: oracles, checkpoint resume, bad input."""
+
+import jax
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from _downscale_oracle import cap_mean, centres
+from flax import nnx
+
+from jaxgeo.downscale import Downscaler, NetConfig, baseline, fit
+
+RES, RADIUS = 10.0, 15.0
+NET = NetConfig(width=4, depth=1, blocks=1)
+NT = 8
+
+
+def _da(values, lat, lon, time=None, name=None):
+    if time is None:
+        return xr.DataArray(values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon},
+                            name=name)
+    return xr.DataArray(values, dims=("time", "lat", "lon"),
+                        coords={"time": time, "lat": lat, "lon": lon}, name=name,
+                        attrs={"units": "mm", "long_name": name})
+
+
+@pytest.fixture(scope="module")
+def data():
+    lat, lon = centres(RES)
+    la, lo = np.meshgrid(lat, lon, indexing="ij")
+    mask = (np.sin(np.deg2rad(2 * lo)) * np.cos(np.deg2rad(la)) > 0.1) & (abs(la) < 75)
+    rng = np.random.default_rng(0)
+    time = pd.date_range("2003-01-01", periods=NT, freq="MS")
+    truth = 50 * np.cos(2 * np.pi * np.arange(NT) / 12)[:, None, None] * np.cos(
+        np.deg2rad(la)) + 10 * rng.standard_normal((NT,) + la.shape)
+    model = 0.7 * truth + 5 * rng.standard_normal(truth.shape)
+    coarse = cap_mean(truth, RES, 20.0, mask) + 3 * rng.standard_normal(truth.shape)
+    nanout = np.where(mask, 1.0, np.nan)
+    precip = np.abs(truth) * nanout
+    return {
+        "coarse": _da(coarse * nanout, lat, lon, time, "coarse"),
+        "model": _da(model * nanout, lat, lon, time, "model"),
+        "mask": _da(mask, lat, lon),
+        "features": xr.Dataset({"precipitation": _da(precip, lat, lon, time, "precipitation")}),
+    }
+
+
+def _fit(d, **kw):
+    kw = {"radius_deg": RADIUS, "epochs": 3, "batch_size": 2, "net_config": NET,
+          "progress": False, "features": d["features"], **kw}
+    return fit(d["coarse"], d["model"], mask=d["mask"], **kw)
+
+
+def _params(ds: Downscaler):
+    return [np.asarray(a) for a in jax.tree.leaves(nnx.state(ds.net, nnx.Param))]
+
+
+def test_baseline_matches_brute_force(data):
+    mask = data["mask"].values
+    got = baseline(data["coarse"], data["model"], mask=data["mask"], radius_deg=RADIUS)
+    m = data["model"].values
+    expected = m + cap_mean(np.nan_to_num(data["coarse"].values - m), RES, RADIUS, mask)
+    np.testing.assert_allclose(got.values[:, mask], expected[:, mask], rtol=1e-10)
+    assert np.isnan(got.values[:, ~mask]).all()
+    assert got.dims == ("time", "lat", "lon") and got.attrs["units"] == "mm"
+
+
+def test_untrained_network_predicts_the_baseline(data):
+    # With a vanishing learning rate the output is the baseline channel, denormalised.
+    ds = _fit(data, epochs=1, learning_rate=1e-20)
+    pred = ds.predict(data["coarse"], data["model"], data["features"])
+    base = baseline(data["coarse"], data["model"], mask=data["mask"], radius_deg=RADIUS)
+    mask = data["mask"].values
+    np.testing.assert_allclose(pred.values[:, mask], base.values[:, mask], atol=1e-3)  # float32
+    assert np.isnan(pred.values[:, ~mask]).all()
+    assert pred.attrs["units"] == "mm" and "long_name" in pred.attrs
+    assert pred["lat"].attrs["units"] == "degrees_north"
+    np.testing.assert_array_equal(pred["time"].values, data["coarse"]["time"].values)
+
+
+def test_training_reduces_the_loss(data):
+    ds = _fit(data, epochs=4, learning_rate=3e-3)
+    total = [h["cap"] + h["mae_decorrelation"] for h in ds.history]
+    assert len(total) == 4 * (NT // 2)
+    assert np.mean(total[-4:]) < np.mean(total[:4])
+
+
+def test_resume_after_a_kill_ends_where_an_uninterrupted_run_ends(data, tmp_path):
+    ref = _fit(data, checkpoint_dir=tmp_path / "a", checkpoint_every=2)
+
+    class Killed(Exception):
+        pass
+
+    def kill_at_5(step, terms):
+        if step == 5:
+            raise Killed
+
+    with pytest.raises(Killed):
+        _fit(data, checkpoint_dir=tmp_path / "b", checkpoint_every=2, callback=kill_at_5)
+    resumed = _fit(data, checkpoint_dir=tmp_path / "b", checkpoint_every=2)
+    assert len(resumed.history) == 12 - 4  # restarted after the checkpoint of step 4
+    for a, b in zip(_params(ref), _params(resumed), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose([h["cap"] for h in resumed.history],
+                               [h["cap"] for h in ref.history[4:]], rtol=0, atol=0)
+    # normalisation statistics travel with the checkpoint
+    loaded = Downscaler.load(tmp_path / "b", mask=data["mask"])
+    assert loaded.meta["norm"] == ref.meta["norm"]
+    np.testing.assert_array_equal(
+        loaded.predict(data["coarse"], data["model"], data["features"]).values,
+        ref.predict(data["coarse"], data["model"], data["features"]).values)
+    # a finished run resumed again does nothing and returns the same network
+    again = _fit(data, checkpoint_dir=tmp_path / "b", checkpoint_every=2)
+    assert again.history == []
+    with pytest.raises(ValueError, match="'radius_deg' differs"):
+        _fit(data, checkpoint_dir=tmp_path / "b", radius_deg=20.0)
+
+
+def test_corrupted_and_foreign_checkpoints_are_errors(data, tmp_path):
+    _fit(data, epochs=1, checkpoint_dir=tmp_path / "c", checkpoint_every=2)
+    for f in (tmp_path / "c").rglob("*"):
+        if f.is_file() and "meta" not in f.parts:
+            f.write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="corrupted"):
+        _fit(data, epochs=1, checkpoint_dir=tmp_path / "c", checkpoint_every=2)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "notes.txt").write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="no complete checkpoint"):
+        _fit(data, checkpoint_dir=tmp_path / "d")
+
+
+def test_bad_inputs_are_named(data):
+    c, m, mask = data["coarse"], data["model"], data["mask"]
+    with pytest.raises(ValueError, match="mask is required"):
+        fit(c, m, mask=None)
+    with pytest.raises(ValueError, match="time axes differ"):
+        fit(c, m.isel(time=slice(1, None)), mask=mask)
+    coarser = m.coarsen(lat=2, lon=2).mean()
+    with pytest.raises(ValueError, match="grids differ"):
+        baseline(c, coarser, mask=mask)
+    bad = c.copy()
+    bad[3] = np.nan
+    with pytest.raises(ValueError, match=r"all-NaN over the mask in 1 month.*index 3"):
+        fit(bad, m, mask=mask)
+    bad = c.copy(deep=True)
+    i, j = np.argwhere(mask.values)[0]
+    bad[2, i, j] = np.nan
+    with pytest.raises(ValueError, match="1 NaN/inf value.*inside the mask.*index 2"):
+        baseline(bad, m, mask=mask)
+    with pytest.raises(ValueError, match="feature 'precipitation'"):
+        fit(c, m, mask=mask, features=data["features"].isel(time=slice(0, 4)))
+    with pytest.raises(ValueError, match="mask is empty"):
+        baseline(c, m, mask=mask & False)
