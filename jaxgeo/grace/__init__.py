@@ -3,6 +3,7 @@ equivalent water height on a :class:`jaxgeo.Grid`."""
 
 from ._l2 import DEFAULT_MEAN_PERIOD, ewh_grid, grace_l2_tws, remove_mean
 from ._love import K1_CF_TN13, load_love_numbers
+from ._mascon import open_mascon
 from ._shm import (
     L2Series,
     SHCoefficients,
@@ -48,6 +49,7 @@ __all__ = [
     "load_love_numbers",
     "match_spans",
     "missing_months",
+    "open_mascon",
     "read_gfc",
     "read_l2_file",
     "read_l2_series",
