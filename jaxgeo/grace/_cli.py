@@ -75,6 +75,9 @@ def write_netcdf(da, out: Path) -> None:
     os.close(fd)
     try:
         ds.to_netcdf(tmp, encoding=encoding)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
