@@ -14,6 +14,7 @@ _YAML = """header:
   non-standard_attributes:
     product_id            : GSM-2
     normalization         : fully normalized
+    permanent_tide_flag   : inclusive
     earth_gravity_param   :
       long_name           : gravitational constant times mass of Earth
       units               : m3/s2

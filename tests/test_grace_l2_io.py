@@ -173,6 +173,29 @@ def test_remove_mean(tmp_path):
         remove_mean(s, period=("2010-01-01", "2011-01-01"))
 
 
+def test_remove_static_gfc_mean_field(tmp_path):
+    d = _series_dir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = read_l2_series(d)
+    c, sl = s.clm[1], s.slm[1]
+    rows = ["modelname GGM05C", "max_degree 6", "norm fully_normalized", "tide_system {tide}",
+            "end_of_head"]
+    rows += [f"gfc {ell} {m} {c[ell, m]:.18e} {sl[ell, m]:.18e}" for ell in range(7)
+             for m in range(ell + 1)]
+    p = tmp_path / "GGM05C.gfc"
+    p.write_text("\n".join(rows).replace("{tide}", "zero_tide"))
+    anom, _ = remove_mean(s, mean=p)
+    np.testing.assert_allclose(anom.clm[1], 0.0, rtol=0, atol=1e-25)  # 18-digit round trip
+    np.testing.assert_allclose(anom.clm[0], s.clm[0] - c, rtol=0, atol=1e-25)
+    p.write_text("\n".join(rows).replace("{tide}", "tide_free"))
+    with pytest.warns(UserWarning, match="GGM05C.gfc: tide system tide_free differs from the "
+                                         "series' zero_tide"):
+        remove_mean(s, mean=p)
+    with pytest.raises(ValueError, match="GGM05C.gfc: no YYYY-MM month"):
+        read_gfc(p)
+
+
 @pytest.mark.shared_data
 def test_real_csr_files_and_technotes(shared_data):
     gdir = shared_data / "grace-l2"

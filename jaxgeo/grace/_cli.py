@@ -30,6 +30,8 @@ def register(subparsers) -> None:
                     metavar=("START", "END"),
                     help="months (by midpoint) averaged for the mean field, end exclusive "
                          "(default 2004-01-01 2010-01-01)")
+    l2.add_argument("--mean-field", metavar="F", default=None,
+                    help="static mean field to remove instead (SHM or ICGEM .gfc file)")
     l2.add_argument("--no-c30", action="store_true", help="keep the files' C30")
     l2.add_argument("--units", choices=["mm", "cm", "m"], default="mm")
     _common(l2)
@@ -94,8 +96,8 @@ def _run_l2(args) -> int:
         raise FileNotFoundError(f"{source}: no such directory")
     da = grace_l2_tws(source, grid=Grid.regular(args.res, args.lon_start), tn13=args.tn13,
                       tn14=args.tn14, gaussian_km=args.gaussian or None, lmax=args.lmax,
-                      mean_period=tuple(args.mean_period), c30=not args.no_c30,
-                      units=args.units, progress=not args.quiet)
+                      mean=args.mean_field, mean_period=tuple(args.mean_period),
+                      c30=not args.no_c30, units=args.units, progress=not args.quiet)
     write_netcdf(da, out)
     if not args.quiet:
         print(f"wrote {out}: {da.sizes['time']} months × {da.sizes['lat']} × "

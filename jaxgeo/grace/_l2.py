@@ -9,7 +9,7 @@ import jax
 import numpy as np
 
 from .._grid import Grid
-from ._shm import L2Series, SHCoefficients, read_l2_series
+from ._shm import L2Series, SHCoefficients, read_gfc, read_l2_series, read_shm
 from ._synthesis import SynthesisTable, degree_weights, synthesize_ewh
 from ._technotes import read_tn13, read_tn14, replace_c20_c30, replace_degree1
 
@@ -24,8 +24,9 @@ def remove_mean(series: L2Series, *, mean=None, period=DEFAULT_MEAN_PERIOD):
 
     Args:
         series: the coefficients.
-        mean: a given mean field: :class:`SHCoefficients` or a ``(clm, slm)`` pair of
-            shape ``(L'+1, L'+1)`` with L' ≥ lmax; or None to use the mean over ``period``.
+        mean: a given mean field: a file (SHM, or ICGEM ``.gfc`` such as GGM05C), an
+            :class:`SHCoefficients`, or a ``(clm, slm)`` pair of shape ``(L'+1, L'+1)``
+            with L' ≥ lmax; or None to use the mean over ``period``.
         period: ``(start, end)`` dates (end exclusive) of the months (by span midpoint)
             averaged when ``mean`` is None; None averages all months.
 
@@ -34,8 +35,21 @@ def remove_mean(series: L2Series, *, mean=None, period=DEFAULT_MEAN_PERIOD):
 
     Raises:
         ValueError: no month inside the period, or a mean of too low degree.
+
+    Warns:
+        UserWarning: the mean field's C20 tide system differs from the series'.
     """
     n = series.lmax + 1
+    if isinstance(mean, (str, Path)):
+        name = Path(mean).name.lower()
+        mean = (read_gfc(mean, static=True) if name.endswith((".gfc", ".gfc.gz"))
+                else read_shm(mean))
+    if isinstance(mean, SHCoefficients):
+        known = {mean.tide_system, series.tide_system} - {"unknown"}
+        if len(known) > 1:
+            warnings.warn(f"{mean.path}: tide system {mean.tide_system} differs from the "
+                          f"series' {series.tide_system}; C20 anomalies will be biased",
+                          UserWarning, stacklevel=2)
     if mean is not None:
         cm, sm = (mean.clm, mean.slm) if isinstance(mean, SHCoefficients) else mean
         cm, sm = np.asarray(cm, np.float64), np.asarray(sm, np.float64)
@@ -140,7 +154,8 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None, gaussian_km: float
     da = ewh_grid(series, grid, gaussian_km=gaussian_km, units=units)
     da.attrs["history"] = "; ".join(
         ["jaxgeo.grace.grace_l2_tws", *notes,
-         "mean removed: " + ("given field" if mean is not None else
+         "mean removed: " + (f"field {Path(mean).name}" if isinstance(mean, (str, Path))
+                             else "given field" if mean is not None else
                              f"{mean_period[0]}..{mean_period[1]}" if mean_period else
                              "all months")])
     return da

@@ -30,6 +30,8 @@ class SHCoefficients:
         radius_m: reference radius ``a``, m.
         centre: processing centre (e.g. ``"UTCSR"``, ``"JPLEM"``, ``"GFZOP"``, ``"ITSG"``).
         path: the file read.
+        tide_system: ``"zero_tide"``, ``"tide_free"``, ``"mean_tide"`` or ``"unknown"``
+            (of C20; matters when a static mean field is subtracted).
     """
 
     clm: np.ndarray
@@ -41,6 +43,7 @@ class SHCoefficients:
     radius_m: float
     centre: str
     path: str
+    tide_system: str = "unknown"
 
     @property
     def mid(self) -> np.datetime64:
@@ -60,7 +63,7 @@ class L2Series:
     Attributes:
         clm, slm: coefficients, shape ``(ntime, lmax+1, lmax+1)``.
         start, end: data spans, ``datetime64[s]`` arrays of shape ``(ntime,)``.
-        lmax, gm_m3_s2, radius_m, centre: as in :class:`SHCoefficients`.
+        lmax, gm_m3_s2, radius_m, centre, tide_system: as in :class:`SHCoefficients`.
         paths: the files, one per month.
     """
 
@@ -73,6 +76,7 @@ class L2Series:
     radius_m: float
     centre: str
     paths: tuple[str, ...]
+    tide_system: str = "unknown"
 
     @property
     def mid(self) -> np.ndarray:
@@ -211,6 +215,9 @@ def read_shm(path, *, lmax: int | None = None) -> SHCoefficients:
     name_centre = next((c for c in ("UTCSR", "JPLEM", "JPLMSC", "GFZOP", "COSTG")
                         if f"_{c}_" in path.name), None)
     centre = name_centre or (centre or "unknown").replace("UT-AUSTIN/CSR", "UTCSR")
+    tide = _header_value(header, r"permanent_tide_flag\s*:\s*(\S+)")
+    # "inclusive": the permanent tide is in C20, i.e. the zero-tide system
+    tide = {"inclusive": "zero_tide", "exclusive": "tide_free"}.get(tide or "", "unknown")
     span = _span_from_name(path)
     if t0 is not None and t1 is not None and t0 > 0:
         start, end = _yyyymmdd(t0), _yyyymmdd(t1)
@@ -222,13 +229,13 @@ def read_shm(path, *, lmax: int | None = None) -> SHCoefficients:
         clm=clm, slm=slm, start=start, end=end, lmax=lmax_keep,
         gm_m3_s2=float(gm.replace("D", "E")) if gm else 3.986004415e14,
         radius_m=float(radius.replace("D", "E")) if radius else 6378136.3,
-        centre=centre, path=str(path),
+        centre=centre, path=str(path), tide_system=tide,
     )
 
 
 # -- ICGEM .gfc --------------------------------------------------------------------------
 
-def read_gfc(path, *, lmax: int | None = None) -> SHCoefficients:
+def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoefficients:
     """Read an ICGEM ``.gfc`` file (e.g. ITSG-Grace monthly solutions).
 
     The month is taken from ``YYYY-MM`` in the model name or file name; the span is that
@@ -237,12 +244,15 @@ def read_gfc(path, *, lmax: int | None = None) -> SHCoefficients:
     Args:
         path: file path (plain or gzipped).
         lmax: truncate to this degree (default: ``max_degree`` of the header).
+        static: a static model (e.g. a mean field such as GGM05C): no month needed
+            (``start``/``end`` are NaT when none is found).
 
     Returns:
         :class:`SHCoefficients`.
 
     Raises:
-        ValueError: missing ``end_of_head``, malformed rows, missing coefficients, no month.
+        ValueError: missing ``end_of_head``, malformed rows, missing coefficients, no month
+            (unless ``static``).
 
     Reference: Barthelmes & Förste (2011), The ICGEM-format, GFZ Potsdam.
     """
@@ -285,16 +295,21 @@ def read_gfc(path, *, lmax: int | None = None) -> SHCoefficients:
     clm, slm = _fill(path, rows_a, file_lmax, lmax_keep, np.array(line_no))
     name = head.get("modelname", "") + " " + path.name
     m = _MONTH_IN_NAME.search(name)
-    if not m:
+    if m:
+        month = np.datetime64(f"{m.group(1)}-{m.group(2)}", "M")
+        start, end = month.astype("datetime64[s]"), (month + 1).astype("datetime64[s]")
+    elif static:
+        start = end = np.datetime64("NaT", "s")
+    else:
         raise ValueError(f"{path}: no YYYY-MM month in the model name or file name")
-    start = np.datetime64(f"{m.group(1)}-{m.group(2)}", "M")
     centre = (head.get("modelname") or path.stem).split("-")[0].split("_")[0]
+    tide = head.get("tide_system", "unknown").lower()
     return SHCoefficients(
-        clm=clm, slm=slm, start=start.astype("datetime64[s]"),
-        end=(start + 1).astype("datetime64[s]"), lmax=lmax_keep,
+        clm=clm, slm=slm, start=start, end=end, lmax=lmax_keep,
         gm_m3_s2=float(head.get("earth_gravity_constant", "3.986004415e14").replace("D", "E")),
         radius_m=float(head.get("radius", "6378136.3").replace("D", "E")),
         centre=centre, path=str(path),
+        tide_system=tide if tide in ("zero_tide", "tide_free", "mean_tide") else "unknown",
     )
 
 
@@ -383,7 +398,7 @@ def read_l2_series(source: str | Path | Iterable, *, lmax: int | None = None,
         start=np.array([s.start for s in sols], dtype="datetime64[s]"),
         end=np.array([s.end for s in sols], dtype="datetime64[s]"),
         lmax=ref.lmax, gm_m3_s2=ref.gm_m3_s2, radius_m=ref.radius_m, centre=ref.centre,
-        paths=tuple(s.path for s in sols),
+        paths=tuple(s.path for s in sols), tide_system=ref.tide_system,
     )
     gaps = missing_months(series.mid)
     if gaps:
