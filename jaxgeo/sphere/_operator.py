@@ -214,7 +214,8 @@ class IsotropicOperator:
             bad = bad & (self.weight > 0)
         nbad = int(jnp.sum(bad))
         if nbad:
-            idx = np.unravel_index(int(jnp.argmax(bad.reshape(-1))), field.shape)
+            idx = tuple(int(i) for i in np.unravel_index(int(jnp.argmax(bad.reshape(-1))),
+                                                         field.shape))
             lat, lon = self.grid.lat[idx[-2]], self.grid.lon[idx[-1]]
             where = "inside the mask " if self.masked else ""
             raise ValueError(
