@@ -24,8 +24,11 @@ def _run(argv):
     return args.func(args)
 
 
-def test_registered_in_jaxgeo_cli():
+def test_registered_in_jaxgeo_cli(capsys):
     assert "jaxgeo.grace._cli" in cli._SUBCOMMAND_MODULES
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["grace", "l2", "--help"])
+    assert exc.value.code == 0 and "--tn13" in capsys.readouterr().out
 
 
 def test_cli_l2_writes_cf_netcdf(tmp_path):
@@ -58,9 +61,12 @@ def test_cli_l2_writes_cf_netcdf(tmp_path):
     np.testing.assert_allclose(da[1].values, np.broadcast_to(ref[:, None], (18, 36)),
                                rtol=1e-5, atol=1e-6)
     ds.close()
-    with pytest.raises(FileExistsError, match="exists"):
-        _run(["grace", "l2", str(d), "--out", str(out), "--quiet"])
-    assert not list(tmp_path.glob("*.part"))
+    # a rerun replaces the file atomically and leaves no temporary behind
+    with pytest.warns(UserWarning, match="no TN-13"):
+        _run(["grace", "l2", str(d), "--gaussian", "0", "--res", "20", "--mean-period",
+              "2005-01-01", "2005-04-01", "--out", str(out), "--quiet"])
+    assert xr.open_dataarray(out).shape == (3, 9, 18)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["l2", "tws.nc"]
 
 
 def test_cli_mascon_and_bad_input(tmp_path):
@@ -82,4 +88,4 @@ def test_cli_mascon_and_bad_input(tmp_path):
     (d / shm_name(2005, 32, 2005, 59)).write_bytes(good.read_bytes()[:200])
     with pytest.raises(ValueError, match="GSM-2_2005032-2005059.*truncated or corrupt"):
         _run(["grace", "l2", str(d), "--out", str(tmp_path / "x.nc"), "--quiet"])
-    assert not (tmp_path / "x.nc").exists() and not list(tmp_path.glob("*.part"))
+    assert not (tmp_path / "x.nc").exists() and not list(tmp_path.glob(".x.nc*"))

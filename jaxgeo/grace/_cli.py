@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 
@@ -48,22 +46,22 @@ def register(subparsers) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", required=True, metavar="OUT.nc", help="output NetCDF")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p.add_argument("--out", required=True, metavar="OUT.nc",
+                   help="output NetCDF (replaced if it exists, only once complete)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
 def _check_out(args) -> Path:
     out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
-    if not out.parent.is_dir():
-        raise FileNotFoundError(f"{out.parent}: output directory does not exist")
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a directory; give a NetCDF file path")
     return out
 
 
 def write_netcdf(da, out: Path) -> None:
-    """Write ``da`` as CF NetCDF via a temporary file in the same folder, then rename."""
+    """Write ``da`` as CF NetCDF (float32, time in days since 2002-01-01), atomically."""
+    from .._io import write_netcdf as _atomic_write
+
     encoding = {da.name: {"dtype": "float32", "zlib": True, "complevel": 4,
                           "_FillValue": float("nan")},
                 "time": {"units": "days since 2002-01-01 00:00:00", "calendar": "standard",
@@ -73,17 +71,7 @@ def write_netcdf(da, out: Path) -> None:
             encoding[c] = {"units": "days since 2002-01-01 00:00:00", "dtype": "float64"}
     ds = da.to_dataset()
     ds.attrs["Conventions"] = "CF-1.8"
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp, encoding=encoding)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _atomic_write(ds, out, encoding=encoding)
 
 
 def _run_l2(args) -> int:
