@@ -91,7 +91,7 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 0.5, radius_deg: 
 
     def regional_mean(f):
         y = cap_land(f)
-        return jnp.sum(jnp.where(region_j, y, 0.0)) / region_j.sum()
+        return jnp.sum(jnp.where(region_j, y, 0.0)) / jnp.sum(region_j.astype(y.dtype))
 
     grad = np.asarray(jax.grad(regional_mean)(x[0]))
     area = grid.cell_area
