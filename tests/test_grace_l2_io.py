@@ -89,6 +89,11 @@ def test_bad_files_name_file_and_line(tmp_path):
     bad.write_text("\n".join(lines))
     with pytest.raises(ValueError, match=f"bad.txt: line {len(lines) - 2}: cannot parse"):
         read_shm(bad)
+    cut = tmp_path / "cut.txt"  # a download cut in the middle of the last row
+    text = gzip.decompress(raw).decode()
+    cut.write_text(text[: len(text.rstrip()) - 80])
+    with pytest.raises(ValueError, match=f"cut.txt: line {len(lines)}: too few columns"):
+        read_shm(cut)
 
 
 def test_series_checks(tmp_path):

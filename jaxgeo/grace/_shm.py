@@ -158,6 +158,28 @@ def _fill(path: Path, rows: np.ndarray, lmax: int, lmax_keep: int, line_no: np.n
     return clm, slm
 
 
+def _parse_shm_rows(path: Path, lines: list[str], first: int):
+    """Row-by-row SHM parser: slow, but names the first malformed line."""
+    rows, line_no, t0, t1 = [], [], None, None
+    for i in range(first, len(lines)):
+        parts = lines[i].split()
+        if not parts:
+            continue
+        if parts[0] != _SHM_RECORD:
+            continue
+        try:
+            rows.append([float(x) for x in parts[1:7]])
+            if t0 is None and len(parts) >= 9:
+                t0, t1 = float(parts[7]), float(parts[8])
+        except ValueError as exc:
+            raise ValueError(f"{path}: line {i + 1}: cannot parse {lines[i]!r}") from exc
+        if len(rows[-1]) < 4:
+            raise ValueError(f"{path}: line {i + 1}: too few columns in {lines[i]!r}")
+        line_no.append(i + 1)
+    rows_a = np.array([r[:4] for r in rows])
+    return rows_a, t0, t1, line_no
+
+
 def read_shm(path, *, lmax: int | None = None) -> SHCoefficients:
     """Read a Level-2 SHM file (GSM/GAC/GAD of CSR, JPL, GFZ; plain or gzipped).
 
@@ -184,23 +206,15 @@ def read_shm(path, *, lmax: int | None = None) -> SHCoefficients:
         raise ValueError(f"{path}: no {_SHM_RECORD} records; not an SHM Level-2 file or "
                          "truncated")
     header = "\n".join(lines[:first])
-    rows, line_no, t0, t1 = [], [], None, None
-    for i in range(first, len(lines)):
-        parts = lines[i].split()
-        if not parts:
-            continue
-        if parts[0] != _SHM_RECORD:
-            continue
-        try:
-            rows.append([float(x) for x in parts[1:7]])
-            if t0 is None and len(parts) >= 9:
-                t0, t1 = float(parts[7]), float(parts[8])
-        except ValueError as exc:
-            raise ValueError(f"{path}: line {i + 1}: cannot parse {lines[i]!r}") from exc
-        if len(rows[-1]) < 4:
-            raise ValueError(f"{path}: line {i + 1}: too few columns in {lines[i]!r}")
-        line_no.append(i + 1)
-    rows_a = np.array([r[:4] for r in rows])
+    records = [i for i in range(first, len(lines)) if lines[i].startswith(_SHM_RECORD)]
+    try:
+        # fast path (C parser); any irregular row falls back to the slow path below,
+        # which names the offending line
+        arr = np.loadtxt([lines[i] for i in records], usecols=(1, 2, 3, 4, 7, 8),
+                         dtype=np.float64, comments=None, ndmin=2)
+        rows_a, t0, t1, line_no = arr[:, :4], arr[0, 4], arr[0, 5], [i + 1 for i in records]
+    except (ValueError, IndexError):
+        rows_a, t0, t1, line_no = _parse_shm_rows(path, lines, first)
     deg = _header_value(header, r"^\s*degree\s*:\s*(\d+)")
     file_lmax = int(deg) if deg is not None else int(rows_a[:, 0].max())
     lmax_keep = file_lmax if lmax is None else int(lmax)
