@@ -2,11 +2,10 @@
 
 import json
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import xarray as xr
-
-import jax.numpy as jnp
 
 from jaxgeo import Grid
 from jaxgeo._io import atomic_path

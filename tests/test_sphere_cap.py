@@ -5,16 +5,15 @@ Tolerances: float64 operators agree with the float64 oracle to 1e-12 relative to
 few hundred FFT terms).
 """
 
-import numpy as np
-import pytest
-
 import jax
 import jax.numpy as jnp
+import numpy as np
+import pytest
 from jax.test_util import check_grads
+from oracles import apply_dense, cap_kernel, dense_matrix, gaussian_kernel
 
 from jaxgeo import Grid
 from jaxgeo.sphere import CapAverage, GaussianSmooth, cap_average, gaussian_b, gaussian_smooth
-from oracles import apply_dense, cap_kernel, dense_matrix, gaussian_kernel
 
 G4 = Grid.regular(4.0)                    # 45 x 90: odd number of rows
 G5 = Grid.regular(5.0, lon_start=0.0)     # 0-360 longitudes

@@ -5,15 +5,18 @@ rim is staircased, an error of first order in Δ/ψ; the test checks a bound and
 the grid halves it. Harmonics come from scipy (independent of jaxgeo).
 """
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.special as sp
 
-import jax.numpy as jnp
-
 from jaxgeo import Grid
-from jaxgeo.sphere import CapAverage, GaussianSmooth, cap_legendre_weights, \
-    gaussian_legendre_weights
+from jaxgeo.sphere import (
+    CapAverage,
+    GaussianSmooth,
+    cap_legendre_weights,
+    gaussian_legendre_weights,
+)
 
 DEGREES = [(10, 3), (20, 0), (30, 5), (40, 17), (60, 2), (60, 40)]
 

@@ -1,10 +1,9 @@
 """The DataArray accessor: coordinates, attributes, orders and masks survive the round trip."""
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import xarray as xr
-
-import jax.numpy as jnp
 
 import jaxgeo.sphere  # noqa: F401  (registers the accessor)
 from jaxgeo import Grid

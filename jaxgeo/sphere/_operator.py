@@ -31,8 +31,13 @@ from jax import lax
 
 from .._grid import Grid
 from ._legendre import gaussian_b
-from ._windows import RIM_TOLERANCE, RowWindows, band_rows, cap_windows, dirichlet_kernels, \
-    window_sums
+from ._windows import (
+    RowWindows,
+    band_rows,
+    cap_windows,
+    dirichlet_kernels,
+    window_sums,
+)
 
 __all__ = ["CapAverage", "GaussianSmooth", "IsotropicOperator", "cap_average", "gaussian_smooth"]
 

@@ -11,6 +11,12 @@ import numpy as np
 from .._grid import Grid
 
 
+def _dist2(grid: Grid, c_lat: float, c_lon: float) -> np.ndarray:
+    """Squared lat/lon distance (degrees², longitude wrapped) from a point to every cell."""
+    dlon = ((grid.lon[None, :] - c_lon + 180) % 360) - 180
+    return (grid.lat[:, None] - c_lat) ** 2 + dlon**2
+
+
 def synthetic_field(grid: Grid, n_months: int = 3, seed: int = 0):
     """A red-spectrum random field with a seasonal cycle and a synthetic 'continent' mask.
 
@@ -31,7 +37,7 @@ def synthetic_field(grid: Grid, n_months: int = 3, seed: int = 0):
     # a few sharp basins (small-scale signal the caps should blur)
     for _ in range(12):
         c_lat, c_lon = rng.uniform(-60, 70), rng.uniform(-180, 180)
-        d2 = (grid.lat[:, None] - c_lat) ** 2 + (((grid.lon[None, :] - c_lon + 180) % 360) - 180) ** 2
+        d2 = _dist2(grid, c_lat, c_lon)
         base += rng.uniform(-150, 150) * np.exp(-d2 / (2 * 1.5**2))
     months = np.arange(n_months)
     season = 60.0 * np.cos(lat) * np.cos(2 * np.pi * months / 12)[:, None, None]
@@ -40,7 +46,7 @@ def synthetic_field(grid: Grid, n_months: int = 3, seed: int = 0):
     blob = np.zeros(grid.shape)
     for _ in range(8):
         c_lat, c_lon = rng.uniform(-60, 70), rng.uniform(-180, 180)
-        d2 = (grid.lat[:, None] - c_lat) ** 2 + (((grid.lon[None, :] - c_lon + 180) % 360) - 180) ** 2
+        d2 = _dist2(grid, c_lat, c_lon)
         blob += np.exp(-d2 / (2 * 22.0**2))
     mask = blob > np.quantile(blob, 0.65)
     return field.astype(np.float32), mask
@@ -97,7 +103,8 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 0.5, radius_deg: 
     area = grid.cell_area
     ds = xr.Dataset(
         {
-            "field": (("time", "lat", "lon"), field, {"units": "mm", "long_name": "synthetic TWSA"}),
+            "field": (("time", "lat", "lon"), field,
+                      {"units": "mm", "long_name": "synthetic TWSA"}),
             "cap_mean": (("time", "lat", "lon"), np.asarray(smooth),
                          {"units": "mm", "long_name": f"{radius_deg:g}° cap mean",
                           "cell_methods": "area: mean (spherical cap)"}),
