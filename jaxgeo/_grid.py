@@ -38,7 +38,8 @@ class Grid:
         if not math.isfinite(res) or res <= 0:
             raise ValueError(f"Grid resolution_deg must be a positive number, got {res!r}")
         nlat = 180.0 / res
-        if abs(nlat - round(nlat)) > 1e-9 * nlat or abs(360.0 / res - round(360.0 / res)) > 1e-9 * nlat:
+        nlon = 360.0 / res
+        if abs(nlat - round(nlat)) > 1e-9 * nlat or abs(nlon - round(nlon)) > 1e-9 * nlon:
             raise ValueError(
                 f"Grid resolution_deg={res} does not divide 180° and 360° into whole cells"
             )

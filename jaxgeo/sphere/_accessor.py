@@ -42,8 +42,8 @@ class JaxgeoAccessor:
         other = [d for d in ordered.dims if d not in (lat_name, lon_name)]
         ordered = ordered.transpose(*other, lat_name, lon_name)
         values = np.asarray(ordered.values)
-        result = np.asarray(op(values if np.issubdtype(values.dtype, np.floating)
-                               else values.astype(np.float64)))
+        in_dtype = values.dtype if np.issubdtype(values.dtype, np.floating) else np.float64
+        result = np.asarray(op(values.astype(in_dtype, copy=False))).astype(in_dtype)
         if op.targets is None:
             out = ordered.copy(data=result)
         else:

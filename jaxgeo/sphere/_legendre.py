@@ -1,4 +1,4 @@
-"""Spectral (Legendre) weights of isotropic smoothing kernels: the references for the grid operators."""
+"""Legendre weights of isotropic smoothing kernels: the references for the grid operators."""
 
 from __future__ import annotations
 

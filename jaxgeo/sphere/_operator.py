@@ -31,8 +31,13 @@ from jax import lax
 
 from .._grid import Grid
 from ._legendre import gaussian_b
-from ._windows import RIM_TOLERANCE, RowWindows, band_rows, cap_windows, dirichlet_kernels, \
-    window_sums
+from ._windows import (
+    RowWindows,
+    band_rows,
+    cap_windows,
+    dirichlet_kernels,
+    window_sums,
+)
 
 __all__ = ["CapAverage", "GaussianSmooth", "IsotropicOperator", "cap_average", "gaussian_smooth"]
 
@@ -214,7 +219,8 @@ class IsotropicOperator:
             bad = bad & (self.weight > 0)
         nbad = int(jnp.sum(bad))
         if nbad:
-            idx = np.unravel_index(int(jnp.argmax(bad.reshape(-1))), field.shape)
+            idx = tuple(int(i) for i in np.unravel_index(int(jnp.argmax(bad.reshape(-1))),
+                                                         field.shape))
             lat, lon = self.grid.lat[idx[-2]], self.grid.lon[idx[-1]]
             where = "inside the mask " if self.masked else ""
             raise ValueError(
@@ -228,8 +234,7 @@ class IsotropicOperator:
         f = field * self.weight
         if self.masked:
             f = jnp.where(self.weight > 0, f, 0.0)
-        spec = jnp.fft.rfft(f, axis=-1)
-        out = _band(self, jnp.real(spec), jnp.imag(spec), transpose=False)
+        out = _band(self, jnp.fft.rfft(f, axis=-1), transpose=False)
         y = jnp.fft.irfft(out, n=self.grid.nlon, axis=-1)
         if self.out_cols is not None:
             y = jnp.take(y, jnp.asarray(self.out_cols), axis=-1)
@@ -240,36 +245,65 @@ class IsotropicOperator:
         if self.out_cols is not None:
             full = jnp.zeros(g.shape[:-1] + (self.grid.nlon,), g.dtype)
             g = full.at[..., jnp.asarray(self.out_cols)].set(g)
-        spec = jnp.fft.rfft(g, axis=-1)
-        out = _band(self, jnp.real(spec), jnp.imag(spec), transpose=not self.symmetric)
+        out = _band(self, jnp.fft.rfft(g, axis=-1), transpose=not self.symmetric)
         return jnp.fft.irfft(out, n=self.grid.nlon, axis=-1) * self.weight
 
 
-def _band(op: IsotropicOperator, spec_re, spec_im, *, transpose: bool):
-    """Sum over the band of rows of kernel spectrum × input spectrum (or its transpose)."""
+def _band(op: IsotropicOperator, spec, *, transpose: bool):
+    """Sum over the band of rows of kernel spectrum × input spectrum (or its transpose).
+
+    Args:
+        spec: ``(..., nlat, nlon // 2 + 1)`` complex spectra of the weighted input rows
+            (of the output rows for the transpose).
+    """
     nin = op.grid.nlat
     nout = op.rows.shape[1]
-    batch = spec_re.shape[:-2]
-    nfreq = spec_re.shape[-1]
+    batch = spec.shape[:-2]
+    nfreq = spec.shape[-1]
     kre = op.kernels[0]
     kim = op.kernels[1] if len(op.kernels) == 2 else None
 
     if not transpose:
-        def step(acc, xs):
-            kidx, rows = xs
-            ar, ai = acc
-            fr = jnp.take(spec_re, rows, axis=-2)
-            fi = jnp.take(spec_im, rows, axis=-2)
-            kr = jnp.take(kre, kidx, axis=0)
-            if kim is None:
-                return (ar + kr * fr, ai + kr * fi), None
-            ki = jnp.take(kim, kidx, axis=0)
-            return (ar + kr * fr - ki * fi, ai + kr * fi + ki * fr), None
+        # Blocks of output rows whose accumulators stay in cache (≈ 1 MB) while the band
+        # loop runs over them: one accumulator for all rows would make the loop memory-bound.
+        nband = op.rows.shape[0]
+        block = int(min(nout, max(8, (1 << 20) // (8 * nfreq * max(1, math.prod(batch))))))
+        nblocks = -(-nout // block)
+        pad = nblocks * block - nout
+        kidx_p = jnp.pad(op.kernel_index, ((0, 0), (0, pad)))
+        if op.symmetric:
+            # centred band (see band_rows): step d of the block starting at row s reads the
+            # contiguous rows s − B + d …, so slice a zero-padded spectrum instead of gathering
+            half = (nband - 1) // 2
+            widths = [(0, 0)] * len(batch) + [(half, half + pad), (0, 0)]
+            spec_p = jnp.pad(spec, widths)
+        else:
+            rows_p = jnp.pad(op.rows, ((0, 0), (0, pad)))
 
-        zeros = jnp.zeros(batch + (nout, nfreq), spec_re.dtype)
-        (ar, ai), _ = lax.scan(step, (zeros, zeros), (op.kernel_index, op.rows))
+        def block_step(_, b):
+            start = b * block
+
+            def step(acc, d):
+                kidx = lax.dynamic_slice_in_dim(kidx_p[d], start, block)
+                k = jnp.take(kre, kidx, axis=0)
+                k = lax.complex(k, jnp.zeros_like(k) if kim is None else jnp.take(kim, kidx, 0))
+                if op.symmetric:
+                    f = lax.dynamic_slice_in_dim(spec_p, start + d, block, axis=-2)
+                else:
+                    f = jnp.take(spec, lax.dynamic_slice_in_dim(rows_p[d], start, block), -2)
+                return acc + k * f, None
+
+            zeros = jnp.zeros(batch + (block, nfreq), spec.dtype)
+            acc, _ = lax.scan(step, zeros, jnp.arange(nband))
+            return None, acc
+
+        _, acc = lax.scan(block_step, None, jnp.arange(nblocks))
+        acc = jnp.moveaxis(acc, 0, -3).reshape(batch + (nblocks * block, nfreq))
+        return acc[..., :nout, :]
     else:
         # Cᵀ: conjugate kernels and scatter each output row back onto its input rows.
+        spec_re, spec_im = jnp.real(spec), jnp.imag(spec)
+
         def step(acc, xs):
             kidx, rows = xs
             ar, ai = acc
@@ -361,7 +395,7 @@ class CapAverage(IsotropicOperator):
         mask = _check_mask(mask, grid)
         out_cols, delta = _target_columns(grid, targets)
         win = cap_windows(_out_lat(grid, targets), grid.lat, radius, grid.resolution_deg,
-                          grid.nlon, delta)
+                          grid.nlon, delta, centered=targets is None)
         # Deduplicate windows: row pairs that share (lo, hi, length) share a spectrum.
         lo = np.where(win.length > 0, win.lo, 0)
         hi = np.where(win.length > 0, win.hi, -1)
@@ -409,7 +443,7 @@ class GaussianSmooth(IsotropicOperator):
         mask = _check_mask(mask, grid)
         out_cols, delta = _target_columns(grid, targets)
         out_lat = _out_lat(grid, targets)
-        rows, valid = band_rows(out_lat, grid.lat, reach)
+        rows, valid = band_rows(out_lat, grid.lat, reach, centered=targets is None)
         nlon = grid.nlon
         phi = np.deg2rad(out_lat)[None, :, None]
         dlon = np.deg2rad(grid.resolution_deg) * (np.arange(nlon) - delta)

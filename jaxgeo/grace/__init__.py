@@ -1,0 +1,64 @@
+"""GRACE/GRACE-FO inputs: Level-2 spherical harmonics and mascon products to gridded
+equivalent water height on a :class:`jaxgeo.Grid`."""
+
+from ._l2 import DEFAULT_MEAN_PERIOD, ewh_grid, grace_l2_tws, remove_mean
+from ._love import K1_CF_TN13, load_love_numbers
+from ._mascon import open_mascon
+from ._shm import (
+    L2Series,
+    SHCoefficients,
+    missing_months,
+    read_gfc,
+    read_l2_file,
+    read_l2_series,
+    read_shm,
+)
+from ._synthesis import (
+    RHO_EARTH_KG_M3,
+    RHO_WATER_KG_M3,
+    SynthesisTable,
+    degree_weights,
+    ewh_degree_factors,
+    legendre_table,
+    synthesize,
+    synthesize_ewh,
+)
+from ._technotes import (
+    TechNote,
+    match_spans,
+    read_tn13,
+    read_tn14,
+    replace_c20_c30,
+    replace_degree1,
+)
+
+__all__ = [
+    "DEFAULT_MEAN_PERIOD",
+    "K1_CF_TN13",
+    "L2Series",
+    "RHO_EARTH_KG_M3",
+    "RHO_WATER_KG_M3",
+    "SHCoefficients",
+    "SynthesisTable",
+    "TechNote",
+    "degree_weights",
+    "ewh_degree_factors",
+    "ewh_grid",
+    "grace_l2_tws",
+    "legendre_table",
+    "load_love_numbers",
+    "match_spans",
+    "missing_months",
+    "open_mascon",
+    "read_gfc",
+    "read_l2_file",
+    "read_l2_series",
+    "read_shm",
+    "read_tn13",
+    "read_tn14",
+    "remove_mean",
+    "replace_c20_c30",
+    "replace_degree1",
+    "synthesize",
+    "synthesize_ewh",
+]

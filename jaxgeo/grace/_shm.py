@@ -1,0 +1,423 @@
+"""Readers of GRACE/GRACE-FO Level-2 spherical-harmonic files: SHM (GSM) and ICGEM .gfc."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import gzip
+import re
+import warnings
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+_SHM_RECORD = "GRCOF2"
+_SPAN_IN_NAME = re.compile(r"_(\d{4})(\d{3})-(\d{4})(\d{3})_")
+_MONTH_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?!\d)")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SHCoefficients:
+    """One Level-2 solution: fully normalised Stokes coefficients and their metadata.
+
+    Attributes:
+        clm, slm: coefficients ``[l, m]``, shape ``(lmax+1, lmax+1)``, zero for m > l.
+        start, end: data span, ``numpy.datetime64`` (end exclusive, as in the files).
+        lmax: maximum degree.
+        gm_m3_s2: GM of the solution, m³/s².
+        radius_m: reference radius ``a``, m.
+        centre: processing centre (e.g. ``"UTCSR"``, ``"JPLEM"``, ``"GFZOP"``, ``"ITSG"``).
+        path: the file read.
+        tide_system: ``"zero_tide"``, ``"tide_free"``, ``"mean_tide"`` or ``"unknown"``
+            (of C20; matters when a static mean field is subtracted).
+    """
+
+    clm: np.ndarray
+    slm: np.ndarray
+    start: np.datetime64
+    end: np.datetime64
+    lmax: int
+    gm_m3_s2: float
+    radius_m: float
+    centre: str
+    path: str
+    tide_system: str = "unknown"
+
+    @property
+    def mid(self) -> np.datetime64:
+        """Midpoint of the data span."""
+        return self.start + (self.end - self.start) / 2
+
+    @property
+    def month(self) -> str:
+        """``YYYY-MM`` of the span midpoint, used in messages."""
+        return str(self.mid.astype("datetime64[M]"))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class L2Series:
+    """A time series of Level-2 solutions of one centre and degree, sorted by time.
+
+    Attributes:
+        clm, slm: coefficients, shape ``(ntime, lmax+1, lmax+1)``.
+        start, end: data spans, ``datetime64[s]`` arrays of shape ``(ntime,)``.
+        lmax, gm_m3_s2, radius_m, centre, tide_system: as in :class:`SHCoefficients`.
+        paths: the files, one per month.
+    """
+
+    clm: np.ndarray
+    slm: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    lmax: int
+    gm_m3_s2: float
+    radius_m: float
+    centre: str
+    paths: tuple[str, ...]
+    tide_system: str = "unknown"
+
+    @property
+    def mid(self) -> np.ndarray:
+        """Midpoints of the data spans, ``datetime64[s]``."""
+        return self.start + (self.end - self.start) / 2
+
+    @property
+    def months(self) -> list[str]:
+        """``YYYY-MM`` of each span midpoint."""
+        return [str(m) for m in self.mid.astype("datetime64[M]")]
+
+    def replace(self, **changes) -> L2Series:
+        return dataclasses.replace(self, **changes)
+
+
+# -- SHM (GSM) ------------------------------------------------------------------------------
+
+def _open_text(path: Path) -> list[str]:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rt", encoding="latin-1") as fh:
+                return fh.read().splitlines()
+        return path.read_text(encoding="latin-1").splitlines()
+    except (EOFError, OSError, zlib.error) as exc:
+        raise ValueError(f"{path}: truncated or corrupt file ({exc})") from exc
+
+
+def _header_value(header: str, pattern: str):
+    m = re.search(pattern, header, flags=re.MULTILINE)
+    return m.group(1) if m else None
+
+
+def _yyyymmdd(value: float) -> np.datetime64:
+    """``YYYYMMDD.ffff`` (fraction of day) to datetime64[s]."""
+    day = int(value)
+    seconds = round((value - day) * 86400.0)
+    date = dt.datetime.strptime(f"{day:08d}", "%Y%m%d")
+    return np.datetime64(date, "s") + np.timedelta64(seconds, "s")
+
+
+def _span_from_name(path: Path):
+    m = _SPAN_IN_NAME.search(path.name)
+    if not m:
+        return None
+    y0, d0, y1, d1 = (int(g) for g in m.groups())
+    start = np.datetime64(f"{y0:04d}-01-01", "s") + np.timedelta64(d0 - 1, "D")
+    end = np.datetime64(f"{y1:04d}-01-01", "s") + np.timedelta64(d1, "D")
+    return start, end
+
+
+def _fill(path: Path, rows: np.ndarray, lmax: int, lmax_keep: int, line_no: np.ndarray):
+    ell = rows[:, 0].astype(np.int64)
+    m = rows[:, 1].astype(np.int64)
+    if np.any(rows[:, 0] != ell) or np.any(rows[:, 1] != m):
+        bad = int(np.flatnonzero((rows[:, 0] != ell) | (rows[:, 1] != m))[0])
+        raise ValueError(f"{path}: line {line_no[bad]}: degree/order are not integers")
+    bad = (m < 0) | (m > ell) | (ell > lmax)
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{path}: line {line_no[i]}: invalid degree/order l={ell[i]}, "
+                         f"m={m[i]} for a degree-{lmax} file")
+    seen = np.zeros((lmax + 1, lmax + 1), bool)
+    seen[ell, m] = True
+    # Degrees 0 and 1 are optional (CSR omits or zeroes them; they come from elsewhere).
+    need = np.tril(np.ones_like(seen))
+    need[:2] = False
+    missing = need & ~seen
+    if missing.any():
+        lm = np.argwhere(missing)[0]
+        raise ValueError(f"{path}: truncated or incomplete: {int(missing.sum())} of "
+                         f"{int(need.sum())} coefficients missing (first l={lm[0]}, m={lm[1]})")
+    keep = ell <= lmax_keep
+    clm = np.zeros((lmax_keep + 1, lmax_keep + 1))
+    slm = np.zeros_like(clm)
+    clm[ell[keep], m[keep]] = rows[keep, 2]
+    slm[ell[keep], m[keep]] = rows[keep, 3]
+    if not np.all(np.isfinite(clm)) or not np.all(np.isfinite(slm)):
+        raise ValueError(f"{path}: non-finite coefficients")
+    return clm, slm
+
+
+def _parse_shm_rows(path: Path, lines: list[str], first: int):
+    """Row-by-row SHM parser: slow, but names the first malformed line."""
+    rows, line_no, t0, t1 = [], [], None, None
+    for i in range(first, len(lines)):
+        parts = lines[i].split()
+        if not parts:
+            continue
+        if parts[0] != _SHM_RECORD:
+            continue
+        try:
+            rows.append([float(x) for x in parts[1:7]])
+            if t0 is None and len(parts) >= 9:
+                t0, t1 = float(parts[7]), float(parts[8])
+        except ValueError as exc:
+            raise ValueError(f"{path}: line {i + 1}: cannot parse {lines[i]!r}") from exc
+        if len(rows[-1]) < 4:
+            raise ValueError(f"{path}: line {i + 1}: too few columns in {lines[i]!r}")
+        line_no.append(i + 1)
+    rows_a = np.array([r[:4] for r in rows])
+    return rows_a, t0, t1, line_no
+
+
+def read_shm(path, *, lmax: int | None = None) -> SHCoefficients:
+    """Read a Level-2 SHM file (GSM/GAC/GAD of CSR, JPL, GFZ; plain or gzipped).
+
+    The YAML header (RL06) or the older free-text header is scanned for the degree, GM,
+    reference radius and institution; data rows are
+    ``GRCOF2 l m C S sigma_C sigma_S t_start t_end [flags]``.
+
+    Args:
+        path: file path.
+        lmax: truncate to this degree (default: the file's degree).
+
+    Returns:
+        :class:`SHCoefficients`.
+
+    Raises:
+        ValueError: truncated/corrupt file or malformed row (message names file and line).
+
+    Reference: GRACE Level-2 User Handbook / Product Specification (SHM format).
+    """
+    path = Path(path)
+    lines = _open_text(path)
+    first = next((i for i, ln in enumerate(lines) if ln.startswith(_SHM_RECORD)), None)
+    if first is None:
+        raise ValueError(f"{path}: no {_SHM_RECORD} records; not an SHM Level-2 file or "
+                         "truncated")
+    header = "\n".join(lines[:first])
+    records = [i for i in range(first, len(lines)) if lines[i].startswith(_SHM_RECORD)]
+    try:
+        # fast path (C parser); any irregular row falls back to the slow path below,
+        # which names the offending line
+        arr = np.loadtxt([lines[i] for i in records], usecols=(1, 2, 3, 4, 7, 8),
+                         dtype=np.float64, comments=None, ndmin=2)
+        rows_a, t0, t1, line_no = arr[:, :4], arr[0, 4], arr[0, 5], [i + 1 for i in records]
+    except (ValueError, IndexError):
+        rows_a, t0, t1, line_no = _parse_shm_rows(path, lines, first)
+    deg = _header_value(header, r"^\s*degree\s*:\s*(\d+)")
+    file_lmax = int(deg) if deg is not None else int(rows_a[:, 0].max())
+    lmax_keep = file_lmax if lmax is None else int(lmax)
+    if lmax_keep > file_lmax:
+        raise ValueError(f"{path}: requested lmax={lmax_keep} exceeds the file degree "
+                         f"{file_lmax}")
+    clm, slm = _fill(path, rows_a, file_lmax, lmax_keep, np.array(line_no))
+    # YAML blocks span lines: take the first "value:" after each key
+    gm = _header_value(header, r"earth_gravity_param[\s\S]*?value\s*:\s*([-+0-9.EeDd]+)")
+    radius = _header_value(header, r"mean_equator_radius[\s\S]*?value\s*:\s*([-+0-9.EeDd]+)")
+    centre = _header_value(header, r"^\s*institution\s*:\s*(\S+)")
+    name_centre = next((c for c in ("UTCSR", "JPLEM", "JPLMSC", "GFZOP", "COSTG")
+                        if f"_{c}_" in path.name), None)
+    centre = name_centre or (centre or "unknown").replace("UT-AUSTIN/CSR", "UTCSR")
+    tide = _header_value(header, r"permanent_tide_flag\s*:\s*(\S+)")
+    # "inclusive": the permanent tide is in C20, i.e. the zero-tide system
+    tide = {"inclusive": "zero_tide", "exclusive": "tide_free"}.get(tide or "", "unknown")
+    span = _span_from_name(path)
+    if t0 is not None and t1 is not None and t0 > 0:
+        start, end = _yyyymmdd(t0), _yyyymmdd(t1)
+    elif span is not None:
+        start, end = span
+    else:
+        raise ValueError(f"{path}: no data span in the rows or the file name")
+    return SHCoefficients(
+        clm=clm, slm=slm, start=start, end=end, lmax=lmax_keep,
+        gm_m3_s2=float(gm.replace("D", "E")) if gm else 3.986004415e14,
+        radius_m=float(radius.replace("D", "E")) if radius else 6378136.3,
+        centre=centre, path=str(path), tide_system=tide,
+    )
+
+
+# -- ICGEM .gfc --------------------------------------------------------------------------
+
+def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoefficients:
+    """Read an ICGEM ``.gfc`` file (e.g. ITSG-Grace monthly solutions).
+
+    The month is taken from ``YYYY-MM`` in the model name or file name; the span is that
+    calendar month.
+
+    Args:
+        path: file path (plain or gzipped).
+        lmax: truncate to this degree (default: ``max_degree`` of the header).
+        static: a static model (e.g. a mean field such as GGM05C): no month needed
+            (``start``/``end`` are NaT when none is found).
+
+    Returns:
+        :class:`SHCoefficients`.
+
+    Raises:
+        ValueError: missing ``end_of_head``, malformed rows, missing coefficients, no month
+            (unless ``static``).
+
+    Reference: Barthelmes & Förste (2011), The ICGEM-format, GFZ Potsdam.
+    """
+    path = Path(path)
+    lines = _open_text(path)
+    end_head = next((i for i, ln in enumerate(lines) if ln.strip().startswith("end_of_head")),
+                    None)
+    if end_head is None:
+        raise ValueError(f"{path}: no 'end_of_head' line; not an ICGEM file or truncated")
+    head = {}
+    for ln in lines[:end_head]:
+        parts = ln.split()
+        if len(parts) >= 2:
+            head[parts[0].lower()] = parts[1]
+    if head.get("norm", "fully_normalized") != "fully_normalized":
+        raise ValueError(f"{path}: norm={head['norm']!r}; only fully_normalized is supported")
+    rows, line_no = [], []
+    for i in range(end_head + 1, len(lines)):
+        parts = lines[i].split()
+        if not parts:
+            continue
+        if parts[0] != "gfc":
+            raise ValueError(f"{path}: line {i + 1}: unsupported record {parts[0]!r} "
+                             "(only static 'gfc' rows)")
+        try:
+            rows.append([float(x.replace("D", "E")) for x in parts[1:5]])
+        except ValueError as exc:
+            raise ValueError(f"{path}: line {i + 1}: cannot parse {lines[i]!r}") from exc
+        if len(rows[-1]) < 4:
+            raise ValueError(f"{path}: line {i + 1}: too few columns in {lines[i]!r}")
+        line_no.append(i + 1)
+    if not rows:
+        raise ValueError(f"{path}: no gfc records")
+    rows_a = np.array(rows)
+    file_lmax = int(head.get("max_degree", rows_a[:, 0].max()))
+    lmax_keep = file_lmax if lmax is None else int(lmax)
+    if lmax_keep > file_lmax:
+        raise ValueError(f"{path}: requested lmax={lmax_keep} exceeds the file degree "
+                         f"{file_lmax}")
+    clm, slm = _fill(path, rows_a, file_lmax, lmax_keep, np.array(line_no))
+    name = head.get("modelname", "") + " " + path.name
+    m = _MONTH_IN_NAME.search(name)
+    if m:
+        month = np.datetime64(f"{m.group(1)}-{m.group(2)}", "M")
+        start, end = month.astype("datetime64[s]"), (month + 1).astype("datetime64[s]")
+    elif static:
+        start = end = np.datetime64("NaT", "s")
+    else:
+        raise ValueError(f"{path}: no YYYY-MM month in the model name or file name")
+    centre = (head.get("modelname") or path.stem).split("-")[0].split("_")[0]
+    tide = head.get("tide_system", "unknown").lower()
+    return SHCoefficients(
+        clm=clm, slm=slm, start=start, end=end, lmax=lmax_keep,
+        gm_m3_s2=float(head.get("earth_gravity_constant", "3.986004415e14").replace("D", "E")),
+        radius_m=float(head.get("radius", "6378136.3").replace("D", "E")),
+        centre=centre, path=str(path),
+        tide_system=tide if tide in ("zero_tide", "tide_free", "mean_tide") else "unknown",
+    )
+
+
+def read_l2_file(path, *, lmax: int | None = None) -> SHCoefficients:
+    """Read one Level-2 file, choosing the reader by name (``.gfc[.gz]`` → ICGEM, else SHM)."""
+    name = Path(path).name.lower()
+    if name.endswith((".gfc", ".gfc.gz")):
+        return read_gfc(path, lmax=lmax)
+    return read_shm(path, lmax=lmax)
+
+
+# -- series -------------------------------------------------------------------------------
+
+def _list_files(source) -> list[Path]:
+    if isinstance(source, (str, Path)) and Path(source).is_dir():
+        d = Path(source)
+        files = sorted(p for p in d.iterdir()
+                       if p.is_file() and (p.name.startswith(("GSM-2_", "GAC-2_", "GAD-2_"))
+                                           or p.name.lower().endswith((".gfc", ".gfc.gz"))))
+        if not files:
+            raise FileNotFoundError(f"{d}: no Level-2 files (GSM-2_*, *.gfc) found")
+        return files
+    if isinstance(source, (str, Path)):
+        if not Path(source).exists():
+            raise FileNotFoundError(f"{source}: no such file or directory")
+        return [Path(source)]
+    files = [Path(p) for p in source]
+    for p in files:
+        if not p.exists():
+            raise FileNotFoundError(f"{p}: no such file")
+    return files
+
+
+def missing_months(mid: np.ndarray) -> list[str]:
+    """Calendar months (``YYYY-MM``) between the first and last midpoint with no solution."""
+    months = np.unique(np.asarray(mid).astype("datetime64[M]"))
+    if months.size == 0:
+        return []
+    full = np.arange(months[0], months[-1] + 1)
+    return [str(m) for m in np.setdiff1d(full, months)]
+
+
+def read_l2_series(source: str | Path | Iterable, *, lmax: int | None = None,
+                   progress: bool = False) -> L2Series:
+    """Read a directory (or list) of Level-2 files into one time-sorted :class:`L2Series`.
+
+    Args:
+        source: a directory (files ``GSM-2_*`` or ``*.gfc``), one file, or a list of files.
+        lmax: common truncation degree; default the files' degree, which must then agree.
+        progress: show a tqdm progress bar.
+
+    Returns:
+        :class:`L2Series`.
+
+    Raises:
+        ValueError: mixed centres, mixed degrees (without ``lmax``), inconsistent GM/radius,
+            duplicate spans, or any unreadable file (named).
+
+    Warns:
+        UserWarning: listing the calendar months without a solution (GRACE has real gaps,
+            e.g. 2017-07..2018-05 between the missions).
+    """
+    from tqdm.auto import tqdm
+
+    files = _list_files(source)
+    sols: list[SHCoefficients] = []
+    for p in tqdm(files, desc="reading Level-2", unit="file", disable=not progress):
+        sols.append(read_l2_file(p, lmax=lmax))
+    ref = sols[0]
+    for s in sols[1:]:
+        if s.centre != ref.centre:
+            raise ValueError(f"mixed processing centres: {ref.path} is {ref.centre}, "
+                             f"{s.path} is {s.centre}")
+        if s.lmax != ref.lmax:
+            raise ValueError(f"mixed degrees: {ref.path} has lmax {ref.lmax}, {s.path} "
+                             f"({s.month}) has lmax {s.lmax}; pass lmax= to truncate")
+        if (abs(s.gm_m3_s2 / ref.gm_m3_s2 - 1) > 1e-12
+                or abs(s.radius_m / ref.radius_m - 1) > 1e-12):
+            raise ValueError(f"{s.path}: GM/radius differ from {ref.path}")
+    sols.sort(key=lambda s: s.start)
+    for a, b in zip(sols, sols[1:], strict=False):
+        if a.start == b.start and a.end == b.end:
+            raise ValueError(f"duplicate month {a.month}: {a.path} and {b.path}")
+    series = L2Series(
+        clm=np.stack([s.clm for s in sols]), slm=np.stack([s.slm for s in sols]),
+        start=np.array([s.start for s in sols], dtype="datetime64[s]"),
+        end=np.array([s.end for s in sols], dtype="datetime64[s]"),
+        lmax=ref.lmax, gm_m3_s2=ref.gm_m3_s2, radius_m=ref.radius_m, centre=ref.centre,
+        paths=tuple(s.path for s in sols), tide_system=ref.tide_system,
+    )
+    gaps = missing_months(series.mid)
+    if gaps:
+        warnings.warn(f"{len(gaps)} calendar months have no {ref.centre} solution between "
+                      f"{series.months[0]} and {series.months[-1]}: {', '.join(gaps)}",
+                      UserWarning, stacklevel=2)
+    return series
+

@@ -1,0 +1,167 @@
+"""GRACE Technical Notes: degree-1 (TN-13) and C20/C30 (TN-14) replacement coefficients."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from ._shm import L2Series, _yyyymmdd
+
+_MJD0 = np.datetime64("1858-11-17T00:00:00", "s")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TechNote:
+    """Replacement coefficients per data span.
+
+    Attributes:
+        start, end: spans, ``datetime64[s]``, shape ``(n,)``.
+        values: dict name → array ``(n,)`` (``"C10", "C11", "S11"`` or ``"C20", "C30"``;
+            NaN where the note gives no value).
+        path: the file read.
+    """
+
+    start: np.ndarray
+    end: np.ndarray
+    values: dict
+    path: str
+
+
+def read_tn13(path) -> TechNote:
+    """Read GRACE TN-13 degree-1 coefficients (``GRCOF2 1 m C S sC sS t0 t1`` rows).
+
+    Reference: Sun, Riva & Ditmar (2016), J. Geophys. Res. 121; Swenson, Chambers & Wahr
+    (2008), J. Geophys. Res. 113, B08410 (GRACE Technical Note 13).
+    """
+    path = Path(path)
+    spans: dict = {}
+    text = path.read_text(encoding="latin-1").splitlines()
+    for i, ln in enumerate(text):
+        parts = ln.split()
+        if not parts or parts[0] != "GRCOF2":
+            continue
+        try:
+            ell, m = int(parts[1]), int(parts[2])
+            c, s = float(parts[3]), float(parts[4])
+            t0, t1 = _yyyymmdd(float(parts[7])), _yyyymmdd(float(parts[8]))
+        except (ValueError, IndexError) as exc:
+            raise ValueError(f"{path}: line {i + 1}: cannot parse {ln!r}") from exc
+        if ell != 1 or m not in (0, 1):
+            raise ValueError(f"{path}: line {i + 1}: expected degree 1, got l={ell} m={m}")
+        rec = spans.setdefault((t0, t1), {})
+        if m == 0:
+            rec["C10"] = c
+        else:
+            rec["C11"], rec["S11"] = c, s
+    if not spans:
+        raise ValueError(f"{path}: no GRCOF2 degree-1 rows; not a TN-13 file")
+    keys = sorted(spans)
+    for k in keys:
+        if len(spans[k]) != 3:
+            raise ValueError(f"{path}: span {k[0]}..{k[1]} lacks C10 or C11/S11")
+    return TechNote(
+        start=np.array([k[0] for k in keys], dtype="datetime64[s]"),
+        end=np.array([k[1] for k in keys], dtype="datetime64[s]"),
+        values={n: np.array([spans[k][n] for k in keys]) for n in ("C10", "C11", "S11")},
+        path=str(path),
+    )
+
+
+def read_tn14(path) -> TechNote:
+    """Read GRACE TN-14 SLR C20 and C30 (rows after ``Product:``; columns MJD start,
+    year, C20, ΔC20, σ, C30, ΔC30, σ, MJD end, year; C30 is NaN where absent).
+
+    Reference: Loomis et al. (2020), Geophys. Res. Lett. 47, e2019GL085488 (TN-14).
+    """
+    path = Path(path)
+    lines = path.read_text(encoding="latin-1").splitlines()
+    first = next((i + 1 for i, ln in enumerate(lines) if ln.strip().startswith("Product:")),
+                 None)
+    if first is None:
+        raise ValueError(f"{path}: no 'Product:' line; not a TN-14 file")
+    rows = []
+    for i in range(first, len(lines)):
+        parts = lines[i].split()
+        if not parts:
+            continue
+        try:
+            vals = [float(x) for x in parts[:10]]
+        except ValueError as exc:
+            raise ValueError(f"{path}: line {i + 1}: cannot parse {lines[i]!r}") from exc
+        if len(vals) != 10:
+            raise ValueError(f"{path}: line {i + 1}: expected 10 columns, got {len(vals)}")
+        rows.append(vals)
+    if not rows:
+        raise ValueError(f"{path}: no data rows after 'Product:'")
+    a = np.array(rows)
+    return TechNote(
+        start=_MJD0 + np.round(a[:, 0] * 86400).astype(np.int64).astype("timedelta64[s]"),
+        end=_MJD0 + np.round(a[:, 8] * 86400).astype(np.int64).astype("timedelta64[s]"),
+        values={"C20": a[:, 2], "C30": a[:, 5]},
+        path=str(path),
+    )
+
+
+def match_spans(note: TechNote, start: np.ndarray, end: np.ndarray, paths, *,
+                min_overlap: float = 0.5) -> np.ndarray:
+    """Index into ``note`` of the span that overlaps each month most.
+
+    Args:
+        note: a :class:`TechNote`.
+        start, end: month spans, ``datetime64``, shape ``(n,)``.
+        paths: file of each month (for messages).
+        min_overlap: the best overlap must cover at least this fraction of the month.
+
+    Returns:
+        int array ``(n,)``.
+
+    Raises:
+        ValueError: a month the note does not cover (names the file and the month).
+    """
+    s0 = start.astype("datetime64[s]").astype(np.int64)[:, None]
+    e0 = end.astype("datetime64[s]").astype(np.int64)[:, None]
+    s1 = note.start.astype(np.int64)[None, :]
+    e1 = note.end.astype(np.int64)[None, :]
+    overlap = np.clip(np.minimum(e0, e1) - np.maximum(s0, s1), 0, None)
+    best = overlap.argmax(axis=1)
+    frac = overlap[np.arange(len(best)), best] / np.maximum(e0[:, 0] - s0[:, 0], 1)
+    bad = np.flatnonzero(frac < min_overlap)
+    if bad.size:
+        i = int(bad[0])
+        month = str((start[i] + (end[i] - start[i]) / 2).astype("datetime64[M]"))
+        raise ValueError(
+            f"{note.path} does not cover month {month} ({paths[i]}, span "
+            f"{start[i].astype('datetime64[D]')}..{end[i].astype('datetime64[D]')}); "
+            f"{bad.size} month(s) uncovered; the note spans "
+            f"{note.start[0].astype('datetime64[D]')}..{note.end[-1].astype('datetime64[D]')}"
+        )
+    return best
+
+
+def replace_degree1(series: L2Series, tn13: TechNote) -> L2Series:
+    """Series with C10, C11, S11 set from TN-13 for each month."""
+    idx = match_spans(tn13, series.start, series.end, series.paths)
+    clm, slm = series.clm.copy(), series.slm.copy()
+    clm[:, 1, 0] = tn13.values["C10"][idx]
+    clm[:, 1, 1] = tn13.values["C11"][idx]
+    slm[:, 1, 1] = tn13.values["S11"][idx]
+    return series.replace(clm=clm, slm=slm)
+
+
+def replace_c20_c30(series: L2Series, tn14: TechNote, *, c30: bool = True) -> L2Series:
+    """Series with C20 (and C30 where TN-14 gives one, if ``c30``) set from TN-14.
+
+    TN-14 gives C30 only from 2012 on (and recommends it for GRACE-FO and late GRACE);
+    months without a TN-14 C30 keep their own.
+    """
+    idx = match_spans(tn14, series.start, series.end, series.paths)
+    clm = series.clm.copy()
+    clm[:, 2, 0] = tn14.values["C20"][idx]
+    if c30 and series.lmax >= 3:
+        c30_v = tn14.values["C30"][idx]
+        ok = np.isfinite(c30_v)
+        clm[ok, 3, 0] = c30_v[ok]
+    return series.replace(clm=clm)
+

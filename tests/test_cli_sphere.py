@@ -1,0 +1,70 @@
+"""The sphere CLI (`jaxgeo demo`, `jaxgeo cap`) and atomic output writing."""
+
+import json
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import xarray as xr
+
+from jaxgeo import Grid
+from jaxgeo._io import atomic_path
+from jaxgeo.cli import main
+from jaxgeo.sphere import CapAverage
+
+
+def test_demo_writes_outputs(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--res", "2"]) == 0
+    figures = json.loads((tmp_path / "cap_demo.json").read_text())
+    # d(mean of weighted averages)/d(field) sums to 1: each output's weights sum to 1
+    assert figures["grad_sum"] == pytest.approx(1.0, abs=1e-4)
+    ds = xr.open_dataset(tmp_path / "cap_demo.nc")
+    ref = CapAverage(Grid.regular(2.0), 3.0, dtype=jnp.float64)(ds.field.values.astype(float))
+    np.testing.assert_allclose(ds.cap_mean.values, np.asarray(ref), rtol=0, atol=1e-3)
+    assert (tmp_path / "cap_demo.png").stat().st_size > 10_000
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_cap_command(tmp_path):
+    g = Grid.regular(4.0)
+    rng = np.random.default_rng(0)
+    da = xr.DataArray(rng.normal(size=(2,) + g.shape), dims=("time", "lat", "lon"),
+                      coords={"time": [0, 1], "lat": g.lat[::-1], "lon": g.lon},
+                      attrs={"units": "mm"}, name="tws")
+    da.to_netcdf(tmp_path / "in.nc")
+    mask = rng.random(g.shape) > 0.5
+    xr.DataArray(mask.astype("i1"), dims=("lat", "lon"), coords={"lat": g.lat, "lon": g.lon},
+                 name="land").to_netcdf(tmp_path / "mask.nc")
+    out = tmp_path / "out.nc"
+    assert main(["cap", str(tmp_path / "in.nc"), "--radius-deg", "9", "--mask",
+                 str(tmp_path / "mask.nc"), "--out", str(out)]) == 0
+    got = xr.open_dataset(out).tws
+    ref = CapAverage(g, 9.0, mask=mask, dtype=jnp.float64)(da.values[:, ::-1])
+    np.testing.assert_allclose(got.values[:, ::-1], np.asarray(ref), rtol=1e-12)
+    assert got.attrs["units"] == "mm" and "spherical cap" in got.attrs["cell_methods"]
+
+
+def test_cap_command_errors(tmp_path, capsys):
+    assert main(["cap", str(tmp_path / "missing.nc"), "--radius-deg", "3",
+                 "--out", str(tmp_path / "o.nc")]) == 2
+    assert "input file not found" in capsys.readouterr().err
+    g = Grid.regular(4.0)
+    xr.DataArray(np.zeros(g.shape), dims=("lat", "lon"), coords={"lat": g.lat, "lon": g.lon},
+                 name="a").to_netcdf(tmp_path / "in.nc")
+    assert main(["cap", str(tmp_path / "in.nc"), "--var", "b", "--radius-deg", "3",
+                 "--out", str(tmp_path / "o.nc")]) == 2
+    assert "no variable 'b'" in capsys.readouterr().err
+    assert main(["cap", str(tmp_path / "in.nc"), "--radius-deg", "0",
+                 "--out", str(tmp_path / "o.nc")]) == 2
+    assert "radius_deg" in capsys.readouterr().err
+    assert not (tmp_path / "o.nc").exists()
+
+
+def test_atomic_path_keeps_old_file_on_failure(tmp_path):
+    target = tmp_path / "keep.txt"
+    target.write_text("good")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("partial")
+        raise RuntimeError("boom")
+    assert target.read_text() == "good"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
