@@ -14,6 +14,7 @@ Reference: Gou & Soja (2024), Nature Water 2, 139–150; Gou et al. (2025), J. G
 
 from . import losses, metrics, synthetic
 from ._api import Downscaler, baseline, fit
+from ._demo import run_demo
 from ._model import DownscaleNet, NetConfig, sphere_pad
 from ._train import LossConfig, TrainConfig, composite_loss
 
@@ -28,6 +29,7 @@ __all__ = [
     "fit",
     "losses",
     "metrics",
+    "run_demo",
     "sphere_pad",
     "synthetic",
 ]

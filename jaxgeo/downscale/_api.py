@@ -201,8 +201,8 @@ def _fingerprint(*arrays) -> str:
 
 
 def _loss_constants(grid: Grid, mask: np.ndarray, radius_deg: float,
-                    centres_res_deg: float | None):
-    from ..sphere import CapAverage
+                    centres_res_deg: float | None, observation_km: float | None = None):
+    from ..sphere import CapAverage, GaussianSmooth
 
     targets = None if centres_res_deg is None else Grid.regular(centres_res_deg, grid.lon_start)
     op = CapAverage(grid, radius_deg, mask=mask, targets=targets, dtype=jnp.float32)
@@ -220,6 +220,9 @@ def _loss_constants(grid: Grid, mask: np.ndarray, radius_deg: float,
     aux = {"cap_op": op,
            "centre_weights": jnp.asarray(centre_w / centre_w.max(), jnp.float32),
            "pixel_weights": jnp.asarray(pixel_w / pixel_w.max(), jnp.float32)}
+    if observation_km is not None:
+        aux["observation_op"] = GaussianSmooth(grid, observation_km, mask=mask,
+                                               dtype=jnp.float32)
     return op, aux
 
 
@@ -337,7 +340,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
     net_config.check_grid(data.grid.shape)
     stats = _norm_stats(data)
     x, coarse_n, model_n = _inputs(data, stats, radius_deg)
-    op, aux = _loss_constants(data.grid, data.mask, radius_deg, centres_res_deg)
+    op, aux = _loss_constants(data.grid, data.mask, radius_deg, centres_res_deg,
+                              loss.observation_km)
     target_caps = _cap_means(op, coarse_n)
     meta = {
         "grid": [data.grid.resolution_deg, data.grid.lon_start],

@@ -44,12 +44,17 @@ class LossConfig:
         similarity: model-similarity terms, a tuple of names among ``mae_decorrelation``,
             ``mse`` and ``gradient``.
         similarity_weights: one weight per similarity term.
+        observation_km: half-width (km) of a Gaussian that models the coarse product's
+            own smoothing; when set, the prediction is smoothed by it (over the mask)
+            before its cap means are compared with the coarse field's, so like is compared
+            with like. None compares raw cap means, as published.
     """
 
     cap_weight: float = 1.0
     cap_power: int = 1
     similarity: tuple[str, ...] = ("mae_decorrelation",)
     similarity_weights: tuple[float, ...] = (1.0,)
+    observation_km: float | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "similarity", tuple(self.similarity))
@@ -99,11 +104,13 @@ def composite_loss(pred, model_field, target_caps, aux, cfg: LossConfig):
     Args:
         pred, model_field: ``(B, nlat, nlon)`` prediction and model field (normalised).
         target_caps: ``(B, tlat, tlon)`` cap means of the coarse field.
-        aux: dict with ``cap_op``, ``centre_weights`` ``(tlat, tlon)`` and
-            ``pixel_weights`` ``(nlat, nlon)``.
+        aux: dict with ``cap_op``, ``centre_weights`` ``(tlat, tlon)``,
+            ``pixel_weights`` ``(nlat, nlon)`` and, with ``cfg.observation_km``,
+            ``observation_op`` (a :class:`jaxgeo.sphere.GaussianSmooth`).
         cfg: :class:`LossConfig`.
     """
-    terms = {"cap": losses.cap_consistency(pred, target_caps, aux["cap_op"],
+    observed = pred if aux.get("observation_op") is None else aux["observation_op"](pred)
+    terms = {"cap": losses.cap_consistency(observed, target_caps, aux["cap_op"],
                                            aux["centre_weights"], power=cfg.cap_power)}
     total = cfg.cap_weight * terms["cap"]
     for name, w in zip(cfg.similarity, cfg.similarity_weights, strict=True):
