@@ -129,3 +129,27 @@ def test_loss_gradients_finite_differences(setup):
     check_grads(jax.jit(lambda x: losses.patch_loss_parity(x[..., :8, :8], m[..., :8, :8] + 1.0,
                                                    m[..., :8, :8])), (p,), order=1,
                 modes=["rev"])
+
+
+def test_composite_loss_is_the_weighted_sum_of_its_terms(setup):
+    from jaxgeo.downscale import LossConfig, composite_loss
+    from jaxgeo.sphere import GaussianSmooth
+
+    grid, mask, pred, model, coarse, w = setup
+    op = CapAverage(grid, 15.0, mask=mask)
+    obs = GaussianSmooth(grid, 800.0, mask=mask)
+    cc = jnp.asarray(np.nan_to_num(cap_mean(coarse, RES, 15.0, mask)))
+    cw = jnp.asarray(np.where(np.isfinite(cap_mean(coarse[:1], RES, 15.0, mask)[0]), w, 0.0))
+    aux = {"cap_op": op, "centre_weights": cw, "pixel_weights": jnp.asarray(w),
+           "observation_op": obs}
+    cfg = LossConfig(cap_weight=2.0, similarity=("mse", "gradient"),
+                     similarity_weights=(0.5, 3.0), observation_km=800.0)
+    p, m = jnp.asarray(pred), jnp.asarray(model)
+    total, terms = composite_loss(p, m, cc, aux, cfg)
+    cap_term = losses.cap_consistency(obs(p), cc, op, cw)
+    expected = (2.0 * cap_term + 0.5 * losses.mse(p, m, jnp.asarray(w))
+                + 3.0 * losses.gradient_matching(p, m, jnp.asarray(w)))
+    np.testing.assert_allclose(float(total), float(expected), rtol=1e-12)
+    np.testing.assert_allclose(float(terms["cap"]), float(cap_term), rtol=1e-12)
+    with pytest.raises(ValueError, match="unknown similarity"):
+        LossConfig(similarity=("ssim",))

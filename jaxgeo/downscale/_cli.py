@@ -19,6 +19,9 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=int, default=10, help="training epochs (default 10)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--checkpoint-dir", help="orbax checkpoints here; resumes if present")
+    p.add_argument("--observation-km", type=float,
+                   help="Gaussian half-width (km) of the coarse product's own smoothing; the "
+                        "prediction is smoothed by it before cap means are compared")
     p.set_defaults(func=_downscale)
 
     # ``jaxgeo demo`` is the project's main job: the downscaling experiment replaces the
@@ -76,8 +79,11 @@ def _downscale(args) -> int:
         if bool(mask.all()):
             raise ValueError("no --mask given and the coarse field has no NaN cells to infer "
                              "one from; pass --mask with a (lat, lon) 0/1 variable")
+    from ._train import LossConfig
+
     fitted = fit(coarse, model, mask=mask, features=features, radius_deg=args.radius_deg,
-                 epochs=args.epochs, seed=args.seed, checkpoint_dir=args.checkpoint_dir)
+                 epochs=args.epochs, seed=args.seed, checkpoint_dir=args.checkpoint_dir,
+                 loss=LossConfig(observation_km=args.observation_km))
     out = fitted.predict(coarse, model, features)
     ds = out.to_dataset(name=str(model.name or "downscaled"))
     ds.attrs.update({"Conventions": "CF-1.8", "source": "jaxgeo downscale",
