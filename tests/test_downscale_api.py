@@ -151,3 +151,30 @@ def test_bad_inputs_are_named(data):
         fit(c, m, mask=mask, features=data["features"].isel(time=slice(0, 4)))
     with pytest.raises(ValueError, match="mask is empty"):
         baseline(c, m, mask=mask & False)
+
+
+def test_input_channels_match_their_definitions(data):
+    from jaxgeo.downscale._api import _inputs, _norm_stats, _prepare
+
+    d = _prepare(data["coarse"], data["model"], data["mask"], data["features"])
+    stats = _norm_stats(d)
+    x, coarse_n, model_n = _inputs(d, stats, RADIUS, tendency=True)
+    mask = data["mask"].values
+    off, scale = stats["field"]
+    m = data["model"].values
+    # one normalisation for coarse, model and output, so cap means stay comparable
+    np.testing.assert_allclose(x[..., 1][:, mask], ((m - off) / scale)[:, mask], rtol=1e-5)
+    np.testing.assert_allclose(x[..., 0][:, mask],
+                               ((data["coarse"].values - off) / scale)[:, mask], rtol=1e-5,
+                               atol=1e-6)
+    base = baseline(data["coarse"], data["model"], mask=data["mask"], radius_deg=RADIUS).values
+    np.testing.assert_allclose(x[..., 2][:, mask], ((base - off) / scale)[:, mask], atol=1e-5)
+    tend = np.empty_like(m)
+    tend[1:-1] = (m[2:] - m[:-2]) / 2
+    tend[0], tend[-1] = m[1] - m[0], m[-1] - m[-2]
+    np.testing.assert_allclose(x[..., 4][:, mask], (tend / scale)[:, mask], rtol=1e-5,
+                               atol=1e-6)
+    lat = np.deg2rad(data["coarse"].lat.values)
+    np.testing.assert_allclose(x[0, :, 0, 5], np.sin(lat), rtol=1e-6)
+    np.testing.assert_array_equal(x[0, ..., -1], mask.astype(np.float32))
+    assert not np.any(x[:, ~mask, :5])  # outside the mask the data channels are zero

@@ -167,13 +167,21 @@ def _low_pass_correction(data: _Data, radius_deg: float, chunk: int = 16) -> np.
     return np.where(data.mask, out.astype(np.float64), 0.0)
 
 
-def _inputs(data: _Data, stats: dict, radius_deg: float
+def _tendency(x: np.ndarray) -> np.ndarray:
+    """Centred month-to-month difference ``(x[t+1] − x[t−1]) / 2``, one-sided at the ends."""
+    if x.shape[0] < 2:
+        return np.zeros_like(x)
+    return np.gradient(x, axis=0)
+
+
+def _inputs(data: _Data, stats: dict, radius_deg: float, *, tendency: bool = False
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Network inputs ``(T, nlat, nlon, C)`` float32, normalised coarse and model fields.
 
     Channels: coarse, model, the baseline ``model + cap(coarse − model)`` (the network
-    outputs a correction of it), the features, then sin/cos of latitude and longitude and
-    the mask.
+    outputs a correction of it), the features, optionally the model's tendency (centred
+    difference over the neighbouring months, which lets the network shift the model's
+    seasonal timing), then sin/cos of latitude and longitude and the mask.
     """
     off, scale = stats["field"]
     msk = data.mask
@@ -184,6 +192,8 @@ def _inputs(data: _Data, stats: dict, radius_deg: float
     coarse_n, model_n = norm(data.coarse, off, scale), norm(data.model, off, scale)
     base_n = norm(data.model + _low_pass_correction(data, radius_deg), off, scale)
     chans = [coarse_n, model_n, base_n] + [norm(f, *stats[k]) for k, f in data.features.items()]
+    if tendency:
+        chans.append(np.where(msk, _tendency(data.model) / scale, 0.0).astype(np.float32))
     nt = data.coarse.shape[0]
     lat = np.deg2rad(data.grid.lat)[:, None]
     lon = np.deg2rad(data.grid.lon)[None, :]
@@ -280,7 +290,8 @@ class Downscaler:
         if data.grid != self.grid:
             raise ValueError(f"grids differ: the network was trained on {self.grid}, the data "
                              f"are on {data.grid}")
-        x, _, _ = _inputs(data, self.meta["norm"], self.meta["radius_deg"])
+        x, _, _ = _inputs(data, self.meta["norm"], self.meta["radius_deg"],
+                          tendency=self.meta.get("model_tendency", False))
         graphdef, state = nnx.split(self.net)
         run = _forward(graphdef)
         out = np.concatenate([np.asarray(run(state, jnp.asarray(x[i:i + batch_size])))
@@ -302,8 +313,8 @@ class Downscaler:
 def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: int = 10,
         seed: int = 0, checkpoint_dir=None, batch_size: int = 4, learning_rate: float = 1e-3,
         net_config: NetConfig | None = None, loss: LossConfig | None = None,
-        centres_res_deg: float | None = None, checkpoint_every: int = 50,
-        progress: bool = True, callback=None) -> Downscaler:
+        centres_res_deg: float | None = None, model_tendency: bool = False,
+        checkpoint_every: int = 50, progress: bool = True, callback=None) -> Downscaler:
     """Train a downscaling network self-supervised on one regular global grid.
 
     The loss makes area-weighted spherical-cap means (radius ``radius_deg``, over the mask)
@@ -324,6 +335,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
         loss: :class:`LossConfig` (default: published MAE·(1−ρ) similarity, L1 caps).
         centres_res_deg: evaluate caps only at the centres of this coarser grid (None: at
             every cell).
+        model_tendency: add the model's month-to-month tendency as an input channel (the
+            months must then be consecutive, in training and in ``predict``).
         progress: tqdm progress bar with the loss terms.
         callback: ``callback(step, terms)`` after every step.
 
@@ -339,7 +352,7 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
     data = _prepare(coarse, model, mask, features)
     net_config.check_grid(data.grid.shape)
     stats = _norm_stats(data)
-    x, coarse_n, model_n = _inputs(data, stats, radius_deg)
+    x, coarse_n, model_n = _inputs(data, stats, radius_deg, tendency=model_tendency)
     op, aux = _loss_constants(data.grid, data.mask, radius_deg, centres_res_deg,
                               loss.observation_km)
     target_caps = _cap_means(op, coarse_n)
@@ -351,6 +364,7 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
         "norm": stats,
         "radius_deg": float(radius_deg),
         "centres_res_deg": centres_res_deg,
+        "model_tendency": bool(model_tendency),
         "loss": dataclasses.asdict(loss),
         "train": {"batch_size": batch_size, "learning_rate": learning_rate, "seed": seed},
         "n_months": int(x.shape[0]),
