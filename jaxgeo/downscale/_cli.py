@@ -22,6 +22,8 @@ def register(sub) -> None:
     p.add_argument("--observation-km", type=float,
                    help="Gaussian half-width (km) of the coarse product's own smoothing; the "
                         "prediction is smoothed by it before cap means are compared")
+    p.add_argument("--cap-power", type=int, choices=(1, 2), default=1,
+                   help="1: mean absolute cap misfit (published), 2: mean squared")
     p.set_defaults(func=_downscale)
 
     # ``jaxgeo demo`` is the project's main job: the downscaling experiment replaces the
@@ -83,7 +85,8 @@ def _downscale(args) -> int:
 
     fitted = fit(coarse, model, mask=mask, features=features, radius_deg=args.radius_deg,
                  epochs=args.epochs, seed=args.seed, checkpoint_dir=args.checkpoint_dir,
-                 loss=LossConfig(observation_km=args.observation_km))
+                 loss=LossConfig(observation_km=args.observation_km,
+                                 cap_power=args.cap_power))
     out = fitted.predict(coarse, model, features)
     ds = out.to_dataset(name=str(model.name or "downscaled"))
     ds.attrs.update({"Conventions": "CF-1.8", "source": "jaxgeo downscale",
