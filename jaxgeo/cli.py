@@ -12,6 +12,7 @@ import sys
 
 _SUBCOMMAND_MODULES = [
     "jaxgeo.sphere._cli",
+    "jaxgeo.troposphere._cli",
 ]
 
 

@@ -183,7 +183,7 @@ def test_fit_recovers_exact_coefficients_streamed(family):
     truth = tr.HZWD(jnp.asarray(_random_coefficients(np.random.default_rng(6), GRID, family)),
                     GRID, family)
     lat, lon, doy, h, z = _synthetic(truth, GRID)
-    chunks = [tr.ProfileChunk(doy[k:k + 5], h[k:k + 5], z[k:k + 5]) for k in range(0, 12, 5)]
+    chunks = [tr.ProfileChunk(doy[k:k + 4], h[k:k + 4], z[k:k + 4]) for k in range(0, 12, 4)]
     model, report = tr.fit_hzwd(lat, lon, chunks, grid=GRID, family=family, ridge=1e-12,
                                 refine_steps=0)
     np.testing.assert_allclose(np.asarray(model.coefficients), np.asarray(truth.coefficients),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -91,6 +92,10 @@ class GPT3:
 
     def __call__(self, lat_deg, lon_deg, h_ell_m, mjd, *, time_variation: bool = True
                  ) -> GPT3Result:
+        return _gpt3_eval(self, lat_deg, lon_deg, h_ell_m, mjd, time_variation)
+
+    def _evaluate(self, lat_deg, lon_deg, h_ell_m, mjd, time_variation: bool = True
+                  ) -> GPT3Result:
         """Evaluate GPT3 at points (vectorised over broadcast shapes, jit-able).
 
         Per node: seasonal terms, then reduction to the point's height (temperature lapse
@@ -142,3 +147,9 @@ class GPT3:
         p, t, dt, e, tm, lam, undu = out
         zwd = askne_nordius_zwd(e, tm, lam)
         return GPT3Result(p, t, dt, e, tm, lam, undu, zwd)
+
+
+@partial(jax.jit, static_argnums=(5,))
+def _gpt3_eval(model, lat_deg, lon_deg, h_ell_m, mjd, time_variation):
+    # one compiled program instead of hundreds of eagerly dispatched operations
+    return model._evaluate(lat_deg, lon_deg, h_ell_m, mjd, time_variation)

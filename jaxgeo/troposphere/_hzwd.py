@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import jax
@@ -155,6 +156,9 @@ class HZWD:
                 raise ValueError(f"height outside the HZWD range [{H_MIN_M:g}, {H_MAX_M:g}] m: "
                                  f"{bad[:5]} (use extrapolate=True to continue the edge "
                                  "intervals)")
+        return _hzwd_eval(self, lat, lon_deg, h, doy, extrapolate)
+
+    def _evaluate(self, lat, lon_deg, h, doy, extrapolate):
         lat, lon, h, doy = jnp.broadcast_arrays(lat, _f64(lon_deg), h, _f64(doy))
         ok = jnp.abs(lat) <= 90.0
         if not extrapolate:
@@ -246,3 +250,8 @@ class HZWD:
             if ds["lat"].values[0] > ds["lat"].values[-1]:
                 coef = coef[::-1]
         return cls(jnp.asarray(coef), grid, family)
+
+
+@partial(jax.jit, static_argnums=(5,))
+def _hzwd_eval(model, lat, lon, h, doy, extrapolate):
+    return model._evaluate(lat, lon, h, doy, extrapolate)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 
 from ._physics import THAYER_1974, _f64
@@ -73,6 +74,7 @@ class UNB3mResult(NamedTuple):
     zwd: jnp.ndarray
 
 
+@jax.jit
 def unb3m(lat_deg, height_m, doy):
     """UNB3m: latitude/season table of surface met, reduced to the height, and its delays.
 

@@ -5,8 +5,10 @@ All functions are pure JAX, broadcast over leading axes and are differentiable.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 
 EPSILON = 18.0152 / 28.9644
@@ -128,6 +130,7 @@ def _layer_integrals(z, f):
     return jnp.where(use_exp, expo, trap)
 
 
+@partial(jax.jit, static_argnames=("axis",))
 def integrate_above(height_m, integrand, *, axis=-1):
     """Integral of ``integrand`` from each level to the top of the profile.
 
@@ -155,6 +158,7 @@ def integrate_above(height_m, integrand, *, axis=-1):
     return jnp.moveaxis(out, -1, axis)
 
 
+@jax.jit
 def zwd_profile(height_m, temperature_k, vapour_pressure_hpa, *, k2p=THAYER_1974.k2p,
                 k3=THAYER_1974.k3):
     """Zenith wet delay above each level of a profile, m.
@@ -178,6 +182,7 @@ def zwd_profile(height_m, temperature_k, vapour_pressure_hpa, *, k2p=THAYER_1974
     return 1e-6 * integrate_above(height_m, n_w)
 
 
+@jax.jit
 def weighted_mean_temperature(height_m, temperature_k, vapour_pressure_hpa):
     """Water-vapour weighted mean temperature above each level, K.
 
