@@ -229,3 +229,27 @@ def test_fit_columns_single_exponential_and_piecewise():
     p_one, _ = tr.fit_columns(h, z2, family="single-exp", steps=100)
     assert np.max(np.abs(np.asarray(p_exp) - z2)) < 1e-6
     assert np.max(np.abs(np.asarray(p_one) - z2)) > 5e-3
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_moment_normal_equations_match_direct_design(shared):
+    # the fast moment route vs the plain Kronecker design (brute force oracle)
+    from jaxgeo.troposphere._fit import (
+        _moment_sums,
+        _normal_equations_direct,
+        _normal_from_moments,
+    )
+
+    rng = np.random.default_rng(8)
+    h = np.sort(rng.uniform(-700, 11000, (6, 5, 9)), axis=-1)
+    z = 0.2 * np.exp(-h / 2000.0)
+    doy = (np.broadcast_to(rng.uniform(1, 365, (6, 1)), (6, 5)) if shared
+           else rng.uniform(1, 365, (6, 5)))
+    mu, nu, n = _moment_sums(jnp.asarray(doy), jnp.asarray(h), jnp.asarray(z), family="exp",
+                             shared_doy=shared, min_zwd_m=1e-4)
+    m, r = _normal_from_moments(np.asarray(mu), np.asarray(nu))
+    m2, r2, n2 = _normal_equations_direct(jnp.asarray(doy), jnp.asarray(h), jnp.asarray(z),
+                                          family="exp", min_zwd_m=1e-4)
+    np.testing.assert_allclose(m, m2, rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(r, r2, rtol=1e-12, atol=1e-10)
+    np.testing.assert_array_equal(np.asarray(n), np.asarray(n2))
