@@ -160,18 +160,37 @@ class HZWD:
 
     def _evaluate(self, lat, lon_deg, h, doy, extrapolate):
         lat, lon, h, doy = jnp.broadcast_arrays(lat, _f64(lon_deg), h, _f64(doy))
-        ok = jnp.abs(lat) <= 90.0
+        ok = (jnp.abs(lat) <= 90.0) & jnp.isfinite(lon) & jnp.isfinite(doy)
         if not extrapolate:
             ok = ok & (h >= H_MIN_M) & (h <= H_MAX_M)
+        else:
+            ok = ok & jnp.isfinite(h)
         lat_safe = jnp.where(ok, lat, 0.0)
+        lon_safe = jnp.where(ok, lon, 0.0)
         h_safe = jnp.where(ok, h, 0.0)
-        i0, i1, j0, j1, wi, wj = bilinear_nodes(self.grid, lat_safe, lon)
-        c = self.coefficients
+        doy_safe = jnp.where(ok, doy, 0.0)
+        i0, i1, j0, j1, wi, wj = bilinear_nodes(self.grid, lat_safe, lon_safe)
+        g = height_basis(h_safe, extrapolate=extrapolate)
+        s = harmonic_basis(doy_safe)
+        g = [g[..., k] for k in range(N_PARAM)]
+        s = [s[..., a] for a in range(N_HARM)]
+        # feature-major table and one 1-D gather per coefficient: on CPU this is about ten
+        # times faster than gathering 35-wide rows (indices are in bounds by construction)
+        table = jnp.moveaxis(self.coefficients.reshape(-1, N_PARAM, N_HARM), 0, -1)
+        nlon = self.grid.nlon
 
-        def at(i, j):
-            return node_zwd(c[i, j], h_safe, doy, self.family, extrapolate=extrapolate)
+        def at(node):
+            eta = None
+            for i in range(N_PARAM):
+                p = table[i, 0].at[node].get(mode="promise_in_bounds")
+                for a in range(1, N_HARM):
+                    p = p + table[i, a].at[node].get(mode="promise_in_bounds") * s[a]
+                term = p * g[i]
+                eta = term if eta is None else eta + term
+            return jnp.exp(eta) if self.family == "exp" else eta
 
-        val = bilinear_combine(at(i0, j0), at(i0, j1), at(i1, j0), at(i1, j1), wi, wj)
+        val = bilinear_combine(at(i0 * nlon + j0), at(i0 * nlon + j1), at(i1 * nlon + j0),
+                               at(i1 * nlon + j1), wi, wj)
         return jnp.where(ok, val, jnp.nan)
 
     def node_parameters(self, doy):
