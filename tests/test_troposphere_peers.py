@@ -88,3 +88,16 @@ def test_gpt3_node_value_and_vectorised(gpt3):
     a = gpt3(10.0, 179.999999, 0.0, 58849.0).zwd
     b = gpt3(10.0, -179.999999, 0.0, 58849.0).zwd
     assert float(a) == pytest.approx(float(b), abs=1e-8)
+
+
+@pytest.mark.shared_data
+def test_gpt3_bad_input(gpt3, tmp_path):
+    with pytest.raises(ValueError, match="latitude outside"):
+        gpt3(91.0, 0.0, 0.0, 58849.0)
+    out = jax.jit(lambda a: gpt3(a, 0.0, 0.0, 58849.0).zwd)(jnp.array([91.0, 10.0]))
+    assert np.isnan(out[0]) and np.isfinite(out[1])
+    (tmp_path / "bad.grd").write_text("% header\n1 2 3\n")
+    with pytest.raises(ValueError, match="columns"):
+        tr.GPT3.from_file(tmp_path / "bad.grd")
+    with pytest.raises(FileNotFoundError):
+        tr.GPT3.from_file(tmp_path / "missing.grd")

@@ -92,7 +92,12 @@ class GPT3:
 
     def __call__(self, lat_deg, lon_deg, h_ell_m, mjd, *, time_variation: bool = True
                  ) -> GPT3Result:
-        return _gpt3_eval(self, lat_deg, lon_deg, h_ell_m, mjd, time_variation)
+        lat = _f64(lat_deg)
+        if not isinstance(lat, jax.core.Tracer):
+            bad = np.asarray(lat)[~(np.abs(np.asarray(lat)) <= 90.0)]
+            if bad.size:
+                raise ValueError(f"latitude outside [-90, 90]: {bad[:5]}")
+        return _gpt3_eval(self, lat, lon_deg, h_ell_m, mjd, time_variation)
 
     def _evaluate(self, lat_deg, lon_deg, h_ell_m, mjd, time_variation: bool = True
                   ) -> GPT3Result:
@@ -107,33 +112,57 @@ class GPT3:
             lat_deg, lon_deg: degrees; h_ell_m: ellipsoidal height, m; mjd: Modified
                 Julian Date. Broadcastable.
             time_variation: False drops the periodic terms (the ``it=1`` option).
+
+        Bad input: latitude outside [−90, 90] raises ``ValueError`` eagerly; under ``jit``
+        it, like non-finite inputs, gives NaN. Heights are not limited (the reduction is
+        the model's own extrapolation).
         """
         lat = _f64(lat_deg)
         lon = _f64(lon_deg)
         h = _f64(h_ell_m)
         mjd = _f64(mjd)
         lat, lon, h, mjd = jnp.broadcast_arrays(lat, lon, h, mjd)
-        doy = doy_from_mjd(mjd)
+        ok = (jnp.abs(lat) <= 90.0) & jnp.isfinite(lon) & jnp.isfinite(h) & jnp.isfinite(mjd)
+        lat = jnp.where(ok, lat, 0.0)
+        lon = jnp.where(ok, lon, 0.0)
+        doy = doy_from_mjd(jnp.where(ok, mjd, 51544.0))
         w = 2.0 * jnp.pi * doy / 365.25
         if time_variation:
-            harm = jnp.stack([jnp.ones_like(w), jnp.cos(w), jnp.sin(w), jnp.cos(2 * w),
-                              jnp.sin(2 * w)], axis=-1)
+            harm = [None, jnp.cos(w), jnp.sin(w), jnp.cos(2 * w), jnp.sin(2 * w)]
         else:
-            harm = jnp.stack([jnp.ones_like(w)] + [jnp.zeros_like(w)] * 4, axis=-1)
+            harm = [None]
         i0, i1, j0, j1, wi, wj = bilinear_nodes(self.grid, lat, lon, polar_nearest=True)
+        nlon = self.grid.nlon
+
+        def take(table, node):
+            # one 1-D gather per coefficient (much faster on CPU than row gathers);
+            # indices are in bounds by construction
+            return table.at[node].get(mode="promise_in_bounds")
+
+        def flat(field):
+            return field.reshape(self.grid.nlat * nlon, *field.shape[2:])
+
+        tables = {name: flat(getattr(self, name)) for name in ("p", "T", "Q", "dT", "lam", "Tm")}
+        undu_t, hs_t = flat(self.undu), flat(self.Hs)
 
         def at_node(i, j):
-            def seas(field):
-                return jnp.sum(field[i, j] * harm, axis=-1)
+            node = i * nlon + j
 
-            undu = self.undu[i, j]
-            redh = h - undu - self.Hs[i, j]
-            t0 = seas(self.T)
-            p0 = seas(self.p)
-            q = seas(self.Q) / 1000.0
-            dt = seas(self.dT) / 1000.0
-            lam = seas(self.lam)
-            tm = seas(self.Tm)
+            def seas(name):
+                t = tables[name]
+                v = take(t[:, 0], node)
+                for a in range(1, len(harm)):
+                    v = v + take(t[:, a], node) * harm[a]
+                return v
+
+            undu = take(undu_t, node)
+            redh = h - undu - take(hs_t, node)
+            t0 = seas("T")
+            p0 = seas("p")
+            q = seas("Q") / 1000.0
+            dt = seas("dT") / 1000.0
+            lam = seas("lam")
+            tm = seas("Tm")
             t = t0 + dt * redh
             tv = t0 * (1.0 + 0.6077 * q)
             c = _G0 * _M_DRY / (_R_GAS * tv)
@@ -146,7 +175,8 @@ class GPT3:
         out = [bilinear_combine(a, b, c, d, wi, wj) for a, b, c, d in zip(*nodes, strict=True)]
         p, t, dt, e, tm, lam, undu = out
         zwd = askne_nordius_zwd(e, tm, lam)
-        return GPT3Result(p, t, dt, e, tm, lam, undu, zwd)
+        out = GPT3Result(p, t, dt, e, tm, lam, undu, zwd)
+        return GPT3Result(*(jnp.where(ok, v, jnp.nan) for v in out))
 
 
 @partial(jax.jit, static_argnums=(5,))
