@@ -298,11 +298,13 @@ def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], 
 
     Columns (fixed locations) are assigned to their nearest node. For each node the
     35 coefficients come from closed-form least squares — on ln ZWD for ``"exp"``, on ZWD
-    for ``"poly"`` — accumulated over the profile chunks as normal equations (so any
-    number of time steps streams through in bounded memory), solved per node with
-    ``vmap`` and a small ridge (seasonal terms pulled to zero when the data do not
-    constrain them). For ``"exp"`` the solution is then refined with Adam (optax) on the
-    ZWD-space mean square error of a retained sample (every ``refine_stride``-th time
+    for ``"poly"``. The normal equations are accumulated over the profile chunks as
+    per-interval height moments crossed with the harmonics (exactly equal to the full
+    design's normal equations, but cheaper; any number of time steps streams through in
+    bounded memory) and solved per node with ``vmap`` and a small ridge (seasonal terms
+    pulled to zero when the data do not constrain them, e.g. a single epoch). For
+    ``"exp"`` the solution is then refined with Adam (optax) on the ZWD-space mean square
+    error of a retained sample (every ``refine_stride``-th time
     step, at most ``max_samples_per_node`` profiles per node), vmapped over nodes; a node
     keeps the refined coefficients only where they lower that error.
 

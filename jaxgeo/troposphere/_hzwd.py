@@ -74,8 +74,9 @@ def height_basis(height_m, *, extrapolate: bool = False):
 def harmonic_basis(doy):
     """``[1, cos ω, sin ω, cos 2ω, sin 2ω]`` with ``ω = 2π doy/365.25``; shape (..., 5)."""
     w = 2.0 * jnp.pi * _f64(doy) / YEAR_DAYS
-    return jnp.stack([jnp.ones_like(w), jnp.cos(w), jnp.sin(w), jnp.cos(2 * w),
-                      jnp.sin(2 * w)], axis=-1)
+    c, s = jnp.cos(w), jnp.sin(w)
+    # double-angle identities: two transcendental calls instead of four
+    return jnp.stack([jnp.ones_like(w), c, s, c * c - s * s, 2.0 * s * c], axis=-1)
 
 
 def linear_predictor(coefficients, height_m, doy, *, extrapolate: bool = False):
