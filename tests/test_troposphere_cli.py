@@ -71,7 +71,7 @@ def test_validate_cli_era5_subset_and_sounding(shared_data, tmp_path, capsys):
             tmp_path / "era5_subset.nc")
     out = tmp_path / "val.json"
     assert _run(["zwd", "validate", "--data-dir", str(shared_data / "troposphere"), "--era5",
-                 str(tmp_path / "era5_subset.nc"), "--steps", "100", "--out", str(out)]) == 0
+                 str(tmp_path / "era5_subset.nc"), "--steps", "60", "--out", str(out)]) == 0
     res = json.loads(out.read_text())
     assert len(res["datasets"]) == 2
     for name, d in res["datasets"].items():
@@ -86,9 +86,10 @@ def test_validate_cli_era5_subset_and_sounding(shared_data, tmp_path, capsys):
     gpt3 = tr.GPT3.from_file(shared_data / "troposphere/gpt3_5.grd")
     h = ds["height"].values
     z = np.asarray(tr.zwd_profile(h, ds["temperature"].values, ds["vapour_pressure"].values))
-    lat, lon = ds["lat"].values[:, None], ds["lon"].values[:, None]
+    lat = ds["lat"].values[:, None] + 0.0 * h
+    lon = ds["lon"].values[:, None] + 0.0 * h
     mjd = tr.mjd_from_datetime64(ds["time"].values[0])
-    undu = np.asarray(gpt3(lat, lon, 0.0, mjd).undu)
+    undu = np.asarray(gpt3(lat, lon, 0.0 * h, mjd).undu)  # same shapes: one compilation
     g = np.asarray(gpt3(lat, lon, h + undu, mjd).zwd)
     sel = (h >= 0) & (h < 2000)
     era5_name = next(n for n in res["datasets"] if n.startswith("ERA5"))

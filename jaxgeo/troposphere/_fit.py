@@ -462,11 +462,13 @@ def fit_columns(height_m, zwd_m, *, family: str = "hzwd-exp", steps: int = 300,
     valid, y = _valid_targets(h, z, "exp" if log_space else "poly", min_zwd_m)
     w = valid.astype(h.dtype)
     g = _column_basis(jnp.where(valid, h, 0.0), family)
+    z = jnp.where(valid, z, 0.0)
 
     def ls(gi, yi, wi):
         a = (gi * wi[:, None]).T @ gi
-        return jnp.linalg.solve(a + 1e-12 * jnp.mean(jnp.diagonal(a)) * jnp.eye(a.shape[0]),
-                                (gi * wi[:, None]).T @ yi)
+        # relative ridge for conditioning; the absolute floor makes empty columns give zeros
+        lam = 1e-12 * jnp.mean(jnp.diagonal(a)) + 1e-30
+        return jnp.linalg.solve(a + lam * jnp.eye(a.shape[0]), (gi * wi[:, None]).T @ yi)
 
     theta0 = jax.vmap(ls)(g, y, w)
 
@@ -496,8 +498,9 @@ def fit_columns(height_m, zwd_m, *, family: str = "hzwd-exp", steps: int = 300,
         theta = jnp.where((col_mse(theta) < col_mse(theta0))[:, None], theta, theta0)
     else:
         theta = theta0
-    g_all = _column_basis(h, family)
-    return jax.vmap(predict)(theta, g_all), theta
+    g_all = _column_basis(jnp.where(jnp.isfinite(h), h, 0.0), family)
+    pred = jnp.where(jnp.isfinite(h), jax.vmap(predict)(theta, g_all), jnp.nan)
+    return pred, theta
 
 
 def interval_stats(height_m, residual_m) -> dict:

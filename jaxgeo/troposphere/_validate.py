@@ -8,6 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -51,26 +52,44 @@ def compare_models(ds, *, gpt3: GPT3 | None = None, steps: int = 300) -> dict:
     e = np.asarray(ds["vapour_pressure"].values, dtype=np.float64)
     zwd = np.asarray(zwd_profile(h, t, e))
     in_range = (h >= 0.0) & (h <= 10_000.0)
+    # everything below runs on arrays padded to bucketed shapes (NaN = no level), so that
+    # datasets of similar size share compiled programs instead of recompiling per shape
+    n_col, n_lev = h.shape
+    c_pad = max(64, 1 << (n_col - 1).bit_length())
+    l_pad = 64 * -(-n_lev // 64)
+
+    def pad(a, fill=np.nan):
+        out = np.full((c_pad, l_pad), fill)
+        out[:n_col, :n_lev] = a
+        return out
+
+    def unpad(a):
+        return np.asarray(a)[:n_col, :n_lev]
+
+    h_in = pad(np.where(in_range, h, np.nan))
     results = {}
     for fam in COLUMN_FAMILIES:
-        z_fit = np.where(in_range, zwd, np.nan)
-        pred, _ = fit_columns(jnp.asarray(np.where(in_range, h, np.nan)), jnp.asarray(z_fit),
+        pred, _ = fit_columns(jnp.asarray(h_in), jnp.asarray(pad(np.where(in_range, zwd,
+                                                                           np.nan))),
                               family=fam, steps=steps)
-        results[_COLUMN_LABELS[fam]] = interval_stats(h, np.where(in_range,
-                                                                  np.asarray(pred) - zwd,
+        results[_COLUMN_LABELS[fam]] = interval_stats(h, np.where(in_range, unpad(pred) - zwd,
                                                                   np.nan))
-    lat = np.asarray(ds["lat"].values, dtype=np.float64)[:, None]
-    lon = np.asarray(ds["lon"].values, dtype=np.float64)[:, None]
+    ones = np.ones((n_col, n_lev))
+    lat = jnp.asarray(pad(np.asarray(ds["lat"].values, dtype=np.float64)[:, None] * ones, 0.0))
+    lon = jnp.asarray(pad(np.asarray(ds["lon"].values, dtype=np.float64)[:, None] * ones, 0.0))
     times = np.asarray(ds["time"].values).astype("datetime64[ns]")
-    mjd = np.array([mjd_from_datetime64(x) for x in times])[:, None]
-    doy = np.asarray(profiles_from_dataset(ds)[2].doy)[0][:, None]
+    mjd = jnp.asarray(pad(np.array([mjd_from_datetime64(x) for x in times])[:, None] * ones,
+                          51544.0))
+    doy = jnp.asarray(pad(np.asarray(profiles_from_dataset(ds)[2].doy)[0][:, None] * ones,
+                          1.0))
+    hp = jnp.asarray(pad(h))
     if gpt3 is not None:
-        undu = np.asarray(gpt3(lat, lon, 0.0, mjd).undu)
-        z_gpt3 = np.asarray(gpt3(lat, lon, h + undu, mjd).zwd)
+        undu = gpt3(lat, lon, jnp.zeros_like(hp), mjd).undu
+        z_gpt3 = unpad(gpt3(lat, lon, hp + undu, mjd).zwd)
         results["GPT3 (5° grid)"] = interval_stats(h, np.where(in_range, z_gpt3 - zwd, np.nan))
-    z_unb = np.asarray(unb3m_zwd(lat, h, doy))
+    z_unb = unpad(unb3m_zwd(lat, hp, doy))
     results["UNB3m"] = interval_stats(h, np.where(in_range, z_unb - zwd, np.nan))
-    z_saas = np.asarray(saastamoinen_zwd(t, e))
+    z_saas = unpad(jax.jit(saastamoinen_zwd)(jnp.asarray(pad(t)), jnp.asarray(pad(e))))
     results["Saastamoinen (level met)"] = interval_stats(h, np.where(in_range, z_saas - zwd,
                                                                      np.nan))
     return results
