@@ -253,3 +253,19 @@ def test_moment_normal_equations_match_direct_design(shared):
     np.testing.assert_allclose(m, m2, rtol=1e-12, atol=1e-10)
     np.testing.assert_allclose(r, r2, rtol=1e-12, atol=1e-10)
     np.testing.assert_array_equal(np.asarray(n), np.asarray(n2))
+
+
+def test_fit_columns_refines_with_missing_levels():
+    # a NaN level must not stop the ZWD-space refinement (it once silently did)
+    h = np.concatenate([np.linspace(0, 10000, 30), [np.nan, 12000.0]])[None]
+    z = np.where(h < 2000, 0.25 * np.exp(-h / 1200.0),
+                 0.25 * np.exp(-2000 / 1200.0) * np.exp(-(h - 2000) / 3000.0))
+    ok = np.isfinite(h) & (h <= 10000)
+
+    def rms(pred):
+        return float(np.sqrt(np.mean((np.asarray(pred)[ok] - z[ok]) ** 2)))
+
+    closed, _ = tr.fit_columns(h, z, family="single-exp", steps=0)
+    refined, _ = tr.fit_columns(h, z, family="single-exp", steps=100)
+    assert rms(refined) < 0.8 * rms(closed)
+    assert np.isnan(np.asarray(refined)[0, 30])
