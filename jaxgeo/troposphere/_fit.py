@@ -56,7 +56,8 @@ class FitReport:
     ``rms_m``/``bias_m`` (model − data) map interval labels to values, for the
     closed-form (``"closed_form"``) and the refined (``"refined"``) coefficients, computed
     on the retained refinement sample (every ``refine_stride``-th time step, up to
-    ``max_samples_per_node`` profiles per node).
+    ``max_samples_per_node`` profiles per node). Here ``"0-2 km"`` spans the model's whole
+    lowest interval, −0.5 to 2 km.
     """
 
     family: str
