@@ -13,6 +13,7 @@ import sys
 _SUBCOMMAND_MODULES = [
     "jaxgeo.sphere._cli",
     "jaxgeo.grace._cli",
+    "jaxgeo.distributed._cli",
 ]
 
 

@@ -10,6 +10,7 @@
 
 from ._apply import band_plan, band_sharded_apply, month_parallel, sharded_apply
 from ._mesh import LAT, MONTHS, MonthShards, make_mesh, shard_months, to_host
+from ._stream import stream_apply
 
 __all__ = [
     "LAT",
@@ -21,5 +22,6 @@ __all__ = [
     "month_parallel",
     "shard_months",
     "sharded_apply",
+    "stream_apply",
     "to_host",
 ]
