@@ -289,7 +289,8 @@ def stream_apply(fn_or_op, source, out_path, *, batch_months: int, prefetch: int
 def _native(values) -> np.ndarray:
     """``values`` in native byte order (Zarr stores may hand back big-endian coordinates)."""
     values = np.asarray(values)
-    return values.astype(values.dtype.newbyteorder("="), copy=False)
+    # a '<f8' from a store is not '=' to netCDF4 even on little-endian machines: rebuild it
+    return values.astype(np.dtype(values.dtype.str.lstrip("<>=|")))
 
 
 def _pad_to(block: np.ndarray, batch: int) -> np.ndarray:
