@@ -10,14 +10,17 @@
 
 from ._apply import band_plan, band_sharded_apply, month_parallel, sharded_apply
 from ._mesh import LAT, MONTHS, MonthShards, make_mesh, shard_months, to_host
+from ._multihost import ProcessInfo, initialize_from_env
 from ._stream import stream_apply
 
 __all__ = [
     "LAT",
     "MONTHS",
     "MonthShards",
+    "ProcessInfo",
     "band_plan",
     "band_sharded_apply",
+    "initialize_from_env",
     "make_mesh",
     "month_parallel",
     "shard_months",
