@@ -97,7 +97,8 @@ def sharded_apply(op, x, mesh: Mesh, *, month_axis: str | None = MONTHS,
                              "(CapAverage/GaussianSmooth); shard other callables by months")
         return band_sharded_apply(op, x, mesh, lat_axis=lat_axis, month_axis=month_axis)
     if x.ndim < 3:
-        raise ValueError(f"month sharding needs (months, ..., nlat, nlon); got shape {x.shape}")
+        # a single field and no band axis: nothing to split
+        return op(jnp.asarray(x))
     shards = shard_months(x, mesh, axis=month_axis)
     if is_op:
         y = month_parallel(_call, mesh, x.ndim, month_axis, True)(op, shards.array)
