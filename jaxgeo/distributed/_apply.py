@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import types
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -25,7 +26,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from ..sphere._operator import IsotropicOperator, _band
-from ._mesh import LAT, MONTHS, MonthShards, _padded_put, _put, axis_size, shard_months
+from ._mesh import LAT, MONTHS, _padded_put, _put, axis_size, shard_months
 
 
 def _call(op, x):
@@ -197,12 +198,32 @@ def _band_fn(mesh: Mesh, lat_axis: str, month_axis: str | None, ndim: int, L: in
                                  out_specs=x_spec, check_vma=False))
 
 
+# Per-operator cache of shard-local tables already on the devices: building them reads the
+# operator's tables back to the host, which is not free at 0.1°, nor possible under tracing.
+_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _band_tables(op: IsotropicOperator, mesh: Mesh, lat_axis: str):
+    per_op = _TABLES.setdefault(op, {})
+    key = (mesh, lat_axis)
+    if key not in per_op:
+        plan = band_plan(op, axis_size(mesh, lat_axis))
+        sharding = NamedSharding(mesh, P(lat_axis))
+        tables = [_padded_put(plan[k], plan[k].shape, sharding)
+                  for k in ("rows", "kernel_index", "weight", "inv_den", "valid")]
+        tables[2:4] = [t.astype(op.dtype) for t in tables[2:4]]
+        per_op[key] = (plan, tables)
+    return per_op[key]
+
+
 def band_sharded_apply(op: IsotropicOperator, x, mesh: Mesh, *, lat_axis: str = LAT,
                        month_axis: str | None = MONTHS) -> jax.Array:
     """``op(x)`` with latitude rows split over ``lat_axis`` (and months over ``month_axis``).
 
     Each device holds ``⌈nlat/n⌉`` rows (the last block padded) and gets a halo of ``H``
-    rows from its neighbours by ``ppermute``. Differentiable (``grad``, ``vjp``, ``jvp``).
+    rows from its neighbours by ``ppermute``. Differentiable with respect to ``x``
+    (``grad``, ``vjp``, ``jvp``, under ``jit`` too); ``op`` itself must be concrete (built
+    outside the traced function), since its row tables are split on the host.
 
     Args:
         op: a cap or Gaussian operator without ``targets``.
@@ -214,21 +235,13 @@ def band_sharded_apply(op: IsotropicOperator, x, mesh: Mesh, *, lat_axis: str = 
         ``(..., nlat, nlon)`` :class:`jax.Array`, equal to ``op(x)`` to float round-off.
     """
     n = axis_size(mesh, lat_axis)
-    plan = band_plan(op, n)
     nlat, nlon = op.grid.shape
     if tuple(x.shape[-2:]) != (nlat, nlon):
         raise ValueError(f"field has shape {tuple(x.shape)}, expected (..., {nlat}, {nlon})")
+    plan, tables = _band_tables(op, mesh, lat_axis)
     ndim = x.ndim
     use_months = ndim >= 3 and axis_size(mesh, month_axis) > 1
     m_axis = month_axis if use_months else None
-    t_sharding = NamedSharding(mesh, P(lat_axis))
-
-    def put_table(a):
-        return _padded_put(a, a.shape, t_sharding)
-
-    tables = [put_table(plan[k]) for k in ("rows", "kernel_index", "weight", "inv_den",
-                                            "valid")]
-    tables[2:4] = [t.astype(op.dtype) for t in tables[2:4]]
     lead = ([m_axis] + [None] * (ndim - 3)) if ndim >= 3 else []
     n_months = int(x.shape[0]) if ndim >= 3 else 0
     n_m = axis_size(mesh, m_axis)
@@ -249,4 +262,4 @@ def band_sharded_apply(op: IsotropicOperator, x, mesh: Mesh, *, lat_axis: str = 
     return y.astype(in_dtype)
 
 
-__all__ = ["MonthShards", "band_plan", "band_sharded_apply", "month_parallel", "sharded_apply"]
+__all__ = ["band_plan", "band_sharded_apply", "month_parallel", "sharded_apply"]
