@@ -109,3 +109,40 @@ def test_cap_stream_cli(tmp_path, capsys):
         assert "spherical cap radius 9" in res.tws.attrs["cell_methods"]
     assert main(["cap-stream", str(tmp_path / "missing.nc"), "--radius-deg", "3", "--out",
                  str(tmp_path / "x.zarr")]) == 2
+
+
+def test_loader_reads_at_most_prefetch_ahead():
+    import threading
+    import time
+
+    from jaxgeo.distributed._stream import _Loader
+
+    reads, lock = [], threading.Lock()
+
+    def read(a, b):
+        with lock:
+            reads.append(a)
+        return np.full((b - a, 2, 2), float(a))
+
+    bounds = [(a, a + 3) for a in range(0, 30, 3)]
+    loader = _Loader(read, bounds, prefetch=2)
+    seen = []
+    for a, _, block in loader:
+        time.sleep(0.02)  # a slow consumer: the reader must wait, not run ahead
+        with lock:
+            # queued (≤ prefetch) + one blocked in put + the one being consumed
+            assert len(reads) - len(seen) <= 2 + 2
+        np.testing.assert_array_equal(block, float(a))
+        seen.append(a)
+    loader.close()
+    assert seen == [a for a, _ in bounds]
+
+
+def test_netcdf_output_has_unlimited_time(tmp_path):
+    import netCDF4
+
+    g = Grid.regular(6.0)
+    out = tmp_path / "o.nc"
+    stream_apply(CapAverage(g, 10.0), _stack(g, 5), out, batch_months=2, progress=False)
+    with netCDF4.Dataset(out) as nc:
+        assert nc.dimensions["time"].isunlimited() and len(nc.dimensions["time"]) == 5
