@@ -234,8 +234,7 @@ class IsotropicOperator:
         f = field * self.weight
         if self.masked:
             f = jnp.where(self.weight > 0, f, 0.0)
-        spec = jnp.fft.rfft(f, axis=-1)
-        out = _band(self, jnp.real(spec), jnp.imag(spec), transpose=False)
+        out = _band(self, jnp.fft.rfft(f, axis=-1), transpose=False)
         y = jnp.fft.irfft(out, n=self.grid.nlon, axis=-1)
         if self.out_cols is not None:
             y = jnp.take(y, jnp.asarray(self.out_cols), axis=-1)
@@ -246,54 +245,65 @@ class IsotropicOperator:
         if self.out_cols is not None:
             full = jnp.zeros(g.shape[:-1] + (self.grid.nlon,), g.dtype)
             g = full.at[..., jnp.asarray(self.out_cols)].set(g)
-        spec = jnp.fft.rfft(g, axis=-1)
-        out = _band(self, jnp.real(spec), jnp.imag(spec), transpose=not self.symmetric)
+        out = _band(self, jnp.fft.rfft(g, axis=-1), transpose=not self.symmetric)
         return jnp.fft.irfft(out, n=self.grid.nlon, axis=-1) * self.weight
 
 
-def _band(op: IsotropicOperator, spec_re, spec_im, *, transpose: bool):
-    """Sum over the band of rows of kernel spectrum × input spectrum (or its transpose)."""
+def _band(op: IsotropicOperator, spec, *, transpose: bool):
+    """Sum over the band of rows of kernel spectrum × input spectrum (or its transpose).
+
+    Args:
+        spec: ``(..., nlat, nlon // 2 + 1)`` complex spectra of the weighted input rows
+            (of the output rows for the transpose).
+    """
     nin = op.grid.nlat
     nout = op.rows.shape[1]
-    batch = spec_re.shape[:-2]
-    nfreq = spec_re.shape[-1]
+    batch = spec.shape[:-2]
+    nfreq = spec.shape[-1]
     kre = op.kernels[0]
     kim = op.kernels[1] if len(op.kernels) == 2 else None
 
     if not transpose:
         # Blocks of output rows whose accumulators stay in cache (≈ 1 MB) while the band
-        # loop runs over them: a single accumulator for all rows is memory-bound.
-        bytes_per_row = 8 * nfreq * max(1, math.prod(batch))
-        block = int(min(nout, max(8, (1 << 20) // bytes_per_row)))
+        # loop runs over them: one accumulator for all rows would make the loop memory-bound.
+        nband = op.rows.shape[0]
+        block = int(min(nout, max(8, (1 << 20) // (8 * nfreq * max(1, math.prod(batch))))))
         nblocks = -(-nout // block)
         pad = nblocks * block - nout
-        rows_p = jnp.pad(op.rows, ((0, 0), (0, pad)))
         kidx_p = jnp.pad(op.kernel_index, ((0, 0), (0, pad)))
+        if op.symmetric:
+            # centred band (see band_rows): step d of the block starting at row s reads the
+            # contiguous rows s − B + d …, so slice a zero-padded spectrum instead of gathering
+            half = (nband - 1) // 2
+            widths = [(0, 0)] * len(batch) + [(half, half + pad), (0, 0)]
+            spec_p = jnp.pad(spec, widths)
+        else:
+            rows_p = jnp.pad(op.rows, ((0, 0), (0, pad)))
 
         def block_step(_, b):
             start = b * block
 
             def step(acc, d):
-                ar, ai = acc
-                rows = lax.dynamic_slice_in_dim(rows_p[d], start, block)
                 kidx = lax.dynamic_slice_in_dim(kidx_p[d], start, block)
-                fr = jnp.take(spec_re, rows, axis=-2)
-                fi = jnp.take(spec_im, rows, axis=-2)
-                kr = jnp.take(kre, kidx, axis=0)
-                if kim is None:
-                    return (ar + kr * fr, ai + kr * fi), None
-                ki = jnp.take(kim, kidx, axis=0)
-                return (ar + kr * fr - ki * fi, ai + kr * fi + ki * fr), None
+                k = jnp.take(kre, kidx, axis=0)
+                k = lax.complex(k, jnp.zeros_like(k) if kim is None else jnp.take(kim, kidx, 0))
+                if op.symmetric:
+                    f = lax.dynamic_slice_in_dim(spec_p, start + d, block, axis=-2)
+                else:
+                    f = jnp.take(spec, lax.dynamic_slice_in_dim(rows_p[d], start, block), -2)
+                return acc + k * f, None
 
-            zeros = jnp.zeros(batch + (block, nfreq), spec_re.dtype)
-            acc, _ = lax.scan(step, (zeros, zeros), jnp.arange(op.rows.shape[0]))
+            zeros = jnp.zeros(batch + (block, nfreq), spec.dtype)
+            acc, _ = lax.scan(step, zeros, jnp.arange(nband))
             return None, acc
 
-        _, (ar, ai) = lax.scan(block_step, None, jnp.arange(nblocks))
-        ar = jnp.moveaxis(ar, 0, -3).reshape(batch + (nblocks * block, nfreq))[..., :nout, :]
-        ai = jnp.moveaxis(ai, 0, -3).reshape(batch + (nblocks * block, nfreq))[..., :nout, :]
+        _, acc = lax.scan(block_step, None, jnp.arange(nblocks))
+        acc = jnp.moveaxis(acc, 0, -3).reshape(batch + (nblocks * block, nfreq))
+        return acc[..., :nout, :]
     else:
         # Cᵀ: conjugate kernels and scatter each output row back onto its input rows.
+        spec_re, spec_im = jnp.real(spec), jnp.imag(spec)
+
         def step(acc, xs):
             kidx, rows = xs
             ar, ai = acc
@@ -385,7 +395,7 @@ class CapAverage(IsotropicOperator):
         mask = _check_mask(mask, grid)
         out_cols, delta = _target_columns(grid, targets)
         win = cap_windows(_out_lat(grid, targets), grid.lat, radius, grid.resolution_deg,
-                          grid.nlon, delta)
+                          grid.nlon, delta, centered=targets is None)
         # Deduplicate windows: row pairs that share (lo, hi, length) share a spectrum.
         lo = np.where(win.length > 0, win.lo, 0)
         hi = np.where(win.length > 0, win.hi, -1)
@@ -433,7 +443,7 @@ class GaussianSmooth(IsotropicOperator):
         mask = _check_mask(mask, grid)
         out_cols, delta = _target_columns(grid, targets)
         out_lat = _out_lat(grid, targets)
-        rows, valid = band_rows(out_lat, grid.lat, reach)
+        rows, valid = band_rows(out_lat, grid.lat, reach, centered=targets is None)
         nlon = grid.nlon
         phi = np.deg2rad(out_lat)[None, :, None]
         dlon = np.deg2rad(grid.resolution_deg) * (np.arange(nlon) - delta)

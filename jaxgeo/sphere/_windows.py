@@ -45,10 +45,13 @@ class RowWindows:
         return self.rows.shape[0]
 
 
-def band_rows(out_lat_deg, in_lat_deg, reach_deg):
+def band_rows(out_lat_deg, in_lat_deg, reach_deg, *, centered: bool = False):
     """Input rows within ``reach_deg`` of latitude of each output row, as (rows, valid).
 
     Returns ``rows`` of shape ``(nband, nout)`` (clipped indices) and a boolean ``valid``.
+    With ``centered`` (outputs on the input rows), band step ``d`` of output row ``i`` reads
+    input row ``i − B + d``, so each step reads a contiguous block of rows; steps that fall
+    off the grid are invalid.
     """
     out_lat = np.asarray(out_lat_deg, dtype=np.float64)
     in_lat = np.asarray(in_lat_deg, dtype=np.float64)
@@ -56,14 +59,20 @@ def band_rows(out_lat_deg, in_lat_deg, reach_deg):
     reach = reach_deg * (1 + RIM_TOLERANCE) + 1e-9 * res
     first = np.searchsorted(in_lat, out_lat - reach, side="left")
     last = np.searchsorted(in_lat, out_lat + reach, side="right") - 1
-    nband = int(max(1, np.max(last - first + 1)))
-    rows = first[None, :] + np.arange(nband)[:, None]
-    valid = rows <= last[None, :]
+    if centered:
+        own = np.arange(out_lat.size)
+        half = int(max(np.max(own - first), np.max(last - own), 0))
+        rows = own[None, :] - half + np.arange(2 * half + 1)[:, None]
+        valid = (rows >= first[None, :]) & (rows <= last[None, :])
+    else:
+        nband = int(max(1, np.max(last - first + 1)))
+        rows = first[None, :] + np.arange(nband)[:, None]
+        valid = rows <= last[None, :]
     return np.clip(rows, 0, in_lat.size - 1), valid
 
 
 def cap_windows(out_lat_deg, in_lat_deg, radius_deg: float, res_deg: float, nlon: int,
-                delta: float = 0.0) -> RowWindows:
+                delta: float = 0.0, *, centered: bool = False) -> RowWindows:
     """Cap windows for output rows at ``out_lat_deg`` over a grid of ``nlon`` columns.
 
     Args:
@@ -74,8 +83,9 @@ def cap_windows(out_lat_deg, in_lat_deg, radius_deg: float, res_deg: float, nlon
         nlon: number of input columns.
         delta: offset of every output centre from its reference column, in columns
             (0 when centres sit on input cell centres).
+        centered: outputs are the input rows; lay the band out as in :func:`band_rows`.
     """
-    rows, valid = band_rows(out_lat_deg, in_lat_deg, radius_deg)
+    rows, valid = band_rows(out_lat_deg, in_lat_deg, radius_deg, centered=centered)
     phi = np.deg2rad(np.asarray(out_lat_deg, dtype=np.float64))[None, :]
     phi_in = np.deg2rad(np.asarray(in_lat_deg, dtype=np.float64))[rows]
     hav_psi = hav(np.deg2rad(min(radius_deg * (1 + RIM_TOLERANCE), 180.0)))
