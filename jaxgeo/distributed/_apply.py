@@ -185,11 +185,12 @@ def _band_fn(mesh: Mesh, lat_axis: str, month_axis: str | None, ndim: int, L: in
         f = ext * w
         if masked:
             f = jnp.where(w > 0, f, 0.0)
-        spec = jnp.fft.rfft(f, axis=-1)
-        # the operator's own band loop, on shard-local row tables
+        # The operator's own band loop on shard-local row tables. symmetric=False selects its
+        # gather-by-row-table path: the centred fast path zero-pads the spectrum beyond the
+        # block, where a shard needs its neighbours' halo rows instead.
         tables = types.SimpleNamespace(kernels=kernels, rows=rows[0], kernel_index=kidx[0],
-                                       grid=grid)
-        out = _band(tables, jnp.real(spec), jnp.imag(spec), transpose=False)
+                                       grid=grid, symmetric=False)
+        out = _band(tables, jnp.fft.rfft(f, axis=-1), transpose=False)
         y = jnp.fft.irfft(out, n=grid.nlon, axis=-1)
         return jnp.where(valid[0], y * inv_den[0], jnp.nan)
 
