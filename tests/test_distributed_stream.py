@@ -2,7 +2,7 @@
 
 Oracle: the operator applied to the whole in-memory stack on one device. Streaming runs
 the same per-month arithmetic, so the values must be identical (float64, and float32 where
-the CLI casts the input).
+the CLI casts the input), except where a device holds a single month (see the test).
 """
 
 import dask.array as dsa
@@ -60,7 +60,11 @@ def test_stream_targets_and_callable(tmp_path):
     out = tmp_path / "coarse.zarr"
     stream_apply(op, da, out, batch_months=3, progress=False)
     with _open(out) as res:
-        np.testing.assert_array_equal(res.tws.values, np.asarray(op(da.values)))
+        # 1 ulp: on 8 devices each holds one month, and XLA rounds a one-month batch of a
+        # targets operator differently from a 7-month one (op(x[:1]) != op(x)[:1] on one
+        # device too)
+        ref = np.asarray(op(da.values))
+        np.testing.assert_allclose(res.tws.values, ref, rtol=0, atol=4e-16 * np.abs(ref).max())
         np.testing.assert_array_equal(res.lat.values, Grid.regular(6.0).lat)
     fine = CapAverage(g, 8.0)
 

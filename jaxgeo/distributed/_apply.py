@@ -2,7 +2,8 @@
 
 Data parallel: every device applies the whole operator to its own months
 (:func:`jax.shard_map`, the operator's tables replicated). Nothing is exchanged, and each
-month's arithmetic is the single-device arithmetic, so the result is the same bit for bit.
+month's arithmetic is the single-device arithmetic, so the result is the same bit for bit
+(XLA may round a batch of one month differently by an ulp, as it does on one device).
 
 Latitude bands: output row ``i`` of a cap (or Gaussian) average reads input rows
 ``rows[:, i]``, all within ``H = max |rows[d, i] − i|`` rows of ``i`` (``H = ⌈ψ/Δφ⌉`` for a cap
