@@ -177,3 +177,19 @@ def test_month_parallel_gradient_through_padding():
     g_sh = jax.grad(loss)(x, lambda f: sharded_apply(op, f, mesh))
     g_ref = jax.grad(loss)(x, op)
     np.testing.assert_allclose(np.asarray(g_sh), np.asarray(g_ref), rtol=1e-13, atol=1e-15)
+
+
+def test_lat_band_gather_fallback_for_non_centred_tables():
+    g = Grid.regular(2.0)
+    op = CapAverage(g, 7.0)
+    assert band_plan(op, 8)["centred"] and band_plan(GaussianSmooth(g, 400.0), 8)["centred"]
+    # the same tables flagged non-symmetric: the band loop's gather path, as for any layout
+    leaves, aux = op._flatten()
+    aux = dict(zip(type(op)._static, aux, strict=True), symmetric=False)
+    gathered = type(op)._unflatten(tuple(aux[k] for k in type(op)._static), leaves)
+    plan = band_plan(gathered, 8)
+    assert not plan["centred"] and plan["rows"].shape[-1] == plan["L"]
+    x = _field((3,) + g.shape, 8)
+    ref = np.asarray(op(x))
+    y = to_host(sharded_apply(gathered, x, make_mesh(lat=8)))
+    np.testing.assert_allclose(y, ref, rtol=RTOL, atol=RTOL * np.abs(ref).max())

@@ -114,10 +114,13 @@ def sharded_apply(op, x, mesh: Mesh, *, month_axis: str | None = MONTHS,
 def band_plan(op: IsotropicOperator, n_shards: int) -> dict:
     """Shard-local tables of ``op`` for ``n_shards`` latitude blocks (numpy, built once).
 
-    Returns a dict: ``L`` rows per shard, ``H`` halo rows, ``K`` ppermute hops, and stacked
-    per-shard arrays ``rows``/``kernel_index`` ``(n, nband, L)`` (indices into the shard's
-    extended block of ``L + 2H`` rows), ``weight`` ``(n, L + 2H, ncol)``, ``inv_den`` and
-    ``valid`` ``(n, L, ncol)``.
+    Returns a dict: ``L`` rows per shard, ``H`` halo rows, ``K`` ppermute hops,
+    ``centred`` (the operator reads row ``i − B + d`` at band step ``d``), and stacked
+    per-shard arrays ``weight`` ``(n, L + 2H, ncol)``, ``inv_den`` and ``valid``
+    ``(n, L, ncol)``, ``rows``/``kernel_index`` ``(n, nband, L)`` (indices into the shard's
+    extended block of ``L + 2H`` rows). When ``centred``, the tables cover every row of the
+    extended block, ``(n, nband, L + 2H)``: the band loop then runs its contiguous-slice path
+    over the whole block and only the middle ``L`` output rows are kept.
     """
     if op.targets is not None:
         raise ValueError("latitude-band sharding supports operators without targets only")
@@ -136,8 +139,13 @@ def band_plan(op: IsotropicOperator, n_shards: int) -> dict:
     H = int(dist.max())
     K = math.ceil(H / L) if H else 0
     nband = rows.shape[0]
-    rows_l = np.zeros((n_shards, nband, L), np.int32)
-    kidx_l = np.zeros((n_shards, nband, L), np.int32)
+    half = (nband - 1) // 2
+    own = np.arange(nlat)[None, :]
+    centred = bool(op.symmetric and nband % 2 == 1 and np.array_equal(
+        rows, np.clip(own - half + np.arange(nband)[:, None], 0, nlat - 1)))
+    ncols = L + 2 * H if centred else L
+    rows_l = np.zeros((n_shards, nband, ncols), np.int32)
+    kidx_l = np.zeros((n_shards, nband, ncols), np.int32)
     w_l = np.zeros((n_shards, L + 2 * H, weight.shape[1]), weight.dtype)
     inv_l = np.zeros((n_shards, L, inv_den.shape[1]), inv_den.dtype)
     val_l = np.zeros((n_shards, L, valid.shape[1]), bool)
@@ -145,17 +153,22 @@ def band_plan(op: IsotropicOperator, n_shards: int) -> dict:
         start = s * L
         n_real = max(0, min(L, nlat - start))
         first = start - H  # global row of the extended block's row 0
-        rows_l[s, :, :n_real] = np.clip(rows[:, start:start + n_real] - first, 0,
-                                        L + 2 * H - 1)
-        rows_l[s, :, n_real:] = H  # padding rows read themselves; their output is dropped
-        kidx_l[s, :, :n_real] = kidx[:, start:start + n_real]
         g = np.arange(first, first + L + 2 * H)
         inside = (g >= 0) & (g < nlat)
+        if centred:
+            # output rows of the halo and of the padding are computed and dropped
+            kidx_l[s][:, inside] = kidx[:, g[inside]]
+            rows_l[s] = np.arange(ncols)[None, :] - half + np.arange(nband)[:, None]
+        else:
+            rows_l[s, :, :n_real] = np.clip(rows[:, start:start + n_real] - first, 0,
+                                            L + 2 * H - 1)
+            rows_l[s, :, n_real:] = H  # padding rows read themselves; output dropped
+            kidx_l[s, :, :n_real] = kidx[:, start:start + n_real]
         w_l[s, inside] = weight[g[inside]]
         inv_l[s, :n_real] = inv_den[start:start + n_real]
         val_l[s, :n_real] = valid[start:start + n_real]
-    return dict(L=L, H=H, K=K, rows=rows_l, kernel_index=kidx_l, weight=w_l, inv_den=inv_l,
-                valid=val_l)
+    return dict(L=L, H=H, K=K, centred=centred, rows=rows_l, kernel_index=kidx_l, weight=w_l,
+                inv_den=inv_l, valid=val_l)
 
 
 def _halo_extend(block, L: int, H: int, K: int, n: int, axis: str):
@@ -174,7 +187,7 @@ def _halo_extend(block, L: int, H: int, K: int, n: int, axis: str):
 
 @functools.lru_cache(maxsize=32)
 def _band_fn(mesh: Mesh, lat_axis: str, month_axis: str | None, ndim: int, L: int, H: int,
-             K: int, grid, masked: bool):
+             K: int, grid, masked: bool, centred: bool):
     n = axis_size(mesh, lat_axis)
     lead = [month_axis] + [None] * (ndim - 3) if ndim >= 3 else []
     x_spec = P(*lead, lat_axis, None)
@@ -186,12 +199,15 @@ def _band_fn(mesh: Mesh, lat_axis: str, month_axis: str | None, ndim: int, L: in
         f = ext * w
         if masked:
             f = jnp.where(w > 0, f, 0.0)
-        # The operator's own band loop on shard-local row tables. symmetric=False selects its
-        # gather-by-row-table path: the centred fast path zero-pads the spectrum beyond the
-        # block, where a shard needs its neighbours' halo rows instead.
+        # The operator's own band loop on shard-local tables. Centred: its contiguous-slice
+        # path over the whole extended block (it zero-pads beyond the block, so only the
+        # middle L rows, whose reads stay inside the block, are right and kept). Otherwise:
+        # its gather path with row indices into the extended block.
         tables = types.SimpleNamespace(kernels=kernels, rows=rows[0], kernel_index=kidx[0],
-                                       grid=grid, symmetric=False)
+                                       grid=grid, symmetric=centred)
         out = _band(tables, jnp.fft.rfft(f, axis=-1), transpose=False)
+        if centred:
+            out = out[..., H:H + L, :]
         y = jnp.fft.irfft(out, n=grid.nlon, axis=-1)
         return jnp.where(valid[0], y * inv_den[0], jnp.nan)
 
@@ -254,7 +270,7 @@ def band_sharded_apply(op: IsotropicOperator, x, mesh: Mesh, *, lat_axis: str = 
     x_sharding = NamedSharding(mesh, P(*lead, lat_axis, None))
     xx, in_dtype = _put(x, tuple(padded), x_sharding, op.dtype)
     fn = _band_fn(mesh, lat_axis, m_axis, ndim, plan["L"], plan["H"], plan["K"], op.grid,
-                  op.masked)
+                  op.masked, plan["centred"])
     y = fn(op.kernels, *tables, xx)
     y = y[..., :nlat, :]
     if ndim >= 3:
