@@ -98,7 +98,7 @@ def run_case(mode: str, n: int, repeats: int) -> dict:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--case", nargs=2, metavar=("MODE", "DEVICES"))
-    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--repeats", type=int, default=31)
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" /
                                          "distributed_cpu.json"))
     args = ap.parse_args(argv)
