@@ -14,6 +14,7 @@ _SUBCOMMAND_MODULES = [
     "jaxgeo.sphere._cli",
     "jaxgeo.grace._cli",
     "jaxgeo.troposphere._cli",
+    "jaxgeo.distributed._cli",
 ]
 
 
