@@ -122,7 +122,7 @@ class IsotropicOperator:
 
     # array leaves of the pytree, then static metadata
     _leaves = ("kernels", "kernel_index", "rows", "weight", "inv_den", "valid")
-    _static = ("grid", "targets", "out_cols", "symmetric", "masked", "description")
+    _static = ("grid", "targets", "out_cols", "symmetric", "masked", "all_valid", "description")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -170,6 +170,7 @@ class IsotropicOperator:
             out_cols=None if targets is None else tuple(int(c) for c in out_cols),
             symmetric=symmetric,
             masked=mask is not None,
+            all_valid=bool(np.all(valid)),
             description=description,
         )
 
@@ -229,24 +230,40 @@ class IsotropicOperator:
                 "a mask that excludes them"
             )
 
-    # The linear map and its transpose, on arrays already in the operator dtype.
+    # The linear map and its transpose, on arrays already in the operator dtype. Without a
+    # mask, weights and 1/den are per row, so they are applied to the row spectra where XLA
+    # fuses them into copies it makes anyway; with a mask they vary along longitude.
     def _forward(self, field):
-        f = field * self.weight
         if self.masked:
-            f = jnp.where(self.weight > 0, f, 0.0)
-        out = _band(self, jnp.fft.rfft(f, axis=-1), transpose=False)
+            f = jnp.where(self.weight > 0, field * self.weight, 0.0)
+            spec = jnp.fft.rfft(f, axis=-1)
+        else:
+            spec = jnp.fft.rfft(field, axis=-1)
+            spec = spec * self.weight.astype(spec.dtype)
+        out = _band(self, spec, transpose=False)
+        if not self.masked:
+            out = out * self.inv_den.astype(out.dtype)
         y = jnp.fft.irfft(out, n=self.grid.nlon, axis=-1)
         if self.out_cols is not None:
             y = jnp.take(y, jnp.asarray(self.out_cols), axis=-1)
-        return jnp.where(self.valid, y * self.inv_den, jnp.nan)
+        if self.masked:
+            y = y * self.inv_den
+        return y if self.all_valid else jnp.where(self.valid, y, jnp.nan)
 
     def _transpose(self, cotangent):
-        g = jnp.where(self.valid, cotangent, 0.0) * self.inv_den
+        g = cotangent if self.all_valid else jnp.where(self.valid, cotangent, 0.0)
+        if self.masked:
+            g = g * self.inv_den
         if self.out_cols is not None:
             full = jnp.zeros(g.shape[:-1] + (self.grid.nlon,), g.dtype)
             g = full.at[..., jnp.asarray(self.out_cols)].set(g)
-        out = _band(self, jnp.fft.rfft(g, axis=-1), transpose=not self.symmetric)
-        return jnp.fft.irfft(out, n=self.grid.nlon, axis=-1) * self.weight
+        spec = jnp.fft.rfft(g, axis=-1)
+        if not self.masked:
+            spec = spec * self.inv_den.astype(spec.dtype)
+        out = _band(self, spec, transpose=not self.symmetric)
+        if not self.masked:
+            out = out * self.weight.astype(out.dtype)
+        return jnp.fft.irfft(out, n=self.grid.nlon, axis=-1) * (self.weight if self.masked else 1)
 
 
 def _band(op: IsotropicOperator, spec, *, transpose: bool):
@@ -280,7 +297,7 @@ def _band(op: IsotropicOperator, spec, *, transpose: bool):
         else:
             rows_p = jnp.pad(op.rows, ((0, 0), (0, pad)))
 
-        def block_step(_, b):
+        def block_step(b, out):
             start = b * block
 
             def step(acc, d):
@@ -295,11 +312,12 @@ def _band(op: IsotropicOperator, spec, *, transpose: bool):
 
             zeros = jnp.zeros(batch + (block, nfreq), spec.dtype)
             acc, _ = lax.scan(step, zeros, jnp.arange(nband))
-            return None, acc
+            # written in place into the result: stacking blocks would cost a transpose copy
+            return lax.dynamic_update_slice_in_dim(out, acc, start, axis=-2)
 
-        _, acc = lax.scan(block_step, None, jnp.arange(nblocks))
-        acc = jnp.moveaxis(acc, 0, -3).reshape(batch + (nblocks * block, nfreq))
-        return acc[..., :nout, :]
+        out = jnp.zeros(batch + (nblocks * block, nfreq), spec.dtype)
+        out = lax.fori_loop(0, nblocks, block_step, out)
+        return out[..., :nout, :]
     else:
         # Cᵀ: conjugate kernels and scatter each output row back onto its input rows.
         spec_re, spec_im = jnp.real(spec), jnp.imag(spec)
