@@ -13,7 +13,8 @@ function page-faults its large temporaries anew, which costs jaxgeo and the peer
 (up to 2× for 12-month 0.5° batches). ``--default-malloc`` turns the tuning off.
 
 Columns: build (operator tables, s), compile (jit of forward, s), fwd / fwd+bwd (run time
-after compilation, median, ms; fwd+bwd is ``value_and_grad`` of a least-squares misfit), bwd ratio (fwd+bwd / fwd), peak RSS (MB), CSR build / matvec
+after compilation, median, ms; fwd+bwd is ``value_and_grad`` of a least-squares misfit),
+bwd ratio (fwd+bwd / fwd), peak RSS (MB), CSR build / matvec
 (scipy, single-threaded, same caps, float32), SH round trip (ducc0 analysis → multiply by
 the cap's Legendre weights → synthesis, lmax = nlat − 1, all threads), speed-ups.
 """
