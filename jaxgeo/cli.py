@@ -13,6 +13,8 @@ import sys
 _SUBCOMMAND_MODULES = [
     "jaxgeo.sphere._cli",
     "jaxgeo.grace._cli",
+    "jaxgeo.troposphere._cli",
+    "jaxgeo.distributed._cli",
     "jaxgeo.downscale._cli",
 ]
 

@@ -122,7 +122,7 @@ class IsotropicOperator:
 
     # array leaves of the pytree, then static metadata
     _leaves = ("kernels", "kernel_index", "rows", "weight", "inv_den", "valid")
-    _static = ("grid", "targets", "out_cols", "symmetric", "masked", "description")
+    _static = ("grid", "targets", "out_cols", "symmetric", "masked", "all_valid", "description")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -170,6 +170,7 @@ class IsotropicOperator:
             out_cols=None if targets is None else tuple(int(c) for c in out_cols),
             symmetric=symmetric,
             masked=mask is not None,
+            all_valid=bool(np.all(valid)),
             description=description,
         )
 
@@ -229,24 +230,40 @@ class IsotropicOperator:
                 "a mask that excludes them"
             )
 
-    # The linear map and its transpose, on arrays already in the operator dtype.
+    # The linear map and its transpose, on arrays already in the operator dtype. Without a
+    # mask, weights and 1/den are per row, so they are applied to the row spectra where XLA
+    # fuses them into copies it makes anyway; with a mask they vary along longitude.
     def _forward(self, field):
-        f = field * self.weight
         if self.masked:
-            f = jnp.where(self.weight > 0, f, 0.0)
-        out = _band(self, jnp.fft.rfft(f, axis=-1), transpose=False)
+            f = jnp.where(self.weight > 0, field * self.weight, 0.0)
+            spec = jnp.fft.rfft(f, axis=-1)
+        else:
+            spec = jnp.fft.rfft(field, axis=-1)
+            spec = spec * self.weight.astype(spec.dtype)
+        out = _band(self, spec, transpose=False)
+        if not self.masked:
+            out = out * self.inv_den.astype(out.dtype)
         y = jnp.fft.irfft(out, n=self.grid.nlon, axis=-1)
         if self.out_cols is not None:
             y = jnp.take(y, jnp.asarray(self.out_cols), axis=-1)
-        return jnp.where(self.valid, y * self.inv_den, jnp.nan)
+        if self.masked:
+            y = y * self.inv_den
+        return y if self.all_valid else jnp.where(self.valid, y, jnp.nan)
 
     def _transpose(self, cotangent):
-        g = jnp.where(self.valid, cotangent, 0.0) * self.inv_den
+        g = cotangent if self.all_valid else jnp.where(self.valid, cotangent, 0.0)
+        if self.masked:
+            g = g * self.inv_den
         if self.out_cols is not None:
             full = jnp.zeros(g.shape[:-1] + (self.grid.nlon,), g.dtype)
             g = full.at[..., jnp.asarray(self.out_cols)].set(g)
-        out = _band(self, jnp.fft.rfft(g, axis=-1), transpose=not self.symmetric)
-        return jnp.fft.irfft(out, n=self.grid.nlon, axis=-1) * self.weight
+        spec = jnp.fft.rfft(g, axis=-1)
+        if not self.masked:
+            spec = spec * self.inv_den.astype(spec.dtype)
+        out = _band(self, spec, transpose=not self.symmetric)
+        if not self.masked:
+            out = out * self.weight.astype(out.dtype)
+        return jnp.fft.irfft(out, n=self.grid.nlon, axis=-1) * (self.weight if self.masked else 1)
 
 
 def _band(op: IsotropicOperator, spec, *, transpose: bool):
@@ -264,42 +281,48 @@ def _band(op: IsotropicOperator, spec, *, transpose: bool):
     kim = op.kernels[1] if len(op.kernels) == 2 else None
 
     if not transpose:
+        # Real and imaginary parts side by side, (..., rows, 2, nfreq): XLA:CPU vectorises
+        # real arithmetic, while complex multiply-adds come out scalar.
+        nband = op.rows.shape[0]
+        ri = jnp.stack([jnp.real(spec), jnp.imag(spec)], axis=-2)
         # Blocks of output rows whose accumulators stay in cache (≈ 1 MB) while the band
         # loop runs over them: one accumulator for all rows would make the loop memory-bound.
-        nband = op.rows.shape[0]
         block = int(min(nout, max(8, (1 << 20) // (8 * nfreq * max(1, math.prod(batch))))))
         nblocks = -(-nout // block)
         pad = nblocks * block - nout
         kidx_p = jnp.pad(op.kernel_index, ((0, 0), (0, pad)))
         if op.symmetric:
             # centred band (see band_rows): step d of the block starting at row s reads the
-            # contiguous rows s − B + d …, so slice a zero-padded spectrum instead of gathering
+            # contiguous rows s − B + d …, so slice a zero-padded copy instead of gathering
             half = (nband - 1) // 2
-            widths = [(0, 0)] * len(batch) + [(half, half + pad), (0, 0)]
-            spec_p = jnp.pad(spec, widths)
+            ri_p = jnp.pad(ri, [(0, 0)] * len(batch) + [(half, half + pad), (0, 0), (0, 0)])
         else:
             rows_p = jnp.pad(op.rows, ((0, 0), (0, pad)))
 
-        def block_step(_, b):
+        def block_step(b, out):
             start = b * block
 
             def step(acc, d):
                 kidx = lax.dynamic_slice_in_dim(kidx_p[d], start, block)
-                k = jnp.take(kre, kidx, axis=0)
-                k = lax.complex(k, jnp.zeros_like(k) if kim is None else jnp.take(kim, kidx, 0))
+                kr = jnp.take(kre, kidx, axis=0)[:, None, :]
                 if op.symmetric:
-                    f = lax.dynamic_slice_in_dim(spec_p, start + d, block, axis=-2)
+                    f = lax.dynamic_slice_in_dim(ri_p, start + d, block, axis=-3)
                 else:
-                    f = jnp.take(spec, lax.dynamic_slice_in_dim(rows_p[d], start, block), -2)
-                return acc + k * f, None
+                    f = jnp.take(ri, lax.dynamic_slice_in_dim(rows_p[d], start, block), -3)
+                if kim is None:
+                    return acc + kr * f, None
+                ki = jnp.take(kim, kidx, axis=0)[:, None, :]
+                i_times_f = jnp.concatenate([-f[..., 1:2, :], f[..., 0:1, :]], axis=-2)
+                return acc + kr * f + ki * i_times_f, None
 
-            zeros = jnp.zeros(batch + (block, nfreq), spec.dtype)
-            acc, _ = lax.scan(step, zeros, jnp.arange(nband))
-            return None, acc
+            zeros = jnp.zeros(batch + (block, 2, nfreq), ri.dtype)
+            acc, _ = lax.scan(step, zeros, jnp.arange(nband), unroll=2)
+            # written in place into the result: stacking blocks would cost a transpose copy
+            return lax.dynamic_update_slice_in_dim(out, acc, start, axis=-3)
 
-        _, acc = lax.scan(block_step, None, jnp.arange(nblocks))
-        acc = jnp.moveaxis(acc, 0, -3).reshape(batch + (nblocks * block, nfreq))
-        return acc[..., :nout, :]
+        out = jnp.zeros(batch + (nblocks * block, 2, nfreq), ri.dtype)
+        out = lax.fori_loop(0, nblocks, block_step, out)[..., :nout, :, :]
+        return lax.complex(out[..., 0, :], out[..., 1, :])
     else:
         # Cᵀ: conjugate kernels and scatter each output row back onto its input rows.
         spec_re, spec_im = jnp.real(spec), jnp.imag(spec)

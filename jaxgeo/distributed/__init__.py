@@ -1,0 +1,30 @@
+"""Scaling out on JAX's own SPMD engine: meshes, month and latitude-band sharding, streaming.
+
+* :func:`make_mesh`, :func:`shard_months`, :func:`sharded_apply`, :func:`band_sharded_apply`:
+  operators over the devices of a :class:`jax.sharding.Mesh` (``jax.shard_map``), equal to
+  the single-device result.
+* :func:`stream_apply`: larger-than-memory stacks, read lazily (xarray + dask) batch by batch
+  with prefetch and written incrementally to Zarr or NetCDF.
+* :func:`initialize_from_env`: the multi-host entry point (``jax.distributed.initialize``).
+"""
+
+from ._apply import band_plan, band_sharded_apply, month_parallel, sharded_apply
+from ._mesh import LAT, MONTHS, MonthShards, make_mesh, shard_months, to_host
+from ._multihost import ProcessInfo, initialize_from_env
+from ._stream import stream_apply
+
+__all__ = [
+    "LAT",
+    "MONTHS",
+    "MonthShards",
+    "ProcessInfo",
+    "band_plan",
+    "band_sharded_apply",
+    "initialize_from_env",
+    "make_mesh",
+    "month_parallel",
+    "shard_months",
+    "sharded_apply",
+    "stream_apply",
+    "to_host",
+]

@@ -1,0 +1,151 @@
+"""Device meshes and month sharding with padding: the data-parallel layout of jaxgeo."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import AxisType, Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+MONTHS = "months"
+LAT = "lat"
+
+
+def make_mesh(months: int | None = None, lat: int = 1, *, devices=None) -> Mesh:
+    """A 2-D device mesh with axes ``("months", "lat")`` over the available devices.
+
+    Args:
+        months: devices along the month (data-parallel) axis; default: all devices / ``lat``.
+        lat: devices along the latitude-band axis (1: no band sharding).
+        devices: the devices to use (default ``jax.devices()``: every process's devices,
+            so the same call builds the global mesh on every host after
+            :func:`initialize_from_env`).
+
+    Returns:
+        A :class:`jax.sharding.Mesh` whose axes are of type ``Auto`` (the compiler places
+        everything that is not inside :func:`jax.shard_map`).
+    """
+    devices = list(jax.devices() if devices is None else devices)
+    if lat < 1:
+        raise ValueError(f"lat must be a positive number of devices, got {lat}")
+    if months is None:
+        if len(devices) % lat:
+            raise ValueError(f"{len(devices)} devices cannot be split into lat={lat} bands")
+        months = len(devices) // lat
+    if months < 1 or months * lat > len(devices):
+        raise ValueError(f"a mesh of months={months} × lat={lat} needs {months * lat} devices; "
+                         f"{len(devices)} available")
+    return jax.make_mesh((months, lat), (MONTHS, LAT), (AxisType.Auto, AxisType.Auto),
+                         devices=devices[: months * lat])
+
+
+def axis_size(mesh: Mesh, name: str | None) -> int:
+    """Number of devices along mesh axis ``name`` (1 if ``name`` is None or absent)."""
+    if name is None:
+        return 1
+    return int(dict(mesh.shape).get(name, 1))
+
+
+def _padded_put(x, padded_shape, sharding: NamedSharding):
+    """Build a global jax.Array of ``padded_shape`` from ``x``, zeros beyond ``x.shape``.
+
+    Each process reads only the slices its own devices hold, so ``x`` may be a lazy
+    (dask, xarray, memory-mapped) array that is never loaded whole.
+    """
+    dtype = np.dtype(x.dtype)
+
+    def fetch(index):
+        box = [s.indices(n) for s, n in zip(index, padded_shape, strict=True)]
+        block = np.zeros([stop - start for start, stop, _ in box], dtype)
+        src = tuple(slice(start, min(stop, n)) for (start, stop, _), n in
+                    zip(box, x.shape, strict=True))
+        if all(s.stop > s.start for s in src):
+            part = np.asarray(x[src])
+            block[tuple(slice(0, s.stop - s.start) for s in src)] = part
+        return block
+
+    return jax.make_array_from_callback(tuple(padded_shape), sharding, fetch)
+
+
+def _put(x, padded_shape, sharding: NamedSharding, dtype):
+    """``x`` zero-padded to ``padded_shape``, in ``dtype``, laid out by ``sharding``.
+
+    jax arrays (also tracers, so the call stays differentiable) are padded on device;
+    anything else is read slice by slice into the shards.
+    """
+    if isinstance(x, jax.Array):
+        pad = [(0, p - s) for p, s in zip(padded_shape, x.shape, strict=True)]
+        xx = jnp.pad(x.astype(dtype), pad)
+        return jax.lax.with_sharding_constraint(xx, sharding), x.dtype
+    return _padded_put(_AsType(x, dtype), padded_shape, sharding), np.dtype(x.dtype)
+
+
+class _AsType:
+    """A lazy view of ``x`` whose slices come out in ``dtype``."""
+
+    def __init__(self, x, dtype):
+        self._x, self.dtype, self.shape = x, np.dtype(dtype), tuple(x.shape)
+
+    def __getitem__(self, idx):
+        return np.asarray(self._x[idx]).astype(self.dtype, copy=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class MonthShards:
+    """A month stack padded to a whole number of months per device, sharded over the mesh.
+
+    Attributes:
+        array: the global ``(n_padded, ...)`` :class:`jax.Array`; padded months are zeros.
+        n_months: the number of real months (the first ``n_months`` entries).
+    """
+
+    array: jax.Array
+    n_months: int
+
+    @property
+    def n_padded(self) -> int:
+        return int(self.array.shape[0])
+
+    @property
+    def valid(self) -> np.ndarray:
+        """Boolean ``(n_padded,)``: True for real months, False for padding."""
+        return np.arange(self.n_padded) < self.n_months
+
+    def unpad(self, y):
+        """Drop the padded months from a result whose leading axis is the month axis."""
+        return y[: self.n_months]
+
+
+def shard_months(x, mesh: Mesh, *, axis: str = MONTHS) -> MonthShards:
+    """Shard the leading (month) axis of ``x`` over mesh axis ``axis``, padding with zeros.
+
+    Uneven month counts are padded up to a multiple of the number of devices along
+    ``axis`` (zeros, so every operator stays finite on them) rather than refused; strip them
+    with :meth:`MonthShards.unpad` or weight them with :attr:`MonthShards.valid`.
+
+    Args:
+        x: ``(months, ...)`` array-like (numpy, jax, or lazy: dask / xarray ``.data``).
+        mesh: a mesh with an axis named ``axis``.
+        axis: the mesh axis that splits the months.
+    """
+    shape = tuple(int(n) for n in x.shape)
+    if len(shape) < 1:
+        raise ValueError("shard_months needs an array with a leading month axis")
+    k = axis_size(mesh, axis)
+    n_padded = max(k, math.ceil(shape[0] / k) * k)
+    spec = P(axis, *([None] * (len(shape) - 1)))
+    arr, _ = _put(x, (n_padded,) + shape[1:], NamedSharding(mesh, spec), x.dtype)
+    return MonthShards(arr, shape[0])
+
+
+def to_host(y) -> np.ndarray:
+    """A (possibly multi-process) jax.Array gathered into one numpy array on every process."""
+    if isinstance(y, jax.Array) and not y.is_fully_addressable:
+        from jax.experimental import multihost_utils
+
+        return np.asarray(multihost_utils.process_allgather(y, tiled=True))
+    return np.asarray(y)

@@ -1,0 +1,76 @@
+"""Differentiable tropospheric zenith wet delay (``jaxgeo.troposphere``).
+
+Physics (vapour pressure, wet refractivity, ZWD and Tm from profiles, PWV), readers for
+ERA5 pressure levels and Wyoming radiosondes, the piecewise-height HZWD model with its
+fit, and peers (Askne & Nordius, Saastamoinen, UNB3m, GPT3) for comparison.
+"""
+
+from ._fit import (
+    COLUMN_FAMILIES,
+    FitReport,
+    ProfileChunk,
+    fit_columns,
+    fit_hzwd,
+    interval_stats,
+    profiles_from_dataset,
+)
+from ._gpt3 import GPT3, GPT3Result
+from ._hzwd import H_BREAKS_M, H_MAX_M, H_MIN_M, HZWD
+from ._interp import doy_from_mjd, mjd_from_datetime64
+from ._peers import UNB3mResult, askne_nordius_zwd, saastamoinen_zwd, unb3m, unb3m_zwd
+from ._physics import (
+    BEVIS_1994,
+    THAYER_1974,
+    RefractivityConstants,
+    bevis_tm,
+    geopotential_to_height,
+    integrate_above,
+    pwv_from_zwd,
+    saturation_vapour_pressure,
+    vapour_pressure_from_dewpoint,
+    vapour_pressure_from_relative_humidity,
+    vapour_pressure_from_specific_humidity,
+    weighted_mean_temperature,
+    wet_refractivity,
+    zwd_profile,
+)
+from ._readers import read_era5_profiles, read_wyoming_sounding
+
+__all__ = [
+    "BEVIS_1994",
+    "COLUMN_FAMILIES",
+    "FitReport",
+    "GPT3",
+    "GPT3Result",
+    "H_BREAKS_M",
+    "H_MAX_M",
+    "H_MIN_M",
+    "HZWD",
+    "ProfileChunk",
+    "THAYER_1974",
+    "RefractivityConstants",
+    "UNB3mResult",
+    "askne_nordius_zwd",
+    "bevis_tm",
+    "doy_from_mjd",
+    "fit_columns",
+    "fit_hzwd",
+    "interval_stats",
+    "geopotential_to_height",
+    "integrate_above",
+    "mjd_from_datetime64",
+    "profiles_from_dataset",
+    "pwv_from_zwd",
+    "read_era5_profiles",
+    "read_wyoming_sounding",
+    "saastamoinen_zwd",
+    "saturation_vapour_pressure",
+    "unb3m",
+    "unb3m_zwd",
+    "vapour_pressure_from_dewpoint",
+    "vapour_pressure_from_relative_humidity",
+    "vapour_pressure_from_specific_humidity",
+    "weighted_mean_temperature",
+    "wet_refractivity",
+    "zwd_profile",
+]

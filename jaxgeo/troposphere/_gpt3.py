@@ -1,0 +1,185 @@
+"""GPT3 (Landskron & Böhm 2018) in JAX: the 5° / 1° text grids, evaluated at any points."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import partial
+from pathlib import Path
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._grid import Grid
+from ._interp import bilinear_combine, bilinear_nodes, doy_from_mjd
+from ._peers import askne_nordius_zwd
+from ._physics import _f64
+
+_G0 = 9.80665
+_M_DRY = 28.965e-3
+_R_GAS = 8.3143
+
+
+class GPT3Result(NamedTuple):
+    """GPT3 output at the points: p hPa, T K, dT K/m, e hPa, Tm K, λ, undu m, zwd m."""
+
+    p: jnp.ndarray
+    T: jnp.ndarray
+    dT: jnp.ndarray
+    e: jnp.ndarray
+    Tm: jnp.ndarray
+    lam: jnp.ndarray
+    undu: jnp.ndarray
+    zwd: jnp.ndarray
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class GPT3:
+    """GPT3 grid coefficients on an ascending :class:`jaxgeo.Grid` (``lon_start=0``).
+
+    Periodic fields have a trailing axis of 5: ``a0, A1, B1, A2, B2``. Units as in the
+    file: p Pa, T K, Q g/kg, dT mK/m, λ and Tm plain; undu and Hs m.
+
+    Reference: Landskron & Böhm (2018), J. Geod. 92, 349–360; TU Wien ``gpt3_5_fast``.
+    """
+
+    p: jax.Array
+    T: jax.Array
+    Q: jax.Array
+    dT: jax.Array
+    undu: jax.Array
+    Hs: jax.Array
+    lam: jax.Array
+    Tm: jax.Array
+    grid: Grid = dataclasses.field(metadata=dict(static=True))
+
+    @classmethod
+    def from_file(cls, path) -> GPT3:
+        """Read ``gpt3_5.grd`` or ``gpt3_1.grd`` (text, ``%`` header, latitude descending).
+
+        Raises:
+            FileNotFoundError: no file. ValueError: wrong column count or an irregular grid.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"GPT3 grid file not found: {path}")
+        data = np.loadtxt(path, comments="%", dtype=np.float64)
+        if data.ndim != 2 or data.shape[1] < 44:
+            raise ValueError(f"{path.name}: expected at least 44 columns of a GPT3 grid, got "
+                             f"shape {data.shape}")
+        lat = np.unique(data[:, 0])
+        # the file writes longitudes 180..360 as negative numbers
+        lon = np.unique(np.mod(data[:, 1], 360.0))
+        res = float(lat[1] - lat[0])
+        grid = Grid.regular(res, lon_start=0.0)
+        if data.shape[0] != grid.nlat * grid.nlon or not np.allclose(lon, grid.lon):
+            raise ValueError(f"{path.name}: {data.shape[0]} rows do not form the global "
+                             f"{res:g}° GPT3 grid")
+        # file order: latitude descending, longitude ascending within a row
+        table = data.reshape(grid.nlat, grid.nlon, -1)[::-1]
+        if not (np.allclose(table[:, 0, 0], grid.lat)
+                and np.allclose(np.mod(table[0, :, 1], 360.0), grid.lon)):
+            raise ValueError(f"{path.name}: latitudes are not the cell centres of {grid}")
+
+        def periodic(c):
+            return jnp.asarray(table[..., c:c + 5])
+
+        return cls(p=periodic(2), T=periodic(7), Q=periodic(12), dT=periodic(17),
+                   undu=jnp.asarray(table[..., 22]), Hs=jnp.asarray(table[..., 23]),
+                   lam=periodic(34), Tm=periodic(39), grid=grid)
+
+    def __call__(self, lat_deg, lon_deg, h_ell_m, mjd, *, time_variation: bool = True
+                 ) -> GPT3Result:
+        lat = _f64(lat_deg)
+        if not isinstance(lat, jax.core.Tracer):
+            bad = np.asarray(lat)[~(np.abs(np.asarray(lat)) <= 90.0)]
+            if bad.size:
+                raise ValueError(f"latitude outside [-90, 90]: {bad[:5]}")
+        return _gpt3_eval(self, lat, lon_deg, h_ell_m, mjd, time_variation)
+
+    def _evaluate(self, lat_deg, lon_deg, h_ell_m, mjd, time_variation: bool = True
+                  ) -> GPT3Result:
+        """Evaluate GPT3 at points (vectorised over broadcast shapes, jit-able).
+
+        Per node: seasonal terms, then reduction to the point's height (temperature lapse
+        rate, exponential pressure, ``e ∝ p^(λ+1)``); then bilinear interpolation of the
+        four nodes (nearest in longitude poleward of the last row); ZWD from Askne &
+        Nordius with the interpolated e, Tm and λ.
+
+        Args:
+            lat_deg, lon_deg: degrees; h_ell_m: ellipsoidal height, m; mjd: Modified
+                Julian Date. Broadcastable.
+            time_variation: False drops the periodic terms (the ``it=1`` option).
+
+        Bad input: latitude outside [−90, 90] raises ``ValueError`` eagerly; under ``jit``
+        it, like non-finite inputs, gives NaN. Heights are not limited (the reduction is
+        the model's own extrapolation).
+        """
+        lat = _f64(lat_deg)
+        lon = _f64(lon_deg)
+        h = _f64(h_ell_m)
+        mjd = _f64(mjd)
+        lat, lon, h, mjd = jnp.broadcast_arrays(lat, lon, h, mjd)
+        ok = (jnp.abs(lat) <= 90.0) & jnp.isfinite(lon) & jnp.isfinite(h) & jnp.isfinite(mjd)
+        lat = jnp.where(ok, lat, 0.0)
+        lon = jnp.where(ok, lon, 0.0)
+        doy = doy_from_mjd(jnp.where(ok, mjd, 51544.0))
+        w = 2.0 * jnp.pi * doy / 365.25
+        if time_variation:
+            harm = [None, jnp.cos(w), jnp.sin(w), jnp.cos(2 * w), jnp.sin(2 * w)]
+        else:
+            harm = [None]
+        i0, i1, j0, j1, wi, wj = bilinear_nodes(self.grid, lat, lon, polar_nearest=True)
+        nlon = self.grid.nlon
+
+        def take(table, node):
+            # one 1-D gather per coefficient (much faster on CPU than row gathers);
+            # indices are in bounds by construction
+            return table.at[node].get(mode="promise_in_bounds")
+
+        def flat(field):
+            return field.reshape(self.grid.nlat * nlon, *field.shape[2:])
+
+        tables = {name: flat(getattr(self, name)) for name in ("p", "T", "Q", "dT", "lam", "Tm")}
+        undu_t, hs_t = flat(self.undu), flat(self.Hs)
+
+        def at_node(i, j):
+            node = i * nlon + j
+
+            def seas(name):
+                t = tables[name]
+                v = take(t[:, 0], node)
+                for a in range(1, len(harm)):
+                    v = v + take(t[:, a], node) * harm[a]
+                return v
+
+            undu = take(undu_t, node)
+            redh = h - undu - take(hs_t, node)
+            t0 = seas("T")
+            p0 = seas("p")
+            q = seas("Q") / 1000.0
+            dt = seas("dT") / 1000.0
+            lam = seas("lam")
+            tm = seas("Tm")
+            t = t0 + dt * redh
+            tv = t0 * (1.0 + 0.6077 * q)
+            c = _G0 * _M_DRY / (_R_GAS * tv)
+            p = p0 * jnp.exp(-c * redh) / 100.0
+            e0 = q * p0 / (0.622 + 0.378 * q) / 100.0
+            e = e0 * (100.0 * p / p0) ** (lam + 1.0)
+            return p, t, dt, e, tm, lam, undu
+
+        nodes = [at_node(i0, j0), at_node(i0, j1), at_node(i1, j0), at_node(i1, j1)]
+        out = [bilinear_combine(a, b, c, d, wi, wj) for a, b, c, d in zip(*nodes, strict=True)]
+        p, t, dt, e, tm, lam, undu = out
+        zwd = askne_nordius_zwd(e, tm, lam)
+        out = GPT3Result(p, t, dt, e, tm, lam, undu, zwd)
+        return GPT3Result(*(jnp.where(ok, v, jnp.nan) for v in out))
+
+
+@partial(jax.jit, static_argnums=(5,))
+def _gpt3_eval(model, lat_deg, lon_deg, h_ell_m, mjd, time_variation):
+    # one compiled program instead of hundreds of eagerly dispatched operations
+    return model._evaluate(lat_deg, lon_deg, h_ell_m, mjd, time_variation)

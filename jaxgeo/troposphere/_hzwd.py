@@ -1,0 +1,277 @@
+"""HZWD: the piecewise-height zenith wet delay model on a global coefficient grid.
+
+After Yao & Hu (2018), Ann. Geophys. 36, 1507–1519: three height intervals (below 2 km,
+2–5 km, 5–10 km), each with its own function of height, coefficients with annual and
+semi-annual terms on a global grid. The paper's exact functions are not reproduced; the
+family is a parameter:
+
+``"exp"`` (default)
+    continuous at 2 and 5 km and strictly positive: within interval k
+    ``ZWD(h) = ZWD(h_k) exp(−β_k (h − h_k) − γ_k (h − h_k)²)`` with ``h_1 = 0 m``,
+    ``h_2 = 2 km``, ``h_3 = 5 km``. Parameters ``(ln ZWD(0), β1, γ1, β2, γ2, β3, γ3)``,
+    with heights in km (β in 1/km, γ in 1/km²).
+``"poly"``
+    continuous piecewise quadratic ``ZWD(h) = ZWD(0) + Σ_k a_k s_k + b_k s_k²`` in metres,
+    with ``s_k`` the height travelled within interval k, km.
+
+Each of the 7 parameters is ``a0 + a1 cos ω + b1 sin ω + a2 cos 2ω + b2 sin 2ω`` with
+``ω = 2π doy / 365.25``. Both families are linear in the 35 coefficients per node — in
+log-ZWD for ``"exp"``, in ZWD for ``"poly"`` — which is what makes the closed-form fit of
+:func:`jaxgeo.troposphere.fit_hzwd` possible.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from functools import partial
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._grid import Grid
+from ._interp import bilinear_combine, bilinear_nodes
+from ._physics import _f64
+
+H_MIN_M = -500.0
+"""Lowest height the model covers, m."""
+H_MAX_M = 10_000.0
+"""Highest height the model covers, m."""
+H_BREAKS_M = (2000.0, 5000.0)
+"""Interval boundaries, m."""
+FAMILIES = ("exp", "poly")
+PARAMETER_NAMES = ("c0", "beta1", "gamma1", "beta2", "gamma2", "beta3", "gamma3")
+HARMONIC_NAMES = ("a0", "a1", "b1", "a2", "b2")
+N_PARAM = len(PARAMETER_NAMES)
+N_HARM = len(HARMONIC_NAMES)
+YEAR_DAYS = 365.25
+
+
+def height_basis(height_m, *, extrapolate: bool = False):
+    """The 7 height features ``[1, −s1, −s1², −s2, −s2², −s3, −s3²]``, s_k in km.
+
+    ``s1 = min(h, 2 km)`` (negative below sea level), ``s2 = clip(h − 2, 0, 3)``,
+    ``s3 = clip(h − 5, 0, 5)`` (km). With the sign convention the ``"exp"`` family is
+    ``ln ZWD = basis · (c0, β1, γ1, β2, γ2, β3, γ3)``. Heights are clipped to
+    [−500 m, 10 km] unless ``extrapolate``, which continues the edge intervals.
+
+    Args:
+        height_m: height, m, any shape. Returns shape (..., 7).
+    """
+    h = _f64(height_m) / 1000.0
+    if not extrapolate:
+        h = jnp.clip(h, H_MIN_M / 1000.0, H_MAX_M / 1000.0)
+    b1, b2 = H_BREAKS_M[0] / 1000.0, H_BREAKS_M[1] / 1000.0
+    s1 = jnp.minimum(h, b1)
+    s2 = jnp.clip(h - b1, 0.0, b2 - b1)
+    s3 = jnp.maximum(h - b2, 0.0)
+    return jnp.stack([jnp.ones_like(h), -s1, -s1 * s1, -s2, -s2 * s2, -s3, -s3 * s3], axis=-1)
+
+
+def harmonic_basis(doy):
+    """``[1, cos ω, sin ω, cos 2ω, sin 2ω]`` with ``ω = 2π doy/365.25``; shape (..., 5)."""
+    w = 2.0 * jnp.pi * _f64(doy) / YEAR_DAYS
+    c, s = jnp.cos(w), jnp.sin(w)
+    # double-angle identities: two transcendental calls instead of four
+    return jnp.stack([jnp.ones_like(w), c, s, c * c - s * s, 2.0 * s * c], axis=-1)
+
+
+def linear_predictor(coefficients, height_m, doy, *, extrapolate: bool = False):
+    """``basis(h) · C · harm(doy)`` for node coefficients ``C`` of shape (..., 7, 5)."""
+    g = height_basis(height_m, extrapolate=extrapolate)
+    s = harmonic_basis(doy)
+    return jnp.einsum("...i,...ia,...a->...", g, coefficients, s)
+
+
+def node_zwd(coefficients, height_m, doy, family: str = "exp", *, extrapolate: bool = False):
+    """ZWD of one node's function, m: ``exp`` of the predictor, or the predictor itself."""
+    eta = linear_predictor(coefficients, height_m, doy, extrapolate=extrapolate)
+    return jnp.exp(eta) if family == "exp" else eta
+
+
+def _is_concrete(*xs) -> bool:
+    return not any(isinstance(x, jax.core.Tracer) for x in xs)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class HZWD:
+    """Piecewise-height ZWD model: coefficients ``(nlat, nlon, 7, 5)`` on a node grid.
+
+    Attributes:
+        coefficients: per node, parameter (see :data:`PARAMETER_NAMES`) and harmonic
+            (:data:`HARMONIC_NAMES`); NaN at nodes without data.
+        grid: node grid (nodes are cell centres; 5° GPT3-like nodes are
+            ``Grid.regular(5.0, lon_start=0.0)``).
+        family: ``"exp"`` or ``"poly"`` (see module docstring).
+    """
+
+    coefficients: jax.Array
+    grid: Grid = dataclasses.field(default=Grid.regular(5.0, lon_start=0.0),
+                                   metadata=dict(static=True))
+    family: str = dataclasses.field(default="exp", metadata=dict(static=True))
+
+    def __post_init__(self):
+        if self.family not in FAMILIES:
+            raise ValueError(f"HZWD family must be one of {FAMILIES}, got {self.family!r}")
+        shape = getattr(self.coefficients, "shape", None)
+        if shape is not None and tuple(shape) != (*self.grid.shape, N_PARAM, N_HARM):
+            raise ValueError(f"HZWD coefficients must have shape {(*self.grid.shape, 7, 5)}, "
+                             f"got {tuple(shape)}")
+
+    @classmethod
+    def empty(cls, grid: Grid | None = None, family: str = "exp") -> HZWD:
+        """A model whose nodes all lack data (NaN coefficients)."""
+        grid = grid or Grid.regular(5.0, lon_start=0.0)
+        return cls(jnp.full((*grid.shape, N_PARAM, N_HARM), jnp.nan), grid, family)
+
+    def __call__(self, lat_deg, lon_deg, height_m, doy, *, extrapolate: bool = False):
+        """Zenith wet delay at points, m.
+
+        Each of the four surrounding nodes evaluates its own height function, then the
+        values are blended bilinearly (longitude wraps at the dateline; poleward of the
+        outermost node row the row is used). Vectorised over broadcast shapes, jit-able
+        and differentiable in every input and in the coefficients.
+
+        Bad input: latitude outside [−90, 90] and heights outside [−500 m, 10 km]
+        (unless ``extrapolate``, which continues the lowest/highest interval's function)
+        raise ``ValueError`` when called eagerly with concrete arrays; under ``jit`` they
+        give NaN. Points near nodes without data give NaN.
+
+        Args:
+            lat_deg, lon_deg: degrees; height_m: height above mean sea level, m;
+                doy: day of year (fractional). Broadcastable.
+        """
+        lat = _f64(lat_deg)
+        h = _f64(height_m)
+        if _is_concrete(lat, h):
+            lat_np, h_np = np.asarray(lat), np.asarray(h)
+            if np.any(~(np.abs(lat_np) <= 90.0)):
+                bad = lat_np[~(np.abs(lat_np) <= 90.0)]
+                raise ValueError(f"latitude outside [-90, 90]: {bad[:5]}")
+            if not extrapolate and np.any(~((h_np >= H_MIN_M) & (h_np <= H_MAX_M))):
+                bad = h_np[~((h_np >= H_MIN_M) & (h_np <= H_MAX_M))]
+                raise ValueError(f"height outside the HZWD range [{H_MIN_M:g}, {H_MAX_M:g}] m: "
+                                 f"{bad[:5]} (use extrapolate=True to continue the edge "
+                                 "intervals)")
+        return _hzwd_eval(self, lat, lon_deg, h, doy, extrapolate)
+
+    def _evaluate(self, lat, lon_deg, h, doy, extrapolate):
+        lat, lon, h, doy = jnp.broadcast_arrays(lat, _f64(lon_deg), h, _f64(doy))
+        ok = (jnp.abs(lat) <= 90.0) & jnp.isfinite(lon) & jnp.isfinite(doy)
+        if not extrapolate:
+            ok = ok & (h >= H_MIN_M) & (h <= H_MAX_M)
+        else:
+            ok = ok & jnp.isfinite(h)
+        lat_safe = jnp.where(ok, lat, 0.0)
+        lon_safe = jnp.where(ok, lon, 0.0)
+        h_safe = jnp.where(ok, h, 0.0)
+        doy_safe = jnp.where(ok, doy, 0.0)
+        i0, i1, j0, j1, wi, wj = bilinear_nodes(self.grid, lat_safe, lon_safe)
+        g = height_basis(h_safe, extrapolate=extrapolate)
+        s = harmonic_basis(doy_safe)
+        g = [g[..., k] for k in range(N_PARAM)]
+        s = [s[..., a] for a in range(N_HARM)]
+        # feature-major table and one 1-D gather per coefficient: on CPU this is about ten
+        # times faster than gathering 35-wide rows (indices are in bounds by construction)
+        table = jnp.moveaxis(self.coefficients.reshape(-1, N_PARAM, N_HARM), 0, -1)
+        nlon = self.grid.nlon
+
+        def at(node):
+            eta = None
+            for i in range(N_PARAM):
+                p = table[i, 0].at[node].get(mode="promise_in_bounds")
+                for a in range(1, N_HARM):
+                    p = p + table[i, a].at[node].get(mode="promise_in_bounds") * s[a]
+                term = p * g[i]
+                eta = term if eta is None else eta + term
+            return jnp.exp(eta) if self.family == "exp" else eta
+
+        val = bilinear_combine(at(i0 * nlon + j0), at(i0 * nlon + j1), at(i1 * nlon + j0),
+                               at(i1 * nlon + j1), wi, wj)
+        return jnp.where(ok, val, jnp.nan)
+
+    def node_parameters(self, doy):
+        """The 7 parameters at every node for a day of year, shape (nlat, nlon, 7)."""
+        return jnp.einsum("yxia,a->yxi", self.coefficients, harmonic_basis(doy))
+
+    # -- CF NetCDF ---------------------------------------------------------------------
+    def to_xarray(self):
+        """The coefficients as a CF-1.8 :class:`xarray.Dataset`."""
+        import xarray as xr
+
+        coords = self.grid.to_xarray_coords()
+        coords["parameter"] = xr.Variable("parameter", list(PARAMETER_NAMES))
+        coords["harmonic"] = xr.Variable("harmonic", list(HARMONIC_NAMES))
+        units = "log(m), 1/km, 1/km2" if self.family == "exp" else "m, m/km, m/km2"
+        ds = xr.Dataset(
+            {"coefficients": (("lat", "lon", "parameter", "harmonic"),
+                              np.asarray(self.coefficients, dtype=np.float64),
+                              {"long_name": "HZWD height-function coefficients",
+                               "units": "1", "parameter_units": units,
+                               "_FillValue": np.nan})},
+            coords=coords,
+            attrs={
+                "Conventions": "CF-1.8",
+                "title": "HZWD piecewise-height zenith wet delay coefficients (jaxgeo)",
+                "references": "Yao & Hu (2018), Ann. Geophys. 36, 1507-1519",
+                "family": self.family,
+                "height_breaks_m": np.array(H_BREAKS_M),
+                "height_range_m": np.array([H_MIN_M, H_MAX_M]),
+                "harmonic_period_days": YEAR_DAYS,
+                "grid_resolution_deg": self.grid.resolution_deg,
+                "grid_lon_start": self.grid.lon_start,
+            },
+        )
+        return ds
+
+    def to_netcdf(self, path) -> Path:
+        """Write CF NetCDF atomically (temporary file in the same folder, then rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".nc.part", dir=path.parent)
+        os.close(fd)
+        try:
+            self.to_xarray().to_netcdf(tmp, engine="netcdf4")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def from_netcdf(cls, path) -> HZWD:
+        """Read coefficients written by :meth:`to_netcdf`.
+
+        Raises:
+            FileNotFoundError: no file. ValueError: not an HZWD coefficient file.
+        """
+        import xarray as xr
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"HZWD coefficient file not found: {path}")
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            if "coefficients" not in ds:
+                raise ValueError(f"{path.name}: no 'coefficients' variable; not an HZWD file")
+            family = str(ds.attrs.get("family", ""))
+            if family not in FAMILIES:
+                raise ValueError(f"{path.name}: missing or unknown 'family' attribute "
+                                 f"{family!r}")
+            if list(ds["parameter"].values) != list(PARAMETER_NAMES):
+                raise ValueError(f"{path.name}: parameters {list(ds['parameter'].values)} are "
+                                 f"not {list(PARAMETER_NAMES)}")
+            grid = Grid.from_xarray(ds)
+            da = ds["coefficients"].transpose("lat", "lon", "parameter", "harmonic")
+            coef = np.asarray(da.values, dtype=np.float64)
+            if ds["lat"].values[0] > ds["lat"].values[-1]:
+                coef = coef[::-1]
+        return cls(jnp.asarray(coef), grid, family)
+
+
+@partial(jax.jit, static_argnums=(5,))
+def _hzwd_eval(model, lat, lon, h, doy, extrapolate):
+    return model._evaluate(lat, lon, h, doy, extrapolate)

@@ -1,0 +1,268 @@
+"""Readers that turn ERA5 pressure-level files and radiosonde text into profile Datasets.
+
+Both return the same layout: an :class:`xarray.Dataset` with dimensions ``(profile,
+level)``, data variables ``height`` (m above mean sea level), ``temperature`` (K),
+``vapour_pressure`` (hPa) and ``pressure`` (hPa), and per-profile coordinates ``lat``,
+``lon`` (degrees) and ``time``. Levels are ordered as in the source (any order is
+accepted downstream). I/O happens here, with NumPy; the physics is shared with the JAX
+functions of :mod:`jaxgeo.troposphere._physics`.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+import xarray as xr
+
+from ._physics import (
+    geopotential_to_height,
+    vapour_pressure_from_dewpoint,
+    vapour_pressure_from_relative_humidity,
+    vapour_pressure_from_specific_humidity,
+)
+
+_UNITS = {
+    "z": ("m**2 s**-2", "m2 s-2", "m^2/s^2", "m2/s2", "m**2/s**2"),
+    "t": ("K", "k", "kelvin"),
+    "q": ("kg kg**-1", "kg/kg", "kg kg-1", "1"),
+    "r": ("%", "percent"),
+}
+
+
+def _np(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
+def _check_units(name: str, var: xr.DataArray) -> None:
+    units = var.attrs.get("units")
+    if units is None:
+        raise ValueError(f"ERA5 variable {name!r} has no 'units' attribute; expected one of "
+                         f"{_UNITS[name]}")
+    if str(units).strip() not in _UNITS[name]:
+        raise ValueError(f"ERA5 variable {name!r} has units {units!r}; expected one of "
+                         f"{_UNITS[name]}")
+
+
+def _clip_negative(name: str, values: np.ndarray) -> np.ndarray:
+    bad = values < 0
+    if np.any(bad):
+        warnings.warn(f"{int(bad.sum())} negative {name} values (min {values[bad].min():.3g}) "
+                      "clipped to 0", RuntimeWarning, stacklevel=3)
+        values = np.where(bad, 0.0, values)
+    return values
+
+
+def _profile_dataset(height, temperature, vapour, pressure, lat, lon, time, level,
+                     attrs) -> xr.Dataset:
+    ds = xr.Dataset(
+        {
+            "height": (("profile", "level"), height,
+                       {"units": "m", "long_name": "height above mean sea level"}),
+            "temperature": (("profile", "level"), temperature,
+                            {"units": "K", "standard_name": "air_temperature"}),
+            "vapour_pressure": (("profile", "level"), vapour,
+                                {"units": "hPa",
+                                 "standard_name": "water_vapor_partial_pressure_in_air"}),
+            "pressure": (("profile", "level"), pressure,
+                         {"units": "hPa", "standard_name": "air_pressure"}),
+        },
+        coords={
+            "lat": ("profile", lat, {"units": "degrees_north", "standard_name": "latitude"}),
+            "lon": ("profile", lon, {"units": "degrees_east", "standard_name": "longitude"}),
+            "time": ("profile", time),
+            "level": ("level", level),
+        },
+        attrs=attrs,
+    )
+    return ds
+
+
+def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
+    """Read ERA5 pressure-level NetCDF (as the Copernicus data store writes it) into profiles.
+
+    Every (time, latitude, longitude) column becomes one profile; heights are geometric
+    heights above mean sea level from the geopotential ``z``; vapour pressure comes from
+    specific humidity ``q`` (preferred) or relative humidity ``r``. Packed int16 variables
+    are unpacked by xarray (``scale_factor``/``add_offset``); descending latitude is fine.
+    Negative humidity (a packing artefact) is clipped to zero with a warning.
+
+    Args:
+        path: NetCDF file with ``z`` (m²/s²), ``t`` (K), ``q`` (kg/kg) and/or ``r`` (%)
+            on a ``level`` or ``pressure_level`` axis (hPa).
+        humidity: ``"q"``, ``"r"`` or ``"auto"`` (``q`` when present).
+
+    Returns:
+        Profile Dataset (see module docstring), ``level`` = pressure in hPa.
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: missing variable, axis or units.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"ERA5 file not found: {path}")
+    with xr.open_dataset(path, mask_and_scale=True) as raw:
+        ds = raw.load()
+    level_name = next((n for n in ("level", "pressure_level", "isobaricInhPa") if n in ds.dims),
+                      None)
+    if level_name is None:
+        raise ValueError(f"{path.name}: no pressure-level dimension ('level' or "
+                         f"'pressure_level'); dims are {dict(ds.sizes)}")
+    lat_name = next((n for n in ("latitude", "lat") if n in ds.dims), None)
+    lon_name = next((n for n in ("longitude", "lon") if n in ds.dims), None)
+    time_name = next((n for n in ("time", "valid_time") if n in ds.dims), None)
+    if lat_name is None or lon_name is None:
+        raise ValueError(f"{path.name}: no latitude/longitude dimensions; dims are "
+                         f"{dict(ds.sizes)}")
+    for name in ("z", "t"):
+        if name not in ds:
+            raise ValueError(f"{path.name}: missing ERA5 variable {name!r} "
+                             f"({'geopotential' if name == 'z' else 'temperature'}); "
+                             f"variables are {list(ds.data_vars)}")
+        _check_units(name, ds[name])
+    if humidity == "auto":
+        humidity = "q" if "q" in ds else "r"
+    if humidity not in ("q", "r"):
+        raise ValueError(f"humidity must be 'q', 'r' or 'auto', got {humidity!r}")
+    if humidity not in ds:
+        raise ValueError(f"{path.name}: missing ERA5 humidity variable {humidity!r} "
+                         "(need specific humidity 'q' or relative humidity 'r')")
+    _check_units(humidity, ds[humidity])
+    if time_name is None:
+        ds = ds.expand_dims(time=[np.datetime64("NaT", "ns")])
+        time_name = "time"
+    lev_units = str(ds[level_name].attrs.get("units", "hPa")).lower()
+    level_hpa = _np(ds[level_name].values)
+    if lev_units in ("pa",):
+        level_hpa = level_hpa / 100.0
+    elif lev_units not in ("hpa", "millibars", "mbar", "mb"):
+        raise ValueError(f"{path.name}: pressure level units {lev_units!r} not understood "
+                         "(expected hPa, millibars or Pa)")
+    order = (time_name, lat_name, lon_name, level_name)
+    z = _np(ds["z"].transpose(*order).values)
+    t = _np(ds["t"].transpose(*order).values)
+    hum = _np(ds[humidity].transpose(*order).values)
+    for name, arr in (("z", z), ("t", t), (humidity, hum)):
+        if np.any(~np.isfinite(arr)):
+            raise ValueError(f"{path.name}: ERA5 variable {name!r} has missing values")
+    lat = _np(ds[lat_name].values)
+    lon = _np(ds[lon_name].values)
+    time = ds[time_name].values
+    nt, ny, nx, nl = z.shape
+    lat3 = np.broadcast_to(lat[None, :, None], (nt, ny, nx))
+    lon3 = np.broadcast_to(lon[None, None, :], (nt, ny, nx))
+    time3 = np.broadcast_to(time[:, None, None], (nt, ny, nx))
+    height = np.asarray(geopotential_to_height(jnp.asarray(z), jnp.asarray(lat3[..., None])))
+    p = np.broadcast_to(level_hpa, z.shape)
+    if humidity == "q":
+        hum = _clip_negative("specific humidity", hum)
+        e = np.asarray(vapour_pressure_from_specific_humidity(jnp.asarray(hum), jnp.asarray(p)))
+    else:
+        hum = _clip_negative("relative humidity", hum)
+        e = np.asarray(vapour_pressure_from_relative_humidity(jnp.asarray(hum), jnp.asarray(t)))
+    n = nt * ny * nx
+    out = _profile_dataset(
+        height.reshape(n, nl), t.reshape(n, nl), e.reshape(n, nl), np.array(p).reshape(n, nl),
+        lat3.reshape(n), lon3.reshape(n), time3.reshape(n), level_hpa,
+        {"source": str(path.name), "reader": "jaxgeo.troposphere.read_era5_profiles",
+         "humidity_from": humidity, "grid_shape": [nt, ny, nx]},
+    )
+    out["level"].attrs.update(units="hPa", long_name="pressure level")
+    return out
+
+
+_TITLE_RE = re.compile(r"^\s*(\d{5})\s+(\w+)?.*Observations at (\d{2})Z (\d{2}) (\w{3}) (\d{4})")
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"])}
+
+
+def read_wyoming_sounding(path, *, lat: float | None = None, lon: float | None = None,
+                          time=None) -> xr.Dataset:
+    """Read University of Wyoming radiosonde text (TEXT:LIST) into a one-profile Dataset.
+
+    The fixed-width table (7 characters per column) follows a dashed line, the column
+    names, the units and another dashed line. Rows without temperature or dewpoint (the
+    below-ground first row, blank columns aloft) are dropped. Vapour pressure comes from
+    the dewpoint (Bolton 1980). Station latitude, longitude and time are taken from the
+    text ("Observations at 00Z 04 May 1999", "Station latitude: ...") when present, else
+    from the keyword arguments (which win when given).
+
+    Args:
+        path: sounding text file.
+        lat, lon: station position, degrees (optional).
+        time: observation time (anything ``numpy.datetime64`` accepts), optional.
+
+    Returns:
+        Profile Dataset with one profile; ``level`` is the row index.
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: no table, or PRES/HGHT/TEMP/DWPT
+        missing.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"sounding file not found: {path}")
+    lines = path.read_text(errors="replace").splitlines()
+    header_idx = next((i for i, ln in enumerate(lines) if "PRES" in ln and "HGHT" in ln), None)
+    if header_idx is None:
+        raise ValueError(f"{path.name}: no sounding table header (PRES HGHT ...) found")
+    names = lines[header_idx].split()
+    for need in ("PRES", "HGHT", "TEMP", "DWPT"):
+        if need not in names:
+            raise ValueError(f"{path.name}: sounding column {need} is missing; columns are "
+                             f"{names}")
+    units = lines[header_idx + 1].split()
+    if len(units) >= 4 and (units[names.index("HGHT")] != "m"
+                            or units[names.index("TEMP")] != "C"):
+        raise ValueError(f"{path.name}: unexpected sounding units {units}; expected HGHT in m "
+                         "and TEMP/DWPT in C")
+    start = header_idx + 2
+    if start < len(lines) and lines[start].strip().startswith("---"):
+        start += 1
+    rows = []
+    for ln in lines[start:]:
+        if not ln.strip() or not re.match(r"^\s*-?\d", ln):
+            if rows:
+                break
+            continue
+        cells = [ln[7 * k: 7 * (k + 1)].strip() for k in range(len(names))]
+        rows.append([float(c) if c else np.nan for c in cells])
+    if not rows:
+        raise ValueError(f"{path.name}: sounding table has no data rows")
+    table = np.array(rows, dtype=np.float64)
+    col = {n: table[:, i] for i, n in enumerate(names)}
+    ok = np.isfinite(col["PRES"]) & np.isfinite(col["HGHT"]) & np.isfinite(col["TEMP"]) \
+        & np.isfinite(col["DWPT"])
+    if ok.sum() < 2:
+        raise ValueError(f"{path.name}: fewer than two levels with temperature and dewpoint")
+    text = "\n".join(lines)
+    file_lat = re.search(r"Station latitude:\s*(-?[\d.]+)", text)
+    file_lon = re.search(r"Station longitude:\s*(-?[\d.]+)", text)
+    if lat is None and file_lat:
+        lat = float(file_lat.group(1))
+    if lon is None and file_lon:
+        lon = float(file_lon.group(1))
+    if time is None:
+        m = next((_TITLE_RE.match(ln) for ln in lines[:header_idx] if _TITLE_RE.match(ln)), None)
+        if m:
+            hh, dd, mon, yyyy = m.group(3), m.group(4), m.group(5), m.group(6)
+            time = f"{yyyy}-{_MONTHS[mon]:02d}-{dd}T{hh}:00"
+    if lat is None or lon is None:
+        warnings.warn(f"{path.name}: station latitude/longitude not in the file and not given; "
+                      "set to NaN", RuntimeWarning, stacklevel=2)
+    lat = np.nan if lat is None else float(lat)
+    lon = np.nan if lon is None else float(lon)
+    if np.isfinite(lat) and not -90 <= lat <= 90:
+        raise ValueError(f"latitude {lat} outside [-90, 90]")
+    t64 = np.datetime64("NaT", "ns") if time is None else np.datetime64(time, "ns")
+    t_k = col["TEMP"][ok] + 273.15
+    e = np.asarray(vapour_pressure_from_dewpoint(jnp.asarray(col["DWPT"][ok] + 273.15)))
+    return _profile_dataset(
+        col["HGHT"][ok][None], t_k[None], e[None], col["PRES"][ok][None],
+        np.array([lat]), np.array([lon]), np.array([t64]), np.arange(int(ok.sum())),
+        {"source": str(path.name), "reader": "jaxgeo.troposphere.read_wyoming_sounding",
+         "humidity_from": "dewpoint"},
+    )
