@@ -1,4 +1,4 @@
-"""The sphere CLI (`jaxgeo demo`, `jaxgeo cap`) and atomic output writing."""
+"""The sphere CLI (`jaxgeo cap-demo`, `jaxgeo cap`) and atomic output writing."""
 
 import json
 
@@ -13,12 +13,8 @@ from jaxgeo.cli import main
 from jaxgeo.sphere import CapAverage
 
 
-def test_demo_writes_outputs(tmp_path, capsys):
-    # `jaxgeo demo` is now the downscaling experiment (jaxgeo.downscale._cli); the cap
-    # demonstration stays available as a function.
-    from jaxgeo.sphere.demo import run_demo
-
-    run_demo(tmp_path, resolution_deg=2.0)
+def test_cap_demo_writes_outputs(tmp_path, capsys):
+    assert main(["cap-demo", "--out", str(tmp_path), "--res", "2"]) == 0
     figures = json.loads((tmp_path / "cap_demo.json").read_text())
     # d(mean of weighted averages)/d(field) sums to 1: each output's weights sum to 1
     assert figures["grad_sum"] == pytest.approx(1.0, abs=1e-4)

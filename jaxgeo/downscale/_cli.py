@@ -26,11 +26,7 @@ def register(sub) -> None:
                    help="1: mean absolute cap misfit (published), 2: mean squared")
     p.set_defaults(func=_downscale)
 
-    # ``jaxgeo demo`` is the project's main job: the downscaling experiment replaces the
-    # placeholder cap-averaging demo registered earlier by jaxgeo.sphere._cli.
-    if "demo" in sub.choices:
-        del sub.choices["demo"]
-        sub._choices_actions[:] = [a for a in sub._choices_actions if a.dest != "demo"]
+    # ``jaxgeo demo`` is the project's main job: the synthetic downscaling experiment.
     d = sub.add_parser("demo", help="run the synthetic GRACE downscaling experiment end to end "
                                     "(NetCDF, PNG maps, metrics.json)")
     d.add_argument("--out", default="jaxgeo-demo", help="output folder (default: jaxgeo-demo)")

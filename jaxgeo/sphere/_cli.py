@@ -1,4 +1,4 @@
-"""``jaxgeo demo`` (for now the cap-averaging demo) and ``jaxgeo cap``."""
+"""``jaxgeo cap-demo`` (the cap-averaging demonstration) and ``jaxgeo cap``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    p = sub.add_parser("demo", help="run the demonstration end to end (writes PNG, NetCDF, JSON)")
-    p.add_argument("--out", default="jaxgeo-demo", help="output folder (default: jaxgeo-demo)")
+    p = sub.add_parser("cap-demo", help="cap averages and a gradient on a synthetic field "
+                       "(writes PNG, NetCDF, JSON)")
+    p.add_argument("--out", default="jaxgeo-cap-demo",
+                   help="output folder (default: jaxgeo-cap-demo)")
     p.add_argument("--res", type=float, default=0.5, help="grid resolution, degrees")
     p.add_argument("--radius-deg", type=float, default=3.0, help="cap radius, degrees")
     p.set_defaults(func=_demo)
