@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from _common import write_json
+
 RES_DEG = 0.25
 RADIUS_DEG = 3.0
 MONTHS_PER_DEVICE = 2
@@ -148,10 +150,7 @@ def main(argv=None):
                  "device the total work grows N-fold on fixed hardware: wall time cannot stay "
                  "flat beyond N = cores. Weak scaling on real devices needs real devices."),
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(args.out).with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"meta": meta, "cases": rows}, indent=1))
-    os.replace(tmp, args.out)
+    write_json(args.out, {"meta": meta, "cases": rows})
     print(f"wrote {args.out}")
     return 0
 

@@ -25,19 +25,11 @@ import sys
 import time
 from pathlib import Path
 
+from _common import cpu_name
+
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def run_case(res: float, months: int, batch: int, steps: int, full_epoch: bool) -> dict:
@@ -123,7 +115,7 @@ def main() -> None:
         print("  ".join(f"{v!s:>10}" for v in vals))
     print(f"* epoch of {a.months} months extrapolated from {a.epoch_steps} timed steps")
     result = {
-        "hardware": {"cpu": _cpu_name(), "logical_cores": os.cpu_count(),
+        "hardware": {"cpu": cpu_name(), "logical_cores": os.cpu_count(),
                      "load_average_at_end": os.getloadavg(), "platform": platform.platform()},
         "note": ("shared 2-core CPU with other jobs running: figures are noisy (see the load "
                  "average); float32 training, default network, batch of months per step"),

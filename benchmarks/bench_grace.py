@@ -17,6 +17,8 @@ import time
 import warnings
 from pathlib import Path
 
+from _common import cpu_name
+
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import jax  # noqa: E402
@@ -24,16 +26,6 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "grace-l2"
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _time(fn, repeat):
@@ -99,7 +91,7 @@ def main() -> None:
         rows.append((f"read {series.clm.shape[0]} CSR GSM files (gzip text)", "-",
                      time.perf_counter() - t0, None))
 
-    hw = f"{_cpu_name()}, {os.cpu_count()} logical CPUs visible"
+    hw = f"{cpu_name()}, {os.cpu_count()} logical CPUs visible"
     print(f"\nGRACE synthesis benchmark — lmax {a.lmax}, {grid.nlat}×{grid.nlon} grid "
           f"({a.res}°), jax {jax.__version__} on {jax.devices()[0].platform}\n{hw}\n"
           "NOTE: the CPU is shared with other jobs while this runs; figures are noisy.\n")

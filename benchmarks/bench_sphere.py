@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from _common import write_json
+
 GRID = [(res, psi, months) for res in (0.5, 0.25) for psi in (1, 3, 5, 10) for months in (1, 12)]
 EXTRA = [(0.1, 5, 1)]
 QUICK = [(0.5, 3, 1), (0.5, 3, 12), (0.25, 5, 12), (0.1, 5, 1)]
@@ -226,10 +228,7 @@ def main(argv=None):
         "note": "shared machine: timings are noisy; ratios come from the same process",
         "glibc_tunables": None if args.default_malloc else MALLOC_TUNING,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(args.out).with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"meta": meta, "cases": rows}, indent=1))
-    os.replace(tmp, args.out)
+    write_json(args.out, {"meta": meta, "cases": rows})
     print(f"wrote {args.out}")
     return 0
 

@@ -18,7 +18,6 @@ room for the 2 GB input beside the interpreter, dask and JAX: the control fails.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -26,6 +25,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _common import write_json
 
 
 def _make_input(path: Path, res: float, months: int, chunk: int) -> float:
@@ -145,10 +146,7 @@ def main(argv=None):
         "loadavg_1min": os.getloadavg()[0],
         "cap": "RLIMIT_AS (address space) on the child process",
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(args.out).with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=1))
-    os.replace(tmp, args.out)
+    write_json(args.out, result)
     print(f"wrote {args.out}")
     return 0 if run["returncode"] == 0 else 1
 

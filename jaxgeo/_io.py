@@ -45,3 +45,18 @@ def save_figure(fig, path, **kwargs) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", **kwargs)
     return path
+
+
+def pick_variable(ds, name: str | None, path):
+    """The data variable ``name`` of ``ds`` (opened from ``path``), or its first one.
+
+    Raises:
+        ValueError: naming the file and the variables it has.
+    """
+    if name:
+        if name not in ds.data_vars:
+            raise ValueError(f"{path}: no variable {name!r}; has {list(ds.data_vars)}")
+        return ds[name]
+    if not ds.data_vars:
+        raise ValueError(f"{path}: no data variables")
+    return ds[next(iter(ds.data_vars))]

@@ -42,8 +42,8 @@ def _cap_stream(args) -> int:
     import xarray as xr
 
     from .. import Grid
+    from .._io import pick_variable
     from ..sphere import CapAverage, GaussianSmooth
-    from ..sphere._cli import _pick_var
     from ._stream import stream_apply
 
     path = Path(args.input)
@@ -56,12 +56,12 @@ def _cap_stream(args) -> int:
         jax.config.update("jax_enable_x64", True)
     ds = _open_lazy(path)
     try:
-        da = _pick_var(ds, args.var, path)
+        da = pick_variable(ds, args.var, path)
         grid = Grid.from_xarray(da)
         mask = None
         if args.mask:
             with xr.open_dataset(args.mask) as mds:
-                mask = _pick_var(mds, None, args.mask).load() > 0
+                mask = pick_variable(mds, None, args.mask).load() > 0
         if args.radius_deg is not None:
             op = CapAverage(grid, args.radius_deg, mask=mask, dtype=dtype)
             method = f"area: mean (spherical cap radius {args.radius_deg:g} deg)"

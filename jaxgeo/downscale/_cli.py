@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._io import pick_variable
+
 
 def register(sub) -> None:
     p = sub.add_parser("downscale", help="downscale a coarse (GRACE) field with a model field")
@@ -38,16 +40,6 @@ def register(sub) -> None:
     d.set_defaults(func=_demo)
 
 
-def _pick_var(ds, name, path):
-    if name:
-        if name not in ds.data_vars:
-            raise ValueError(f"{path}: no variable {name!r}; has {list(ds.data_vars)}")
-        return ds[name]
-    if not ds.data_vars:
-        raise ValueError(f"{path}: no data variables")
-    return ds[next(iter(ds.data_vars))]
-
-
 def _open(path):
     import xarray as xr
 
@@ -64,11 +56,11 @@ def _downscale(args) -> int:
     from .._io import write_netcdf
     from ._api import fit
 
-    coarse = _pick_var(_open(args.coarse), args.coarse_var, args.coarse)
-    model = _pick_var(_open(args.model), args.model_var, args.model)
+    coarse = pick_variable(_open(args.coarse), args.coarse_var, args.coarse)
+    model = pick_variable(_open(args.model), args.model_var, args.model)
     features = _open(args.features) if args.features else None
     if args.mask:
-        mask = _pick_var(_open(args.mask), None, args.mask)
+        mask = pick_variable(_open(args.mask), None, args.mask)
         if not np.all(np.isfinite(mask.values)):
             raise ValueError(f"{args.mask}: mask has NaN values; use 0/1")
         mask = mask > 0

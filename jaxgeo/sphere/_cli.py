@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._io import pick_variable
+
 
 def register(sub) -> None:
     p = sub.add_parser("cap-demo", help="cap averages and a gradient on a synthetic field "
@@ -32,16 +34,6 @@ def _demo(args) -> int:
     return 0
 
 
-def _pick_var(ds, name, path):
-    if name:
-        if name not in ds.data_vars:
-            raise ValueError(f"{path}: no variable {name!r}; has {list(ds.data_vars)}")
-        return ds[name]
-    if not ds.data_vars:
-        raise ValueError(f"{path}: no data variables")
-    return ds[next(iter(ds.data_vars))]
-
-
 def _cap(args) -> int:
     import xarray as xr
 
@@ -52,11 +44,11 @@ def _cap(args) -> int:
     if not path.exists():
         raise FileNotFoundError(f"input file not found: {path}")
     with xr.open_dataset(path) as ds:
-        da = _pick_var(ds, args.var, path).load()
+        da = pick_variable(ds, args.var, path).load()
     mask = None
     if args.mask:
         with xr.open_dataset(args.mask) as mds:
-            mask = _pick_var(mds, None, args.mask).load() > 0
+            mask = pick_variable(mds, None, args.mask).load() > 0
     if args.radius_deg is not None:
         out = da.jaxgeo.cap_average(args.radius_deg, mask=mask)
         out.attrs["cell_methods"] = f"area: mean (spherical cap radius {args.radius_deg:g} deg)"
