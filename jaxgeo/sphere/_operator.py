@@ -211,7 +211,7 @@ class IsotropicOperator:
         ):
             self._check_no_nan(field)
         out_dtype = field.dtype
-        y = _apply_linear(self, field.astype(self.dtype))
+        y = _apply_jit(self, field.astype(self.dtype))
         return y.astype(out_dtype)
 
     def _check_no_nan(self, field):
@@ -359,6 +359,12 @@ def _apply_linear(op: IsotropicOperator, field):
     out = lax.custom_linear_solve(lambda x: x, field, solve, transpose_solve,
                                   symmetric=False)
     return out if same_shape else out[..., :nout, :ncol]
+
+
+# One compiled program per operator structure and field shape: eager calls (the accessor,
+# the functional forms) would otherwise dispatch the FFTs and loops one by one. Inside an
+# outer jit, vmap or grad this is simply inlined.
+_apply_jit = jax.jit(_apply_linear)
 
 
 def _check_radius(radius_deg) -> float:
