@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
+import time
 from pathlib import Path
 
 
@@ -27,3 +29,13 @@ def write_json(path, obj) -> Path:
     tmp.write_text(json.dumps(obj, indent=1))
     os.replace(tmp, path)
     return path
+
+
+def time_calls(fn, repeats: int) -> tuple[float, float]:
+    """Median and minimum wall time of ``repeats`` calls of ``fn``, seconds."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times)

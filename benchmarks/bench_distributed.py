@@ -20,13 +20,12 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _common import write_json
+from _common import time_calls, write_json
 
 RES_DEG = 0.25
 RADIUS_DEG = 3.0
@@ -34,14 +33,6 @@ MONTHS_PER_DEVICE = 2
 BAND_RES_DEG = 0.25
 DEVICES = (1, 2, 4, 8)
 
-
-def _median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times)
 
 
 def run_case(mode: str, n: int, repeats: int) -> dict:
@@ -67,7 +58,7 @@ def run_case(mode: str, n: int, repeats: int) -> dict:
         t0 = time.perf_counter()
         y = fn(op, xs).block_until_ready()
         compile_s = time.perf_counter() - t0
-        med, best = _median_time(lambda: fn(op, xs).block_until_ready(), repeats)
+        med, best = time_calls(lambda: fn(op, xs).block_until_ready(), repeats)
         ok = bool(np.array_equal(np.asarray(y)[:2], np.asarray(op(x[:2]))))
         extra = {"months": months, "months_per_device": MONTHS_PER_DEVICE}
     else:
@@ -86,7 +77,7 @@ def run_case(mode: str, n: int, repeats: int) -> dict:
         t0 = time.perf_counter()
         y = run()
         compile_s = time.perf_counter() - t0
-        med, best = _median_time(run, repeats)
+        med, best = time_calls(run, repeats)
         ref = np.asarray(op(x))
         ok = bool(np.allclose(np.asarray(y), ref, rtol=0, atol=1e-5 * np.abs(ref).max()))
         plan = band_plan(op, n)

@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import write_json
+from _common import time_calls, write_json
 
 GRID = [(res, psi, months) for res in (0.5, 0.25) for psi in (1, 3, 5, 10) for months in (1, 12)]
 EXTRA = [(0.1, 5, 1)]
@@ -46,14 +46,6 @@ SH_MAX_NLAT = 720
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
-
-def _median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def run_case(res: float, psi: float, months: int, peers: bool = True) -> dict:
@@ -91,10 +83,10 @@ def run_case(res: float, psi: float, months: int, peers: bool = True) -> dict:
     jax.block_until_ready(fb(x, *ct))
     out["compile_fwdbwd_s"] = time.perf_counter() - t0
     reps = 11 if grid.nlat * months <= 4320 else 5
-    fwd_times = [_median_time(lambda: fwd(op, x).block_until_ready(), 1) for _ in range(reps)]
+    fwd_times = [time_calls(lambda: fwd(op, x).block_until_ready(), 1)[0] for _ in range(reps)]
     out["fwd_ms"] = 1e3 * statistics.median(fwd_times)
     out["fwd_min_ms"] = 1e3 * min(fwd_times)
-    out["fwdbwd_ms"] = 1e3 * _median_time(lambda: jax.block_until_ready(fb(x, *ct)), reps)
+    out["fwdbwd_ms"] = 1e3 * time_calls(lambda: jax.block_until_ready(fb(x, *ct)), reps)[0]
     out["bwd_ratio"] = out["fwdbwd_ms"] / out["fwd_ms"]
     out["rss_jaxgeo_mb"] = _rss_mb()
     y_ref = np.asarray(fwd(op, x))
@@ -138,8 +130,8 @@ def run_case(res: float, psi: float, months: int, peers: bool = True) -> dict:
             # interleave CSR and jaxgeo runs so that both see the same machine load
             csr_t, ours_t = [], []
             for _ in range(5):
-                csr_t.append(_median_time(lambda: mat @ flat, 1))
-                ours_t.append(_median_time(lambda: fwd(op, x).block_until_ready(), 1))
+                csr_t.append(time_calls(lambda: mat @ flat, 1)[0])
+                ours_t.append(time_calls(lambda: fwd(op, x).block_until_ready(), 1)[0])
             out["csr_matvec_ms"] = 1e3 * statistics.median(csr_t)
             out["csr_matvec_min_ms"] = 1e3 * min(csr_t)
             out["fwd_interleaved_ms"] = 1e3 * statistics.median(ours_t)
@@ -167,7 +159,7 @@ def run_case(res: float, psi: float, months: int, peers: bool = True) -> dict:
 
             sh_round_trip()
             out["sh_lmax"] = lmax
-            out["sh_roundtrip_ms"] = 1e3 * _median_time(sh_round_trip, 3)
+            out["sh_roundtrip_ms"] = 1e3 * time_calls(sh_round_trip, 3)[0]
             out["speedup_vs_sh"] = out["sh_roundtrip_ms"] / out["fwd_ms"]
     out["rss_peak_mb"] = _rss_mb()
     return out
