@@ -2,47 +2,22 @@
 
 import jax
 import numpy as np
-import pandas as pd
 import pytest
-import xarray as xr
-from _downscale_oracle import cap_mean, centres
+from _downscale_data import TINY_RES as RES
+from _downscale_data import tiny_experiment
+from _downscale_oracle import cap_mean
 from flax import nnx
 
 from jaxgeo.downscale import Downscaler, NetConfig, baseline, fit
 
-RES, RADIUS = 10.0, 15.0
+RADIUS = 15.0
 NET = NetConfig(width=4, depth=1, blocks=1)
 NT = 8
 
 
-def _da(values, lat, lon, time=None, name=None):
-    if time is None:
-        return xr.DataArray(values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon},
-                            name=name)
-    return xr.DataArray(values, dims=("time", "lat", "lon"),
-                        coords={"time": time, "lat": lat, "lon": lon}, name=name,
-                        attrs={"units": "mm", "long_name": name})
-
-
 @pytest.fixture(scope="module")
 def data():
-    lat, lon = centres(RES)
-    la, lo = np.meshgrid(lat, lon, indexing="ij")
-    mask = (np.sin(np.deg2rad(2 * lo)) * np.cos(np.deg2rad(la)) > 0.1) & (abs(la) < 75)
-    rng = np.random.default_rng(0)
-    time = pd.date_range("2003-01-01", periods=NT, freq="MS")
-    truth = 50 * np.cos(2 * np.pi * np.arange(NT) / 12)[:, None, None] * np.cos(
-        np.deg2rad(la)) + 10 * rng.standard_normal((NT,) + la.shape)
-    model = 0.7 * truth + 5 * rng.standard_normal(truth.shape)
-    coarse = cap_mean(truth, RES, 20.0, mask) + 3 * rng.standard_normal(truth.shape)
-    nanout = np.where(mask, 1.0, np.nan)
-    precip = np.abs(truth) * nanout
-    return {
-        "coarse": _da(coarse * nanout, lat, lon, time, "coarse"),
-        "model": _da(model * nanout, lat, lon, time, "model"),
-        "mask": _da(mask, lat, lon),
-        "features": xr.Dataset({"precipitation": _da(precip, lat, lon, time, "precipitation")}),
-    }
+    return tiny_experiment(NT)
 
 
 def _fit(d, **kw):
@@ -158,7 +133,8 @@ def test_input_channels_match_their_definitions(data):
 
     d = _prepare(data["coarse"], data["model"], data["mask"], data["features"])
     stats = _norm_stats(d)
-    x, coarse_n, model_n = _inputs(d, stats, RADIUS, tendency=True)
+    x, coarse_n, model_n, residual = _inputs(d, stats, RADIUS, tendency=True)
+    assert residual == 2
     mask = data["mask"].values
     off, scale = stats["field"]
     m = data["model"].values
@@ -178,3 +154,52 @@ def test_input_channels_match_their_definitions(data):
     np.testing.assert_allclose(x[0, :, 0, 5], np.sin(lat), rtol=1e-6)
     np.testing.assert_array_equal(x[0, ..., -1], mask.astype(np.float32))
     assert not np.any(x[:, ~mask, :5])  # outside the mask the data channels are zero
+
+
+def test_seasonal_trend_fit_against_lstsq_and_leave_one_out_refits():
+    from jaxgeo.downscale import seasonal_trend_fit
+
+    rng = np.random.default_rng(3)
+    times = np.datetime64("2004-01-15") + np.array([0, 31, 60, 91, 121, 152, 213, 244, 274,
+                                                    305, 335, 366, 397, 425, 456, 486],
+                                                   dtype="timedelta64[D]")  # a gap
+    x = rng.standard_normal((times.size, 3, 4))
+    t = 2000 + (times - np.datetime64("2000-01-01")).astype(float) / 365.25
+
+    def basis(tt):
+        w = 2 * np.pi * (tt - 2004.0)
+        return np.stack([np.ones_like(tt), tt - t.mean(), np.cos(w), np.sin(w), np.cos(2 * w),
+                         np.sin(2 * w)], axis=1)
+
+    coef = np.linalg.lstsq(basis(t), x.reshape(t.size, -1), rcond=None)[0]
+    np.testing.assert_allclose(seasonal_trend_fit(x, times),
+                               (basis(t) @ coef).reshape(x.shape), rtol=1e-10, atol=1e-12)
+    loo = seasonal_trend_fit(x, times, leave_out=True)
+    for k in (0, 7, t.size - 1):
+        keep = np.arange(t.size) != k
+        c = np.linalg.lstsq(basis(t[keep]), x[keep].reshape(keep.sum(), -1), rcond=None)[0]
+        np.testing.assert_allclose(loo[k], (basis(t[k:k + 1]) @ c).reshape(x.shape[1:]),
+                                   rtol=1e-9, atol=1e-11)
+    with pytest.raises(ValueError, match="at least 12"):
+        seasonal_trend_fit(x[:11], times[:11])
+
+
+def test_noise2self_inputs_of_a_month_do_not_see_its_coarse_field():
+    from jaxgeo.downscale._api import _inputs, _norm_stats, _prepare
+
+    d14 = tiny_experiment(14)
+    d = _prepare(d14["coarse"], d14["model"], d14["mask"], d14["features"])
+    stats = _norm_stats(d)
+    x, _, _, residual = _inputs(d, stats, RADIUS, noise2self=True)
+    assert residual == 1
+    k = 5
+    d.coarse = d.coarse.copy()
+    d.coarse[k] += 100.0 * np.random.default_rng(1).standard_normal(d.coarse.shape[1:])
+    x2, _, _, _ = _inputs(d, stats, RADIUS, noise2self=True)
+    np.testing.assert_allclose(x2[k], x[k], atol=2e-5)  # J-invariance (float32 inputs)
+    assert np.abs(x2[k + 1] - x[k + 1]).max() > 1e-2  # while the other months do see it
+    # a fit and prediction run end to end in this mode
+    fitted = _fit(d14, noise2self=True, epochs=1)
+    pred = fitted.predict(d14["coarse"], d14["model"], d14["features"])
+    assert np.isfinite(pred.values[:, d14["mask"].values]).all()
+    assert fitted.meta["residual_channel"] == 1

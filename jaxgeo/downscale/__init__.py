@@ -13,7 +13,7 @@ Reference: Gou & Soja (2024), Nature Water 2, 139–150; Gou et al. (2025), J. G
 """
 
 from . import losses, metrics, synthetic
-from ._api import Downscaler, baseline, fit
+from ._api import Downscaler, baseline, fit, seasonal_trend_fit
 from ._demo import run_demo
 from ._model import DownscaleNet, NetConfig, sphere_pad
 from ._train import LossConfig, TrainConfig, composite_loss
@@ -30,6 +30,7 @@ __all__ = [
     "losses",
     "metrics",
     "run_demo",
+    "seasonal_trend_fit",
     "sphere_pad",
     "synthetic",
 ]

@@ -16,9 +16,9 @@ from .._grid import Grid, to_grid_order
 from ._model import DownscaleNet, NetConfig
 from ._train import LossConfig, TrainConfig, read_meta, restore_checkpoint, train
 
-__all__ = ["Downscaler", "baseline", "fit"]
+__all__ = ["Downscaler", "baseline", "fit", "seasonal_trend_fit"]
 
-_RESIDUAL_CHANNEL = 2  # the baseline channel of _inputs
+_RESIDUAL_CHANNEL = 2  # the baseline channel of _inputs (checkpoints without the key)
 
 
 # -- validation -------------------------------------------------------------------------------
@@ -167,6 +167,47 @@ def _low_pass_correction(data: _Data, radius_deg: float, chunk: int = 16) -> np.
     return np.where(data.mask, out.astype(np.float64), 0.0)
 
 
+def _decimal_years(times) -> np.ndarray:
+    t = np.asarray(times)
+    if np.issubdtype(t.dtype, np.datetime64):
+        days = (t - np.datetime64("2000-01-01")) / np.timedelta64(1, "D")
+        return 2000.0 + np.asarray(days, dtype=np.float64) / 365.25
+    return np.asarray(t, dtype=np.float64)
+
+
+def seasonal_trend_fit(x: np.ndarray, times, *, leave_out: bool = False) -> np.ndarray:
+    """Per-cell least-squares fit of mean, trend, annual and semi-annual terms over time.
+
+    Args:
+        x: ``(T, nlat, nlon)`` values.
+        times: ``(T,)`` datetime64 or decimal years; gaps are fine.
+        leave_out: return, for each step, the fit to all *other* steps evaluated at it
+            (exact leave-one-out via the hat matrix: ``(ŷ_t − h_tt x_t) / (1 − h_tt)``),
+            so that the value at ``t`` does not depend on ``x[t]``.
+
+    Returns:
+        ``(T, nlat, nlon)`` the fitted series. Month-to-month noise (GRACE's errors are
+        nearly uncorrelated between months) averages out over the record, while trends and
+        seasonal cycles, the bulk of a model's large-scale error, pass.
+
+    Raises:
+        ValueError: fewer than 12 time steps, too few to separate six terms from noise.
+    """
+    t = _decimal_years(times)
+    if t.size < 12:
+        raise ValueError(f"the seasonal-trend fit needs at least 12 time steps, got {t.size}")
+    w = 2.0 * np.pi * (t - np.floor(t[0]))
+    basis = np.stack([np.ones_like(t), t - t.mean(), np.cos(w), np.sin(w), np.cos(2 * w),
+                      np.sin(2 * w)], axis=1)
+    hat = basis @ np.linalg.solve(basis.T @ basis, basis.T)
+    flat = x.reshape(t.size, -1)
+    fitted = hat @ flat
+    if leave_out:
+        h = np.diag(hat)[:, None]
+        fitted = (fitted - h * flat) / (1.0 - h)
+    return fitted.reshape(x.shape)
+
+
 def _tendency(x: np.ndarray) -> np.ndarray:
     """Centred month-to-month difference ``(x[t+1] − x[t−1]) / 2``, one-sided at the ends."""
     if x.shape[0] < 2:
@@ -174,14 +215,20 @@ def _tendency(x: np.ndarray) -> np.ndarray:
     return np.gradient(x, axis=0)
 
 
-def _inputs(data: _Data, stats: dict, radius_deg: float, *, tendency: bool = False
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _inputs(data: _Data, stats: dict, radius_deg: float, *, tendency: bool = False,
+            noise2self: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Network inputs ``(T, nlat, nlon, C)`` float32, normalised coarse and model fields.
 
     Channels: coarse, model, the baseline ``model + cap(coarse − model)`` (the network
     outputs a correction of it), the features, optionally the model's tendency (centred
     difference over the neighbouring months, which lets the network shift the model's
     seasonal timing), then sin/cos of latitude and longitude and the mask.
+
+    With ``noise2self`` no channel of month ``t`` depends on the coarse field of month
+    ``t``: coarse and baseline are replaced by one channel, ``model + L_t``, where ``L_t``
+    is the leave-one-out :func:`seasonal_trend_fit` of ``cap(coarse − model)`` from the
+    other months. Returns the inputs, the normalised coarse and model fields, and the
+    index of the channel the network corrects.
     """
     off, scale = stats["field"]
     msk = data.mask
@@ -190,8 +237,14 @@ def _inputs(data: _Data, stats: dict, radius_deg: float, *, tendency: bool = Fal
         return np.where(msk, (x - o) / s, 0.0).astype(np.float32)
 
     coarse_n, model_n = norm(data.coarse, off, scale), norm(data.model, off, scale)
-    base_n = norm(data.model + _low_pass_correction(data, radius_deg), off, scale)
-    chans = [coarse_n, model_n, base_n] + [norm(f, *stats[k]) for k, f in data.features.items()]
+    correction = _low_pass_correction(data, radius_deg)
+    feats = [norm(f, *stats[k]) for k, f in data.features.items()]
+    if noise2self:
+        blind = seasonal_trend_fit(correction, data.time, leave_out=True)
+        chans = [model_n, norm(data.model + blind, off, scale)] + feats
+    else:
+        chans = [coarse_n, model_n, norm(data.model + correction, off, scale)] + feats
+    residual = 1 if noise2self else 2
     if tendency:
         chans.append(np.where(msk, _tendency(data.model) / scale, 0.0).astype(np.float32))
     nt = data.coarse.shape[0]
@@ -200,7 +253,7 @@ def _inputs(data: _Data, stats: dict, radius_deg: float, *, tendency: bool = Fal
     pos = [np.sin(lat) + 0 * lon, np.cos(lat) + 0 * lon, np.sin(lon) + 0 * lat,
            np.cos(lon) + 0 * lat, msk.astype(np.float64)]
     chans += [np.broadcast_to(p.astype(np.float32), (nt,) + data.grid.shape) for p in pos]
-    return np.stack(chans, axis=-1), coarse_n, model_n
+    return np.stack(chans, axis=-1), coarse_n, model_n, residual
 
 
 def _fingerprint(*arrays) -> str:
@@ -272,7 +325,8 @@ class Downscaler:
             raise FileNotFoundError(f"no checkpoint in {checkpoint_dir}")
         step, meta = found
         net = DownscaleNet.create(meta["in_channels"], NetConfig(**meta["net"]),
-                                  residual_channel=_RESIDUAL_CHANNEL)
+                                  residual_channel=meta.get("residual_channel",
+                                                            _RESIDUAL_CHANNEL))
         restore_checkpoint(Path(checkpoint_dir), step, net)
         grid = Grid.regular(meta["grid"][0], meta["grid"][1])
         return cls(net, meta, _check_mask(mask, grid))
@@ -290,8 +344,9 @@ class Downscaler:
         if data.grid != self.grid:
             raise ValueError(f"grids differ: the network was trained on {self.grid}, the data "
                              f"are on {data.grid}")
-        x, _, _ = _inputs(data, self.meta["norm"], self.meta["radius_deg"],
-                          tendency=self.meta.get("model_tendency", False))
+        x, _, _, _ = _inputs(data, self.meta["norm"], self.meta["radius_deg"],
+                             tendency=self.meta.get("model_tendency", False),
+                             noise2self=self.meta.get("noise2self", False))
         graphdef, state = nnx.split(self.net)
         run = _forward(graphdef)
         out = np.concatenate([np.asarray(run(state, jnp.asarray(x[i:i + batch_size])))
@@ -314,7 +369,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
         seed: int = 0, checkpoint_dir=None, batch_size: int = 4, learning_rate: float = 1e-3,
         net_config: NetConfig | None = None, loss: LossConfig | None = None,
         centres_res_deg: float | None = None, model_tendency: bool = False,
-        checkpoint_every: int = 50, progress: bool = True, callback=None) -> Downscaler:
+        noise2self: bool = False, checkpoint_every: int = 50, progress: bool = True,
+        callback=None) -> Downscaler:
     """Train a downscaling network self-supervised on one regular global grid.
 
     The loss makes area-weighted spherical-cap means (radius ``radius_deg``, over the mask)
@@ -337,6 +393,14 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
             every cell).
         model_tendency: add the model's month-to-month tendency as an input channel (the
             months must then be consecutive, in training and in ``predict``).
+        noise2self: train blind to the current month's coarse field (J-invariant
+            inputs, after Batson & Royer 2019, Noise2Self): the network corrects ``model +
+            L_t``, where ``L_t`` is the leave-one-out seasonal-trend fit
+            (:func:`seasonal_trend_fit`) of ``cap(coarse − model)`` from the other months.
+            The cap term then cannot be lowered by reproducing month ``t``'s noise, so it
+            teaches the network the expected cap means, not the noisy ones. Needs at least
+            12 months, in training and in ``predict`` (a month's prediction uses the
+            others).
         progress: tqdm progress bar with the loss terms.
         callback: ``callback(step, terms)`` after every step.
 
@@ -352,7 +416,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
     data = _prepare(coarse, model, mask, features)
     net_config.check_grid(data.grid.shape)
     stats = _norm_stats(data)
-    x, coarse_n, model_n = _inputs(data, stats, radius_deg, tendency=model_tendency)
+    x, coarse_n, model_n, residual = _inputs(data, stats, radius_deg, tendency=model_tendency,
+                                             noise2self=noise2self)
     op, aux = _loss_constants(data.grid, data.mask, radius_deg, centres_res_deg,
                               loss.observation_km)
     target_caps = _cap_means(op, coarse_n)
@@ -365,6 +430,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
         "radius_deg": float(radius_deg),
         "centres_res_deg": centres_res_deg,
         "model_tendency": bool(model_tendency),
+        "noise2self": bool(noise2self),
+        "residual_channel": residual,
         "loss": dataclasses.asdict(loss),
         "train": {"batch_size": batch_size, "learning_rate": learning_rate, "seed": seed},
         "n_months": int(x.shape[0]),
@@ -372,7 +439,7 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
     }
     meta["loss"]["similarity"] = list(loss.similarity)
     meta["loss"]["similarity_weights"] = list(loss.similarity_weights)
-    net = DownscaleNet.create(x.shape[-1], net_config, residual_channel=_RESIDUAL_CHANNEL,
+    net = DownscaleNet.create(x.shape[-1], net_config, residual_channel=residual,
                               seed=seed)
     history = train(net, x, model_n, target_caps, aux, train_cfg=train_cfg, loss_cfg=loss,
                     meta=meta, checkpoint_dir=checkpoint_dir, progress=progress,

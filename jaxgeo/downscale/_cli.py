@@ -26,6 +26,9 @@ def register(sub) -> None:
                         "prediction is smoothed by it before cap means are compared")
     p.add_argument("--cap-power", type=int, choices=(1, 2), default=1,
                    help="1: mean absolute cap misfit (published), 2: mean squared")
+    p.add_argument("--noise2self", action="store_true",
+                   help="train blind to each month's own coarse field (needs >= 12 months; "
+                        "see jaxgeo.downscale.fit)")
     p.set_defaults(func=_downscale)
 
     # ``jaxgeo demo`` is the project's main job: the synthetic downscaling experiment.
@@ -37,6 +40,9 @@ def register(sub) -> None:
     d.add_argument("--epochs", type=int, default=4, help="training epochs (default 4)")
     d.add_argument("--radius-deg", type=float, default=3.0, help="cap radius, degrees")
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    d.add_argument("--no-noise2self", action="store_true",
+                   help="let the network see each month's own coarse field (the published "
+                        "inputs) instead of training blind to it")
     d.set_defaults(func=_demo)
 
 
@@ -74,7 +80,7 @@ def _downscale(args) -> int:
     fitted = fit(coarse, model, mask=mask, features=features, radius_deg=args.radius_deg,
                  epochs=args.epochs, seed=args.seed, checkpoint_dir=args.checkpoint_dir,
                  loss=LossConfig(observation_km=args.observation_km,
-                                 cap_power=args.cap_power))
+                                 cap_power=args.cap_power), noise2self=args.noise2self)
     out = fitted.predict(coarse, model, features)
     ds = out.to_dataset(name=str(model.name or "downscaled"))
     ds.attrs.update({"Conventions": "CF-1.8", "source": "jaxgeo downscale",
@@ -88,5 +94,5 @@ def _demo(args) -> int:
     from ._demo import run_demo
 
     run_demo(args.out, resolution_deg=args.res, n_months=args.months, epochs=args.epochs,
-             radius_deg=args.radius_deg, seed=args.seed)
+             radius_deg=args.radius_deg, seed=args.seed, noise2self=not args.no_noise2self)
     return 0

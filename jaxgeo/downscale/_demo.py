@@ -20,6 +20,7 @@ DEMO_DEFAULTS = {
     "seed": 0,
     "observation_km": 300.0,
     "cap_power": 2,
+    "noise2self": True,
 }
 
 
@@ -110,7 +111,8 @@ def _trend_maps(path: Path, ds, fields: dict) -> None:
 
 def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: int = 120,
              epochs: int = 4, radius_deg: float = 3.0, seed: int = 0,
-             observation_km: float | None = 300.0, progress: bool = True,
+             observation_km: float | None = 300.0, noise2self: bool = True,
+             progress: bool = True,
              verbose: bool = True, **fit_kwargs) -> dict:
     """Run the synthetic downscaling experiment and write its results to ``out_dir``.
 
@@ -128,6 +130,8 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
         observation_km: the Gaussian half-width that made the GRACE-like field; the cap
             term compares the prediction smoothed by it with the coarse field (like with
             like, see :class:`LossConfig`). None uses raw cap means, as published.
+        noise2self: train blind to each month's own coarse field (see :func:`fit`): the
+            network can then not lower the cap term by copying the GRACE-like noise.
         progress: show the training progress bar.
         verbose: print the table.
         **fit_kwargs: passed to :func:`fit`.
@@ -159,7 +163,8 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
     # this experiment better than the published L1 of raw cap means (see the README).
     fit_kwargs.setdefault("loss", LossConfig(observation_km=observation_km, cap_power=2))
     ds_fit = fit(ds.coarse, ds.model, mask=ds.mask, features=features, radius_deg=radius_deg,
-                 epochs=epochs, seed=seed, progress=progress, **fit_kwargs)
+                 epochs=epochs, seed=seed, progress=progress, noise2self=noise2self,
+                 **fit_kwargs)
     t_fit = time.perf_counter() - t0
     down = ds_fit.predict(ds.coarse, ds.model, features)
 
@@ -175,6 +180,7 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
         "final_loss_terms": ds_fit.history[-1] if ds_fit.history else {},
         "settings": {"resolution_deg": resolution_deg, "n_months": n_months, "epochs": epochs,
                      "radius_deg": radius_deg, "seed": seed, "observation_km": observation_km,
+                     "noise2self": noise2self,
                      "loss": str(fit_kwargs["loss"]),
                      "noise_mm": float(ds.attrs["noise_mm"]), "land_cells": int(ds.mask.sum())},
         "units": "mm equivalent water height (trend: mm/yr); area-weighted over the land mask",
