@@ -98,7 +98,7 @@ PUBLISHED = {
     "greenland_sasgen2020": {
         "value": -255.0, "uncertainty": None, "units": "Gt/yr", "period": "2003–2016",
         "what": "Greenland ice sheet ('about 255 Gt of ice per year')",
-        "source": "Sasgen et al. (2020), Commun. Earth Environ. 1, 8",
+        "source": "Sasgen et al. (2020), Commun. Earth Environ.",
         "doi": "10.1038/s43247-020-0010-1",
         "seen_at": "https://123dok.net/document/wyeke31y-return-to-rapid-ice-loss-in-"
                    "greenland-and-record-loss-in-2019-detected-by-the-grace-fo-satellites.html",
@@ -106,7 +106,7 @@ PUBLISHED = {
     "greenland_imbie2020": {
         "value": -222.0, "uncertainty": 30.0, "units": "Gt/yr", "period": "2013–2017",
         "what": "Greenland ice sheet, reconciled (altimetry, input–output, gravimetry)",
-        "source": "IMBIE Team (2020), Nature 579, 233–239",
+        "source": "IMBIE Team (2020), Nature",
         "doi": "10.1038/s41586-019-1855-2",
         "seen_at": "https://www.nature.com/articles/s41586-019-1855-2 (abstract: 'slowed "
                    "to 222 ± 30 billion tonnes per year between 2013 and 2017')",
@@ -179,7 +179,7 @@ PUBLISHED = {
                 "Greenland-wide GRACE losses within 2 % of each other; Wu et al. (2010) gives "
                 "a loss 64–67 Gt/yr smaller. The size of a standard correction itself "
                 "(order 10 Gt/yr) is from memory, not verified here",
-        "source": "Sutterley et al. (2014), Environ. Res. Lett. 9, 014004",
+        "source": "Sutterley et al. (2014), Environ. Res. Lett.",
         "doi": None,
         "seen_at": "https://tsutterley.github.io/references/Sutterley-2014it.html",
         "verified": True},
