@@ -9,6 +9,11 @@ import statistics
 import time
 from pathlib import Path
 
+# glibc serves XLA's large per-call temporaries with fresh mmaps unless told to keep freed
+# memory; the page faults can double run times of large batches (see the README).
+MALLOC_TUNING = ("glibc.malloc.mmap_threshold=4294967295:"
+                 "glibc.malloc.trim_threshold=4294967295")
+
 
 def cpu_name() -> str:
     """The CPU model from /proc/cpuinfo (Linux), else what platform reports."""

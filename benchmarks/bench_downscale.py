@@ -4,8 +4,11 @@ Each case (resolution) runs in its own subprocess so that its peak memory (ru_ma
 its own. A case builds random normalised inputs of the demo's shape (coarse, model,
 baseline, 3 forcings, position, mask), the masked cap operator on the real land mask, and
 the default network, then times jit-compiled Adam steps (compile separately from run).
-The epoch time is measured over ``--epoch-steps`` steps and scaled to a full epoch unless
-``--full-epoch`` is given. Prints a table and writes JSON
+The loss is the demo's (squared cap misfit of the prediction seen through the 300 km
+Gaussian, MAE·(1−ρ) similarity) unless ``--loss published``. The epoch time is measured
+over ``--epoch-steps`` steps and scaled to a full epoch unless ``--full-epoch`` is given.
+Cases run with the glibc allocator tuning of ``bench_sphere.py`` unless
+``--default-malloc``. Prints a table and writes JSON
 (default ``benchmarks/results/downscale_cpu.json``).
 
     python benchmarks/bench_downscale.py                 # 1° and 0.5°, batch 4
@@ -25,14 +28,15 @@ import sys
 import time
 from pathlib import Path
 
-from _common import cpu_name
+from _common import MALLOC_TUNING, cpu_name, write_json
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_case(res: float, months: int, batch: int, steps: int, full_epoch: bool) -> dict:
+def run_case(res: float, months: int, batch: int, steps: int, full_epoch: bool,
+             loss: str) -> dict:
     import jax
     import jax.numpy as jnp
     import numpy as np
@@ -41,6 +45,7 @@ def run_case(res: float, months: int, batch: int, steps: int, full_epoch: bool) 
     from jaxgeo import Grid
     from jaxgeo.downscale import DownscaleNet, LossConfig, NetConfig, TrainConfig
     from jaxgeo.downscale._api import _loss_constants
+    from jaxgeo.downscale._demo import DEMO_DEFAULTS
     from jaxgeo.downscale._train import make_optimizer, make_train_step
     from jaxgeo.downscale.synthetic import land_mask
 
@@ -51,14 +56,17 @@ def run_case(res: float, months: int, batch: int, steps: int, full_epoch: bool) 
     x = rng.standard_normal((months,) + grid.shape + (channels,)).astype(np.float32)
     model = rng.standard_normal((months,) + grid.shape).astype(np.float32)
     t0 = time.perf_counter()
-    op, aux = _loss_constants(grid, mask, 3.0, None)
+    loss_cfg = (LossConfig(observation_km=DEMO_DEFAULTS["observation_km"],
+                           cap_power=DEMO_DEFAULTS["cap_power"]) if loss == "demo"
+                else LossConfig())
+    op, aux = _loss_constants(grid, mask, 3.0, None, loss_cfg.observation_km)
     t_op = time.perf_counter() - t0
     caps = np.nan_to_num(np.asarray(op(jnp.asarray(model[:batch])))).astype(np.float32)
     net = DownscaleNet.create(channels, NetConfig(), residual_channel=2, seed=0)
     n_params = sum(a.size for a in jax.tree.leaves(nnx.state(net, nnx.Param)))
     steps_per_epoch = months // batch
     opt = make_optimizer(net, TrainConfig(), steps_per_epoch)
-    step = make_train_step(LossConfig())
+    step = make_train_step(loss_cfg)
 
     def one(k):
         i = (k * batch) % (months - batch + 1)
@@ -76,7 +84,8 @@ def run_case(res: float, months: int, batch: int, steps: int, full_epoch: bool) 
     per_step = (time.perf_counter() - t0) / n
     return {
         "resolution_deg": res, "grid": list(grid.shape), "months": months, "batch": batch,
-        "parameters": int(n_params), "cap_operator_build_s": t_op, "compile_s": compile_s,
+        "loss": loss, "parameters": int(n_params), "cap_operator_build_s": t_op,
+        "compile_s": compile_s,
         "step_s": per_step, "months_per_s": batch / per_step,
         "epoch_s": per_step * steps_per_epoch, "epoch_measured": full_epoch,
         "timed_steps": n, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -90,19 +99,27 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--epoch-steps", type=int, default=5)
     ap.add_argument("--full-epoch", action="store_true")
+    ap.add_argument("--loss", choices=("demo", "published"), default="demo")
+    ap.add_argument("--default-malloc", action="store_true",
+                    help="do not set GLIBC_TUNABLES for the cases")
     ap.add_argument("--case", type=float, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "downscale_cpu.json"))
     a = ap.parse_args()
     if a.case is not None:
-        print(json.dumps(run_case(a.case, a.months, a.batch, a.epoch_steps, a.full_epoch)))
+        print(json.dumps(run_case(a.case, a.months, a.batch, a.epoch_steps, a.full_epoch,
+                                  a.loss)))
         return
+    load_start = os.getloadavg()
     rows = []
     for res in a.res:
         cmd = [sys.executable, __file__, "--case", str(res), "--months", str(a.months),
-               "--batch", str(a.batch), "--epoch-steps", str(a.epoch_steps)]
+               "--batch", str(a.batch), "--epoch-steps", str(a.epoch_steps), "--loss", a.loss]
         if a.full_epoch:
             cmd.append("--full-epoch")
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        env = dict(os.environ)
+        if not a.default_malloc:
+            env["GLIBC_TUNABLES"] = MALLOC_TUNING
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
     head = ("res °", "grid", "params", "compile s", "step s", "months/s", "epoch s",
             "peak MB")
@@ -116,15 +133,14 @@ def main() -> None:
     print(f"* epoch of {a.months} months extrapolated from {a.epoch_steps} timed steps")
     result = {
         "hardware": {"cpu": cpu_name(), "logical_cores": os.cpu_count(),
+                     "load_average_at_start": load_start,
                      "load_average_at_end": os.getloadavg(), "platform": platform.platform()},
+        "glibc_tunables": None if a.default_malloc else MALLOC_TUNING,
         "note": ("shared 2-core CPU with other jobs running: figures are noisy (see the load "
                  "average); float32 training, default network, batch of months per step"),
         "cases": rows,
     }
-    path = Path(a.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {path}")
+    print(f"wrote {write_json(a.out, result)}")
 
 
 if __name__ == "__main__":

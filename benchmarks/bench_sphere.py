@@ -32,13 +32,11 @@ import sys
 import time
 from pathlib import Path
 
-from _common import time_calls, write_json
+from _common import MALLOC_TUNING, time_calls, write_json
 
 GRID = [(res, psi, months) for res in (0.5, 0.25) for psi in (1, 3, 5, 10) for months in (1, 12)]
 EXTRA = [(0.1, 5, 1)]
 QUICK = [(0.5, 3, 1), (0.5, 3, 12), (0.25, 5, 12), (0.1, 5, 1)]
-MALLOC_TUNING = ("glibc.malloc.mmap_threshold=4294967295:"
-                 "glibc.malloc.trim_threshold=4294967295")
 CSR_MAX_NNZ = 2.5e8  # ≈ 2 GB of float32 data + int32 indices: beyond it, skip with a message
 SH_MAX_NLAT = 720
 
