@@ -12,6 +12,7 @@ on a mesh agree to 1e-5 of the prediction's scale.
 """
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,23 @@ NT = 16
 LOSS_RTOL = {"cap": 2e-6, "mae_decorrelation": 2e-5}
 WEIGHT_ATOL = 1e-5
 RESUME_WORKER = Path(__file__).with_name("_distributed_resume_worker.py")
+TRAIN_WORKER = Path(__file__).with_name("_distributed_train_worker.py")
+TIMEOUT_S = 180
+
+
+def _worker_env(**extra):
+    env = dict(os.environ, JAX_PLATFORMS="cpu",
+               PYTHONPATH=os.pathsep.join([str(Path(__file__).parents[1])] + sys.path),
+               **extra)
+    env.pop("XLA_FLAGS", None)
+    return env
+
+
+def _write_data(data, path):
+    """The test data as one NetCDF file for the worker processes."""
+    xr.Dataset({k: data[k] for k in ("coarse", "model")}).assign(
+        mask=data["mask"]).to_netcdf(path)
+    return path
 
 
 def _da(values, lat, lon, time=None, name=None):
@@ -165,14 +183,10 @@ def test_checkpoint_from_8_devices_resumes_in_a_1_device_process(data, single, t
     with pytest.raises(_Killed):
         _fit(data, mesh=make_mesh(), checkpoint_dir=tmp_path / "c", checkpoint_every=2,
              callback=_kill_at(3))
-    xr.Dataset({k: data[k] for k in ("coarse", "model")}).assign(
-        mask=data["mask"]).to_netcdf(tmp_path / "data.nc")
-    env = dict(os.environ, JAX_PLATFORMS="cpu", JAX_NUM_CPU_DEVICES="1",
-               PYTHONPATH=os.pathsep.join([str(Path(__file__).parents[1])] + sys.path))
-    env.pop("XLA_FLAGS", None)
-    proc = subprocess.run([sys.executable, str(RESUME_WORKER), str(tmp_path / "data.nc"),
-                           str(tmp_path / "c"), str(tmp_path / "out.npz")],
-                          capture_output=True, text=True, env=env, timeout=180)
+    path = _write_data(data, tmp_path / "data.nc")
+    proc = subprocess.run([sys.executable, str(RESUME_WORKER), str(path), str(tmp_path / "c"),
+                           str(tmp_path / "out.npz")], capture_output=True, text=True,
+                          env=_worker_env(JAX_NUM_CPU_DEVICES="1"), timeout=TIMEOUT_S)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert "devices: 1" in proc.stdout
     res = np.load(tmp_path / "out.npz")
@@ -184,3 +198,44 @@ def test_checkpoint_from_8_devices_resumes_in_a_1_device_process(data, single, t
     assert int(res["n_params"]) == len(params)
     for i, b in enumerate(params):
         np.testing.assert_allclose(res[f"p{i}"], b, rtol=0, atol=WEIGHT_ATOL)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_process_training_checkpoint_resumes_on_1_device(data, single, tmp_path):
+    # Two processes with 2 devices each train on the global 4-device mesh (each feeds its
+    # own shards, orbax writes one checkpoint from both) and stop after step 3; this
+    # process resumes from their step-2 checkpoint on one device.
+    path = _write_data(data, tmp_path / "data.nc")
+    port = _free_port()
+    procs = [subprocess.Popen([sys.executable, str(TRAIN_WORKER), str(path),
+                               str(tmp_path / "ckpt"), str(tmp_path / "out.npz")],
+                              env=_worker_env(JAX_NUM_CPU_DEVICES="2",
+                                              JAXGEO_COORDINATOR=f"127.0.0.1:{port}",
+                                              JAXGEO_NUM_PROCESSES="2",
+                                              JAXGEO_PROCESS_ID=str(pid)),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for pid in range(2)]
+    logs = []
+    try:
+        for p in procs:
+            logs.append(p.communicate(timeout=TIMEOUT_S)[0])
+    finally:
+        for p in procs:  # a hung peer must not outlive the test
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+    for p, log in zip(procs, logs, strict=True):
+        assert p.returncode == 0, log[-3000:]
+    assert "process 1/2: 2 local of 4 devices, stopped after step 3" in logs[1]
+    res = np.load(tmp_path / "out.npz")
+    assert int(res["devices"]) == 4 and int(res["processes"]) == 2
+    for key in single.history[0]:
+        np.testing.assert_allclose(res[key], [h[key] for h in single.history[:3]],
+                                   rtol=LOSS_RTOL[key], err_msg=key)
+    resumed = _fit(data, checkpoint_dir=tmp_path / "ckpt", checkpoint_every=2)
+    _assert_same_run(resumed, single, slice(2, None))
