@@ -6,10 +6,14 @@
 * :func:`stream_apply`: larger-than-memory stacks, read lazily (xarray + dask) batch by batch
   with prefetch and written incrementally to Zarr or NetCDF.
 * :func:`initialize_from_env`: the multi-host entry point (``jax.distributed.initialize``).
+* :func:`replicate`: pytrees (network state, operators) replicated over a mesh.
+* Elsewhere, a ``mesh=`` argument: data-parallel downscaling
+  (:func:`jaxgeo.downscale.fit`, :meth:`~jaxgeo.downscale.Downscaler.predict`) and the HZWD
+  fit with its nodes split over the devices (:func:`jaxgeo.troposphere.fit_hzwd`).
 """
 
 from ._apply import band_plan, band_sharded_apply, month_parallel, sharded_apply
-from ._mesh import LAT, MONTHS, MonthShards, make_mesh, shard_months, to_host
+from ._mesh import LAT, MONTHS, MonthShards, make_mesh, replicate, shard_months, to_host
 from ._multihost import ProcessInfo, initialize_from_env
 from ._stream import stream_apply
 
@@ -23,6 +27,7 @@ __all__ = [
     "initialize_from_env",
     "make_mesh",
     "month_parallel",
+    "replicate",
     "shard_months",
     "sharded_apply",
     "stream_apply",

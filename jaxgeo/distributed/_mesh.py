@@ -142,6 +142,41 @@ def shard_months(x, mesh: Mesh, *, axis: str = MONTHS) -> MonthShards:
     return MonthShards(arr, shape[0])
 
 
+def months_axis_size(mesh: Mesh, axis: str = MONTHS) -> int:
+    """Devices along ``axis`` of ``mesh``; a ValueError naming the axes if it has none."""
+    if not isinstance(mesh, Mesh):
+        raise TypeError(f"mesh must be a jax.sharding.Mesh (see make_mesh), got "
+                        f"{type(mesh).__name__}")
+    if axis not in mesh.axis_names:
+        raise ValueError(f"the mesh has axes {tuple(mesh.axis_names)} but no {axis!r} axis to "
+                         f"split months over; build it with jaxgeo.distributed.make_mesh()")
+    return axis_size(mesh, axis)
+
+
+def replicate(tree, mesh: Mesh):
+    """Every array leaf of ``tree`` as a global :class:`jax.Array` replicated over ``mesh``.
+
+    Built with ``jax.make_array_from_callback``, so it also works when the mesh spans
+    several processes (each must hold the same values, as after the same seeded
+    initialisation). Leaves that are not arrays (Python scalars, None) are kept as they are.
+
+    Args:
+        tree: a pytree (an ``nnx.State``, an operator, a dict of arrays).
+        mesh: the device mesh.
+    """
+    sharding = NamedSharding(mesh, P())
+
+    def put(a):
+        if not isinstance(a, jax.Array | np.ndarray):
+            return a
+        if isinstance(a, jax.Array) and a.sharding == sharding:
+            return a
+        host = np.asarray(a)
+        return jax.make_array_from_callback(host.shape, sharding, lambda idx: host[idx])
+
+    return jax.tree.map(put, tree)
+
+
 def to_host(y) -> np.ndarray:
     """A (possibly multi-process) jax.Array gathered into one numpy array on every process."""
     if isinstance(y, jax.Array) and not y.is_fully_addressable:

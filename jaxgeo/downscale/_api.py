@@ -331,8 +331,18 @@ class Downscaler:
         grid = Grid.regular(meta["grid"][0], meta["grid"][1])
         return cls(net, meta, _check_mask(mask, grid))
 
-    def predict(self, coarse, model, features=None, *, batch_size: int = 8):
+    def predict(self, coarse, model, features=None, *, batch_size: int = 8, mesh=None):
         """Downscale months of ``coarse`` and ``model`` (same grid as training).
+
+        Args:
+            coarse, model: (time, lat, lon) DataArrays on the training grid.
+            features: the Dataset of extra inputs the network was trained with.
+            batch_size: months per forward pass (with ``mesh``: rounded up to a multiple
+                of the devices on its ``"months"`` axis).
+            mesh: a :class:`jax.sharding.Mesh` with a ``"months"`` axis: each batch is split
+                over it (the last one padded with zero months, whose outputs are dropped;
+                months do not interact in the network) and the weights are replicated.
+                None: one device.
 
         Returns:
             ``xarray.DataArray`` (time, lat, lon) in the unit of ``model``, NaN outside the
@@ -349,8 +359,20 @@ class Downscaler:
                              noise2self=self.meta.get("noise2self", False))
         graphdef, state = nnx.split(self.net)
         run = _forward(graphdef)
-        out = np.concatenate([np.asarray(run(state, jnp.asarray(x[i:i + batch_size])))
-                              for i in range(0, len(x), batch_size)])
+        if mesh is None:
+            out = np.concatenate([np.asarray(run(state, jnp.asarray(x[i:i + batch_size])))
+                                  for i in range(0, len(x), batch_size)])
+        else:
+            from ..distributed._mesh import months_axis_size, replicate, shard_months, to_host
+
+            k = months_axis_size(mesh)
+            step = -(-int(batch_size) // k) * k
+            state = replicate(state, mesh)
+            out = []
+            for i in range(0, len(x), step):
+                shards = shard_months(x[i:i + step], mesh)
+                out.append(to_host(run(state, shards.array))[:shards.n_months])
+            out = np.concatenate(out)
         off, scale = self.meta["norm"]["field"]
         pred = np.where(self.mask, out.astype(np.float64) * scale + off, np.nan)
         attrs = {"long_name": "downscaled " + str(model.attrs.get("long_name", model.name or
@@ -370,7 +392,7 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
         net_config: NetConfig | None = None, loss: LossConfig | None = None,
         centres_res_deg: float | None = None, model_tendency: bool = False,
         noise2self: bool = False, checkpoint_every: int = 50, progress: bool = True,
-        callback=None) -> Downscaler:
+        callback=None, mesh=None) -> Downscaler:
     """Train a downscaling network self-supervised on one regular global grid.
 
     The loss makes area-weighted spherical-cap means (radius ``radius_deg``, over the mask)
@@ -403,6 +425,12 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
             others).
         progress: tqdm progress bar with the loss terms.
         callback: ``callback(step, terms)`` after every step.
+        mesh: data-parallel training over a :class:`jax.sharding.Mesh` with a ``"months"``
+            axis (:func:`jaxgeo.distributed.make_mesh`): every batch is split over that
+            axis, weights and optimizer state are replicated; ``batch_size`` must be a
+            multiple of its device count. The loss and the weights are those of the
+            one-device run up to float32 summation order. A checkpoint resumes with any
+            device count. None (default): one device.
 
     Returns:
         :class:`Downscaler`.
@@ -443,7 +471,7 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
                               seed=seed)
     history = train(net, x, model_n, target_caps, aux, train_cfg=train_cfg, loss_cfg=loss,
                     meta=meta, checkpoint_dir=checkpoint_dir, progress=progress,
-                    callback=callback)
+                    callback=callback, mesh=mesh)
     return Downscaler(net, meta, data.mask, history)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import optax
 from flax import nnx
 
+from ..distributed._mesh import MONTHS, months_axis_size, replicate, shard_months
 from . import losses
 
 __all__ = ["CHECKPOINT_FORMAT", "LossConfig", "TrainConfig", "composite_loss", "train"]
@@ -203,15 +204,28 @@ def read_meta(directory: Path) -> tuple[int, dict] | None:
     return step, meta
 
 
+def _abstract(a) -> jax.ShapeDtypeStruct:
+    # Restore onto the sharding the live array has now (one device, or replicated over this
+    # run's mesh), never onto the one recorded at save time: the checkpoint may come from
+    # a run with another number of devices, which this process may not even have.
+    sharding = (a.sharding if isinstance(a, jax.Array)
+                else jax.sharding.SingleDeviceSharding(jax.devices()[0]))
+    return jax.ShapeDtypeStruct(np.shape(a), np.dtype(a.dtype), sharding=sharding)
+
+
 def restore_checkpoint(directory: Path, step: int, net, optimizer=None) -> None:
-    """Load the state of checkpoint ``step`` into ``net`` (and ``optimizer``) in place."""
+    """Load the state of checkpoint ``step`` into ``net`` (and ``optimizer``) in place.
+
+    Each array is restored onto the sharding of the corresponding live array of ``net`` /
+    ``optimizer`` (replicate them over a mesh first for a sharded run), whatever the device
+    count of the run that wrote the checkpoint.
+    """
     import orbax.checkpoint as ocp
 
     if optimizer is None:  # same state layout as in training; its values are discarded
         optimizer = make_optimizer(net, TrainConfig(), 1)
     target = _state_tree(net, optimizer)
-    abstract = jax.tree.map(lambda a: jax.ShapeDtypeStruct(np.shape(a), np.asarray(a).dtype),
-                            target)
+    abstract = jax.tree.map(_abstract, target)
     try:
         restored = _manager(Path(directory)).restore(
             step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))["state"]
@@ -242,6 +256,13 @@ def check_compatible(saved: dict, current: dict, directory) -> None:
 
 
 # -- the loop ---------------------------------------------------------------------------------
+def _scalar(v) -> float:
+    # a replicated loss of a multi-process mesh is not fully addressable; any copy will do
+    if isinstance(v, jax.Array) and not v.is_fully_addressable:
+        v = v.addressable_data(0)
+    return float(v)
+
+
 def epoch_order(seed: int, epoch: int, n_months: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n_months)
 
@@ -249,7 +270,7 @@ def epoch_order(seed: int, epoch: int, n_months: int) -> np.ndarray:
 def train(net, inputs: np.ndarray, model_field: np.ndarray, target_caps: np.ndarray, aux: dict,
           *, train_cfg: TrainConfig, loss_cfg: LossConfig, meta: dict,
           checkpoint_dir: Path | None = None, progress: bool = True,
-          callback: Callable[[int, dict], None] | None = None) -> list[dict]:
+          callback: Callable[[int, dict], None] | None = None, mesh=None) -> list[dict]:
     """Optimise ``net`` in place; returns the per-step loss terms (floats).
 
     Args:
@@ -265,13 +286,39 @@ def train(net, inputs: np.ndarray, model_field: np.ndarray, target_caps: np.ndar
         progress: show a tqdm progress bar with the loss terms.
         callback: called as ``callback(step, terms)`` after every step (tests use it to
             interrupt a run).
+        mesh: data parallelism: a :class:`jax.sharding.Mesh` with a ``"months"`` axis
+            (:func:`jaxgeo.distributed.make_mesh`). Each batch is split over that axis,
+            weights, optimizer state and loss constants are replicated, and the same jitted
+            step runs on the sharded arrays (XLA inserts the gradient all-reduce). The batch
+            must divide evenly over the axis. None: one device.
+
+    Raises:
+        ValueError: the mesh has no ``"months"`` axis, or the batch does not divide over it.
     """
     n_months = inputs.shape[0]
     batch = min(train_cfg.batch_size, n_months)
+    if mesh is not None:
+        k = months_axis_size(mesh)
+        if batch % k:
+            # padding months would enter the batch means of the loss and change the step
+            raise ValueError(f"a batch of {batch} months cannot be split evenly over the {k} "
+                             f"devices of the mesh's {MONTHS!r} axis; choose a batch_size that "
+                             f"is a multiple of {k}"
+                             + (f" (the data have only {n_months} months)"
+                                if batch < train_cfg.batch_size else ""))
     steps_per_epoch = n_months // batch
     total = steps_per_epoch * train_cfg.epochs
     optimizer = make_optimizer(net, train_cfg, total)
     meta = dict(meta, format=CHECKPOINT_FORMAT, train_epochs=train_cfg.epochs)
+    if mesh is not None:
+        for obj in (net, optimizer):
+            nnx.update(obj, replicate(nnx.state(obj), mesh))
+        aux = replicate(aux, mesh)
+
+        def put(a):
+            return shard_months(a, mesh).array
+    else:
+        put = jnp.asarray
     start = 0
     manager = None
     if checkpoint_dir is not None:
@@ -297,9 +344,9 @@ def train(net, inputs: np.ndarray, model_field: np.ndarray, target_caps: np.ndar
         for s in range(start, total):
             epoch, k = divmod(s, steps_per_epoch)
             idx = np.sort(epoch_order(train_cfg.seed, epoch, n_months)[k * batch:(k + 1) * batch])
-            terms = step_fn(net, optimizer, jnp.asarray(inputs[idx]),
-                            jnp.asarray(model_field[idx]), jnp.asarray(target_caps[idx]), aux)
-            terms = {key: float(v) for key, v in terms.items()}
+            terms = step_fn(net, optimizer, put(inputs[idx]), put(model_field[idx]),
+                            put(target_caps[idx]), aux)
+            terms = {key: _scalar(v) for key, v in terms.items()}
             if not all(math.isfinite(v) for v in terms.values()):
                 raise FloatingPointError(f"loss became non-finite at step {s + 1}: {terms}")
             history.append(terms)

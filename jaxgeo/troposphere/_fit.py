@@ -5,6 +5,7 @@ refined with optax in ZWD space; and per-column fits of height-function families
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Iterable
 from functools import partial
@@ -276,9 +277,77 @@ def _refine(theta0, h, doy, z, w, *, family, steps, learning_rate):
     return jnp.where((after < before)[:, None], theta, theta0)
 
 
-def _interval_stats(theta, h, doy, z, w, family):
-    res = np.asarray(jax.vmap(lambda t, a, b, c, d: _node_residuals(t, a, b, c, d, family))(
-        theta, h, doy, z, w))
+def _refine_positional(theta0, h, doy, z, w, learning_rate, *, family, steps):
+    return _refine(theta0, h, doy, z, w, family=family, steps=steps,
+                   learning_rate=learning_rate)
+
+
+def _all_residuals(theta, h, doy, z, w, *, family):
+    return jax.vmap(lambda t, a, b, c, d: _node_residuals(t, a, b, c, d, family))(
+        theta, h, doy, z, w)
+
+
+@functools.lru_cache(maxsize=32)
+def _node_map(fn, mesh, n_split: int, n_repl: int, static: tuple):
+    """``fn`` jitted over ``mesh``: the first ``n_split`` arguments split along their node
+    (leading) axis over all the mesh's devices, the next ``n_repl`` replicated."""
+    from jax.sharding import PartitionSpec as P
+
+    spec = P(tuple(mesh.axis_names))
+    # Nodes are independent, so each device runs the one-device code on its block and
+    # nothing is exchanged. check_vma=False: the Adam scan starts its carry from fresh
+    # (unvarying) zeros, which the varying-axis type check would reject.
+    return jax.jit(jax.shard_map(functools.partial(fn, **dict(static)), mesh=mesh,
+                                 in_specs=(spec,) * n_split + (P(),) * n_repl,
+                                 out_specs=spec, check_vma=False))
+
+
+class _Nodes:
+    """Where the per-node arrays of a fit live: one device, or split over ``mesh``.
+
+    On a mesh the node count is padded to a multiple of its device count; padded nodes
+    get an identity normal matrix and zero weights, so they solve to zero, have zero loss
+    and gradient, and are dropped again by :meth:`host`.
+    """
+
+    def __init__(self, mesh, n: int):
+        self.mesh, self.n, self.n_pad = mesh, n, n
+        if mesh is not None:
+            from jax.sharding import Mesh, NamedSharding
+            from jax.sharding import PartitionSpec as P
+
+            if not isinstance(mesh, Mesh):
+                raise TypeError(f"mesh must be a jax.sharding.Mesh (see "
+                                f"jaxgeo.distributed.make_mesh), got {type(mesh).__name__}")
+            k = int(mesh.devices.size)
+            self.n_pad = -(-n // k) * k
+            self.sharding = NamedSharding(mesh, P(tuple(mesh.axis_names)))
+
+    def put(self, x, pad=None):
+        """``x`` ``(n, ...)`` on the devices; on a mesh padded with ``pad`` (default zeros)."""
+        if self.mesh is None:
+            return jnp.asarray(x)
+        from ..distributed._mesh import _padded_put
+
+        x = np.asarray(x)
+        if pad is not None and self.n_pad > self.n:
+            x = np.concatenate([x, np.broadcast_to(pad, (self.n_pad - self.n,) + x.shape[1:])])
+        return _padded_put(x, (self.n_pad,) + x.shape[1:], self.sharding)
+
+    def call(self, fn, split, repl=(), **static):
+        if self.mesh is None:
+            return fn(*split, *repl, **static)
+        return _node_map(fn, self.mesh, len(split), len(repl), tuple(sorted(static.items())))(
+            *split, *repl)
+
+    def host(self, y) -> np.ndarray:
+        from ..distributed._mesh import to_host
+
+        return to_host(y)[:self.n] if self.mesh is not None else np.asarray(y)
+
+
+def _interval_stats(res, h, w):
+    res = np.asarray(res)
     hh = np.asarray(h)
     ok = np.asarray(w) > 0
     rms, bias, count = {}, {}, {}
@@ -294,7 +363,8 @@ def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], 
              grid: Grid | None = None, family: str = "exp", refine_steps: int = 300,
              learning_rate: float = 3e-3, ridge: float = 1e-6, min_zwd_m: float = 1e-4,
              refine_stride: int = 1, max_samples_per_node: int = 64,
-             min_points_per_node: int = 3 * N_COEF, seed: int = 0) -> tuple[HZWD, FitReport]:
+             min_points_per_node: int = 3 * N_COEF, seed: int = 0,
+             mesh=None) -> tuple[HZWD, FitReport]:
     """Fit HZWD coefficients per node from ZWD profiles.
 
     Columns (fixed locations) are assigned to their nearest node. For each node the
@@ -318,6 +388,11 @@ def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], 
         profiles: one :class:`ProfileChunk` or an iterable of them (same columns).
         grid: node grid (default ``Grid.regular(5.0, lon_start=0.0)``).
         family: ``"exp"`` or ``"poly"``.
+        mesh: a :class:`jax.sharding.Mesh` (e.g. :func:`jaxgeo.distributed.make_mesh`):
+            the fitted nodes are split over all its devices (padded to a multiple of their
+            number) for the per-node solve, the Adam refinement and the residuals; nodes
+            are independent, so the result is the one-device fit. The moment sums over
+            the profile chunks stay on one device. None: one device.
 
     Returns:
         ``(model, report)``.
@@ -381,7 +456,9 @@ def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], 
         raise ValueError("no node has enough valid profile points to fit "
                          f"(need {min_points_per_node} per node)")
     m_node, r_node = _normal_from_moments(mu_node[fitted], nu_node[fitted])
-    theta = np.asarray(_solve_nodes(jnp.asarray(m_node), jnp.asarray(r_node), ridge))
+    nodes = _Nodes(mesh, fitted.size)
+    theta = nodes.call(_solve_nodes, (nodes.put(m_node, np.eye(N_COEF)), nodes.put(r_node)),
+                       (ridge,))
 
     # retained sample, grouped by node and padded: (N_fit, S, L)
     kh = np.concatenate(keep_h)  # (Tk, C, L)
@@ -410,15 +487,17 @@ def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], 
     sh = np.where(sw, sh, 0.0)
     sz = np.where(sw, sz, 0.0)
     sw = sw.astype(np.float64)
-    args = (jnp.asarray(sh), jnp.asarray(sd), jnp.asarray(sz), jnp.asarray(sw))
+    args = tuple(nodes.put(a) for a in (sh, sd, sz, sw))
     rms, bias = {}, {}
-    rms["closed_form"], bias["closed_form"], count = _interval_stats(jnp.asarray(theta), *args,
-                                                                     family)
+    res = nodes.host(nodes.call(_all_residuals, (theta, *args), family=family))
+    rms["closed_form"], bias["closed_form"], count = _interval_stats(res, sh, sw)
     steps = refine_steps if family == "exp" else 0
     if steps > 0:
-        theta = np.asarray(_refine(jnp.asarray(theta), *args, family=family, steps=steps,
-                                   learning_rate=learning_rate))
-        rms["refined"], bias["refined"], _ = _interval_stats(jnp.asarray(theta), *args, family)
+        theta = nodes.call(_refine_positional, (theta, *args), (learning_rate,), family=family,
+                           steps=steps)
+        res = nodes.host(nodes.call(_all_residuals, (theta, *args), family=family))
+        rms["refined"], bias["refined"], _ = _interval_stats(res, sh, sw)
+    theta = nodes.host(theta)
     coef = np.full((n_nodes, N_PARAM, N_HARM), np.nan)
     coef[fitted] = theta.reshape(-1, N_PARAM, N_HARM)
     model = HZWD(jnp.asarray(coef.reshape(*grid.shape, N_PARAM, N_HARM)), grid, family)
