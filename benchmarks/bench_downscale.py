@@ -130,7 +130,8 @@ def main() -> None:
                 f"{r['epoch_s']:.0f}" + ("" if r["epoch_measured"] else "*"),
                 f"{r['peak_rss_mb']:.0f}")
         print("  ".join(f"{v!s:>10}" for v in vals))
-    print(f"* epoch of {a.months} months extrapolated from {a.epoch_steps} timed steps")
+    if not a.full_epoch:
+        print(f"* epoch of {a.months} months extrapolated from {a.epoch_steps} timed steps")
     result = {
         "hardware": {"cpu": cpu_name(), "logical_cores": os.cpu_count(),
                      "load_average_at_start": load_start,
