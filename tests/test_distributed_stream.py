@@ -150,3 +150,45 @@ def test_netcdf_output_has_unlimited_time(tmp_path):
     stream_apply(CapAverage(g, 10.0), _stack(g, 5), out, batch_months=2, progress=False)
     with netCDF4.Dataset(out) as nc:
         assert nc.dimensions["time"].isunlimited() and len(nc.dimensions["time"]) == 5
+
+
+_REPEAT_NETCDF = """
+import sys, tempfile
+from pathlib import Path
+import numpy as np, xarray as xr
+sys.path.insert(0, sys.argv[1])
+from test_distributed_stream import _stack
+from jaxgeo import Grid
+from jaxgeo.distributed import make_mesh, stream_apply
+from jaxgeo.sphere import CapAverage
+g = Grid.regular(4.0)
+da = _stack(g, 29)
+op = CapAverage(g, 9.0)
+ref = np.asarray(op(da.values))
+for i in range(int(sys.argv[2])):
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        da.to_dataset().to_netcdf(d / "in.nc")
+        with xr.open_dataset(d / "in.nc", chunks={"time": 4}) as src:
+            stream_apply(op, src.tws, d / "out.nc", batch_months=5, prefetch=2,
+                         mesh=make_mesh(months=4), progress=False)
+        with xr.open_dataset(d / "out.nc") as out:
+            np.testing.assert_array_equal(out.tws.values, ref)
+print("done")
+"""
+
+
+def test_netcdf_streaming_survives_concurrent_prefetch_reads(tmp_path):
+    # HDF5 is not thread-safe: without a shared lock, the prefetch thread's reads of the
+    # NetCDF input and the main thread's writes of the NetCDF output crashed the process
+    # (segfault or abort) within 2–10 repetitions; a subprocess keeps a crash contained.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
+               JAX_PLATFORMS="cpu")
+    res = subprocess.run([sys.executable, "-c", _REPEAT_NETCDF, str(Path(__file__).parent),
+                          "25"], env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and "done" in res.stdout, (res.returncode, res.stderr[-2000:])

@@ -153,36 +153,49 @@ class _NetCDFWriter:
         import netCDF4
         import xarray as xr
 
-        nc = netCDF4.Dataset(tmp, "w", format="NETCDF4")
-        nc.createDimension(time_dim, None)  # unlimited: records are appended batch by batch
-        nc.createDimension(lat_name, out_shape[0])
-        nc.createDimension(lon_name, out_shape[1])
-        for cname, values, cattrs in ((lat_name, lat, attrs[0]), (lon_name, lon, attrs[1])):
-            values = _native(values)
-            v = nc.createVariable(cname, values.dtype, (cname,))
-            v.setncatts({k: val for k, val in cattrs.items() if not k.startswith("_")})
-            v[:] = values
-        self._time = None
-        if time_dim in source.coords:
-            enc = xr.conventions.encode_cf_variable(source[time_dim].variable)
-            self._time_values = _native(enc.values)
-            self._time = nc.createVariable(time_dim, self._time_values.dtype, (time_dim,))
-            self._time.setncatts({k: v for k, v in enc.attrs.items() if not k.startswith("_")})
-        fill = np.array(np.nan, dtype) if np.issubdtype(dtype, np.floating) else None
-        self._var = nc.createVariable(name, dtype, (time_dim, lat_name, lon_name),
-                                      fill_value=fill,
-                                      chunksizes=(1,) + tuple(int(n) for n in out_shape))
-        self._var.setncatts({k: v for k, v in attrs[2].items() if not k.startswith("_")})
-        self._nc = nc
+        # HDF5 is not thread-safe: the prefetch thread reads the input through xarray while
+        # this thread writes, so every netCDF4 call takes xarray's own HDF5/netCDF-C locks.
+        self._lock = _hdf5_lock()
+        with self._lock:
+            nc = netCDF4.Dataset(tmp, "w", format="NETCDF4")
+            nc.createDimension(time_dim, None)  # unlimited: records are appended batch by batch
+            nc.createDimension(lat_name, out_shape[0])
+            nc.createDimension(lon_name, out_shape[1])
+            for cname, values, cattrs in ((lat_name, lat, attrs[0]), (lon_name, lon, attrs[1])):
+                values = _native(values)
+                v = nc.createVariable(cname, values.dtype, (cname,))
+                v.setncatts({k: val for k, val in cattrs.items() if not k.startswith("_")})
+                v[:] = values
+            self._time = None
+            if time_dim in source.coords:
+                enc = xr.conventions.encode_cf_variable(source[time_dim].variable)
+                self._time_values = _native(enc.values)
+                self._time = nc.createVariable(time_dim, self._time_values.dtype, (time_dim,))
+                self._time.setncatts({k: v for k, v in enc.attrs.items() if not k.startswith("_")})
+            fill = np.array(np.nan, dtype) if np.issubdtype(dtype, np.floating) else None
+            self._var = nc.createVariable(name, dtype, (time_dim, lat_name, lon_name),
+                                          fill_value=fill,
+                                          chunksizes=(1,) + tuple(int(n) for n in out_shape))
+            self._var.setncatts({k: v for k, v in attrs[2].items() if not k.startswith("_")})
+            self._nc = nc
 
     def write(self, a, b, y):
-        if self._time is not None:
-            self._time[a:b] = self._time_values[a:b]
-        self._var[a:b] = y
-        self._nc.sync()
+        with self._lock:
+            if self._time is not None:
+                self._time[a:b] = self._time_values[a:b]
+            self._var[a:b] = y
+            self._nc.sync()
 
     def close(self):
-        self._nc.close()
+        with self._lock:
+            self._nc.close()
+
+
+def _hdf5_lock():
+    """The lock xarray's netCDF4 backend holds around HDF5 calls (same order, no deadlock)."""
+    from xarray.backends.locks import HDF5_LOCK, NETCDFC_LOCK, combine_locks
+
+    return combine_locks([NETCDFC_LOCK, HDF5_LOCK])
 
 
 def stream_apply(fn_or_op, source, out_path, *, batch_months: int, prefetch: int = 2,
