@@ -11,18 +11,16 @@ rate, 3e-3 = 300 × the tolerance, so a step that went another way would show. F
 on a mesh agree to 1e-5 of the prediction's scale.
 """
 
-import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import jax
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
-from _downscale_oracle import cap_mean, centres
+from _downscale_data import tiny_experiment
+from _processes import free_port, run_peers, worker_env
 from flax import nnx
 
 from jaxgeo.distributed import make_mesh
@@ -38,14 +36,6 @@ TRAIN_WORKER = Path(__file__).with_name("_distributed_train_worker.py")
 TIMEOUT_S = 180
 
 
-def _worker_env(**extra):
-    env = dict(os.environ, JAX_PLATFORMS="cpu",
-               PYTHONPATH=os.pathsep.join([str(Path(__file__).parents[1])] + sys.path),
-               **extra)
-    env.pop("XLA_FLAGS", None)
-    return env
-
-
 def _write_data(data, path):
     """The test data as one NetCDF file for the worker processes."""
     xr.Dataset({k: data[k] for k in ("coarse", "model")}).assign(
@@ -53,29 +43,10 @@ def _write_data(data, path):
     return path
 
 
-def _da(values, lat, lon, time=None, name=None):
-    if time is None:
-        return xr.DataArray(values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
-    return xr.DataArray(values, dims=("time", "lat", "lon"),
-                        coords={"time": time, "lat": lat, "lon": lon}, name=name,
-                        attrs={"units": "mm"})
-
-
 @pytest.fixture(scope="module")
 def data():
-    lat, lon = centres(RES)
-    la, lo = np.meshgrid(lat, lon, indexing="ij")
-    mask = (np.sin(np.deg2rad(2 * lo)) * np.cos(np.deg2rad(la)) > 0.1) & (abs(la) < 75)
-    rng = np.random.default_rng(1)
-    time = pd.date_range("2004-01-01", periods=NT, freq="MS")
-    truth = 50 * np.cos(2 * np.pi * np.arange(NT) / 12)[:, None, None] * np.cos(
-        np.deg2rad(la)) + 10 * rng.standard_normal((NT,) + la.shape)
-    model = 0.7 * truth + 5 * rng.standard_normal(truth.shape)
-    coarse = cap_mean(truth, RES, 20.0, mask) + 3 * rng.standard_normal(truth.shape)
-    nanout = np.where(mask, 1.0, np.nan)
-    return {"coarse": _da(coarse * nanout, lat, lon, time, "coarse"),
-            "model": _da(model * nanout, lat, lon, time, "model"),
-            "mask": _da(mask, lat, lon)}
+    d = tiny_experiment(NT, res_deg=RES, seed=1, start="2004-01-01")
+    return {k: d[k] for k in ("coarse", "model", "mask")}
 
 
 def _fit(d, **kw):
@@ -186,7 +157,7 @@ def test_checkpoint_from_8_devices_resumes_in_a_1_device_process(data, single, t
     path = _write_data(data, tmp_path / "data.nc")
     proc = subprocess.run([sys.executable, str(RESUME_WORKER), str(path), str(tmp_path / "c"),
                            str(tmp_path / "out.npz")], capture_output=True, text=True,
-                          env=_worker_env(JAX_NUM_CPU_DEVICES="1"), timeout=TIMEOUT_S)
+                          env=worker_env(JAX_NUM_CPU_DEVICES="1"), timeout=TIMEOUT_S)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert "devices: 1" in proc.stdout
     res = np.load(tmp_path / "out.npz")
@@ -200,37 +171,17 @@ def test_checkpoint_from_8_devices_resumes_in_a_1_device_process(data, single, t
         np.testing.assert_allclose(res[f"p{i}"], b, rtol=0, atol=WEIGHT_ATOL)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_process_training_checkpoint_resumes_on_1_device(data, single, tmp_path):
     # Two processes with 2 devices each train on the global 4-device mesh (each feeds its
     # own shards, orbax writes one checkpoint from both) and stop after step 3; this
     # process resumes from their step-2 checkpoint on one device.
     path = _write_data(data, tmp_path / "data.nc")
-    port = _free_port()
-    procs = [subprocess.Popen([sys.executable, str(TRAIN_WORKER), str(path),
-                               str(tmp_path / "ckpt"), str(tmp_path / "out.npz")],
-                              env=_worker_env(JAX_NUM_CPU_DEVICES="2",
-                                              JAXGEO_COORDINATOR=f"127.0.0.1:{port}",
-                                              JAXGEO_NUM_PROCESSES="2",
-                                              JAXGEO_PROCESS_ID=str(pid)),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for pid in range(2)]
-    logs = []
-    try:
-        for p in procs:
-            logs.append(p.communicate(timeout=TIMEOUT_S)[0])
-    finally:
-        for p in procs:  # a hung peer must not outlive the test
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
-    for p, log in zip(procs, logs, strict=True):
-        assert p.returncode == 0, log[-3000:]
+    port = free_port()
+    envs = [worker_env(JAX_NUM_CPU_DEVICES="2", JAXGEO_COORDINATOR=f"127.0.0.1:{port}",
+                       JAXGEO_NUM_PROCESSES="2", JAXGEO_PROCESS_ID=str(pid))
+            for pid in range(2)]
+    logs = run_peers([sys.executable, str(TRAIN_WORKER), str(path), str(tmp_path / "ckpt"),
+                      str(tmp_path / "out.npz")], envs, TIMEOUT_S)
     assert "process 1/2: 2 local of 4 devices, stopped after step 3" in logs[1]
     res = np.load(tmp_path / "out.npz")
     assert int(res["devices"]) == 4 and int(res["processes"]) == 2

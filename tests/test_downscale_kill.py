@@ -1,7 +1,6 @@
 """A training process killed with SIGKILL resumes from its last checkpoint and ends where an
 uninterrupted run ends (the process-level version of the in-process resume test)."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,21 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _processes import worker_env
 
 WORKER = Path(__file__).with_name("_downscale_kill_worker.py")
 TOTAL_STEPS = 10 * (8 // 2)  # EPOCHS × steps per epoch in the worker
 
 
-def _env():
-    env = dict(os.environ)
-    env.pop("XLA_FLAGS", None)  # one device in every run, whatever the parent simulates
-    env["JAX_PLATFORMS"] = "cpu"
-    return env
-
-
 def _run(ckpt: Path, steps: Path, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(WORKER), str(ckpt), str(steps), str(out)],
-                          env=_env(), capture_output=True, text=True, timeout=300)
+                          env=worker_env(), capture_output=True, text=True, timeout=300)
 
 
 def _steps(path: Path) -> list[int]:
@@ -38,7 +31,7 @@ def test_sigkilled_training_resumes_to_the_uninterrupted_result(tmp_path):
 
     steps = tmp_path / "killed.steps"
     proc = subprocess.Popen([sys.executable, str(WORKER), str(tmp_path / "ckpt"), str(steps),
-                             str(tmp_path / "never.npz")], env=_env(),
+                             str(tmp_path / "never.npz")], env=worker_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
     while len(_steps(steps)) < 17 and proc.poll() is None and time.monotonic() < deadline:

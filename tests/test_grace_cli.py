@@ -1,11 +1,11 @@
 """``jaxgeo grace l2`` / ``jaxgeo grace mascon``: CF NetCDF output readable by Grid.from_xarray."""
 
-import argparse
 import math
 
 import numpy as np
 import pytest
 import xarray as xr
+from _cli_runner import run_subcommand
 from _grace_files import random_coeffs, shm_name, write_shm
 from test_grace_mascon import _field, _write_mascon
 
@@ -15,13 +15,7 @@ from jaxgeo.grace._synthesis import ewh_degree_factors
 
 
 def _run(argv):
-    # the grace command on its own root parser, so this test does not depend on other
-    # pillars' CLI modules being importable
-    parser = argparse.ArgumentParser(prog="jaxgeo")
-    sub = parser.add_subparsers(dest="command")
-    _cli.register(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return run_subcommand(_cli, argv)
 
 
 def test_registered_in_jaxgeo_cli(capsys):

@@ -1,10 +1,10 @@
 """`jaxgeo zwd fit/eval/validate` end to end, and the validation on the real files."""
 
-import argparse
 import json
 
 import numpy as np
 import pytest
+from _cli_runner import run_subcommand
 
 from jaxgeo import troposphere as tr
 from jaxgeo.troposphere import _cli
@@ -13,12 +13,7 @@ ERA5 = "troposphere/ERA-5_2018_03_27_T13_00_00.nc"
 
 
 def _run(argv):
-    # the troposphere commands alone, so that these tests do not depend on other pillars
-    parser = argparse.ArgumentParser(prog="jaxgeo")
-    sub = parser.add_subparsers(dest="command")
-    _cli.register(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return run_subcommand(_cli, argv)
 
 
 def test_registered_in_main_cli():

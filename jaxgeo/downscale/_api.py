@@ -15,6 +15,7 @@ from flax import nnx
 from .._grid import Grid, to_grid_order
 from ._model import DownscaleNet, NetConfig
 from ._train import LossConfig, TrainConfig, read_meta, restore_checkpoint, train
+from .metrics import seasonal_design
 
 __all__ = ["Downscaler", "baseline", "fit", "seasonal_trend_fit"]
 
@@ -156,15 +157,24 @@ def _norm_stats(data: _Data) -> dict:
     return stats
 
 
-def _low_pass_correction(data: _Data, radius_deg: float, chunk: int = 16) -> np.ndarray:
-    """``cap(coarse − model)`` over the mask, float64 ``(T, nlat, nlon)``, 0 outside."""
-    from ..sphere import CapAverage
+def _apply_chunked(op, x: np.ndarray, chunk: int = 16) -> np.ndarray:
+    """``op`` over the months of ``x``, ``chunk`` at a time (bounded device memory)."""
+    return np.concatenate([np.asarray(op(jnp.asarray(x[i:i + chunk])))
+                           for i in range(0, len(x), chunk)])
 
-    op = CapAverage(data.grid, radius_deg, mask=data.mask, dtype=jnp.float32)
+
+def _low_pass_correction(data: _Data, radius_deg: float, op=None) -> np.ndarray:
+    """``cap(coarse − model)`` over the mask, float64 ``(T, nlat, nlon)``, 0 outside.
+
+    ``op``: the float32 masked :class:`~jaxgeo.sphere.CapAverage` of ``radius_deg`` on the
+    data grid when the caller already has one (built here otherwise).
+    """
+    if op is None:
+        from ..sphere import CapAverage
+
+        op = CapAverage(data.grid, radius_deg, mask=data.mask, dtype=jnp.float32)
     diff = np.where(data.mask, data.coarse - data.model, 0.0).astype(np.float32)
-    out = np.concatenate([np.asarray(op(jnp.asarray(diff[i:i + chunk])))
-                          for i in range(0, len(diff), chunk)])
-    return np.where(data.mask, out.astype(np.float64), 0.0)
+    return np.where(data.mask, _apply_chunked(op, diff).astype(np.float64), 0.0)
 
 
 def _decimal_years(times) -> np.ndarray:
@@ -196,9 +206,7 @@ def seasonal_trend_fit(x: np.ndarray, times, *, leave_out: bool = False) -> np.n
     t = _decimal_years(times)
     if t.size < 12:
         raise ValueError(f"the seasonal-trend fit needs at least 12 time steps, got {t.size}")
-    w = 2.0 * np.pi * (t - np.floor(t[0]))
-    basis = np.stack([np.ones_like(t), t - t.mean(), np.cos(w), np.sin(w), np.cos(2 * w),
-                      np.sin(2 * w)], axis=1)
+    basis = seasonal_design(t, 2)
     hat = basis @ np.linalg.solve(basis.T @ basis, basis.T)
     flat = x.reshape(t.size, -1)
     fitted = hat @ flat
@@ -216,7 +224,8 @@ def _tendency(x: np.ndarray) -> np.ndarray:
 
 
 def _inputs(data: _Data, stats: dict, radius_deg: float, *, tendency: bool = False,
-            noise2self: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+            noise2self: bool = False, cap_op=None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Network inputs ``(T, nlat, nlon, C)`` float32, normalised coarse and model fields.
 
     Channels: coarse, model, the baseline ``model + cap(coarse − model)`` (the network
@@ -227,8 +236,9 @@ def _inputs(data: _Data, stats: dict, radius_deg: float, *, tendency: bool = Fal
     With ``noise2self`` no channel of month ``t`` depends on the coarse field of month
     ``t``: coarse and baseline are replaced by one channel, ``model + L_t``, where ``L_t``
     is the leave-one-out :func:`seasonal_trend_fit` of ``cap(coarse − model)`` from the
-    other months. Returns the inputs, the normalised coarse and model fields, and the
-    index of the channel the network corrects.
+    other months. ``cap_op``: the cap operator of the low-pass correction, if the caller
+    has one. Returns the inputs, the normalised coarse and model fields, and the index of
+    the channel the network corrects.
     """
     off, scale = stats["field"]
     msk = data.mask
@@ -237,7 +247,7 @@ def _inputs(data: _Data, stats: dict, radius_deg: float, *, tendency: bool = Fal
         return np.where(msk, (x - o) / s, 0.0).astype(np.float32)
 
     coarse_n, model_n = norm(data.coarse, off, scale), norm(data.model, off, scale)
-    correction = _low_pass_correction(data, radius_deg)
+    correction = _low_pass_correction(data, radius_deg, cap_op)
     feats = [norm(f, *stats[k]) for k, f in data.features.items()]
     if noise2self:
         blind = seasonal_trend_fit(correction, data.time, leave_out=True)
@@ -289,9 +299,8 @@ def _loss_constants(grid: Grid, mask: np.ndarray, radius_deg: float,
     return op, aux
 
 
-def _cap_means(op, field_n: np.ndarray, chunk: int = 16) -> np.ndarray:
-    out = [np.asarray(op(jnp.asarray(field_n[i:i + chunk]))) for i in range(0, len(field_n), chunk)]
-    return np.nan_to_num(np.concatenate(out)).astype(np.float32)
+def _cap_means(op, field_n: np.ndarray) -> np.ndarray:
+    return np.nan_to_num(_apply_chunked(op, field_n)).astype(np.float32)
 
 
 @functools.lru_cache(maxsize=8)
@@ -444,10 +453,12 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0, epochs: 
     data = _prepare(coarse, model, mask, features)
     net_config.check_grid(data.grid.shape)
     stats = _norm_stats(data)
-    x, coarse_n, model_n, residual = _inputs(data, stats, radius_deg, tendency=model_tendency,
-                                             noise2self=noise2self)
     op, aux = _loss_constants(data.grid, data.mask, radius_deg, centres_res_deg,
                               loss.observation_km)
+    # with caps at every cell the loss operator is the low-pass operator too: build it once
+    x, coarse_n, model_n, residual = _inputs(
+        data, stats, radius_deg, tendency=model_tendency, noise2self=noise2self,
+        cap_op=op if centres_res_deg is None else None)
     target_caps = _cap_means(op, coarse_n)
     meta = {
         "grid": [data.grid.resolution_deg, data.grid.lon_start],

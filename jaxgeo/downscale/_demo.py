@@ -24,7 +24,15 @@ DEMO_DEFAULTS = {
 }
 
 
-def _experiment_metrics(ds, fields: dict, grid: Grid, radius_deg: float) -> dict:
+def _trends(ds, fields: dict) -> dict:
+    """``{name: (trend, annual amplitude)}`` maps of the truth and of every field."""
+    from .metrics import trend_annual
+
+    t = (ds.time.dt.year + (ds.time.dt.month - 0.5) / 12).values
+    return {k: trend_annual(v, t) for k, v in {"truth": ds.truth.values, **fields}.items()}
+
+
+def _experiment_metrics(ds, fields: dict, trends: dict, grid: Grid, radius_deg: float) -> dict:
     """The figures of ``metrics.json`` (mm unless named otherwise)."""
     from ..sphere import CapAverage
     from . import metrics
@@ -49,64 +57,52 @@ def _experiment_metrics(ds, fields: dict, grid: Grid, radius_deg: float) -> dict
         r = metrics.region_mean_rms(np.nan_to_num(fields["downscaled"]), coarse, grid, labels,
                                     min_cells=int((block / grid.resolution_deg) ** 2 // 4))
         out[f"region_mean_rms_{name}_median"] = r["median"]
-    t = (ds.time.dt.year + (ds.time.dt.month - 0.5) / 12).values
-    tr_truth, amp_truth = metrics.trend_annual(truth, t)
+    tr_truth, amp_truth = trends["truth"]
     for k in ("downscaled", "baseline", "model", "coarse"):
-        tr, amp = metrics.trend_annual(fields[k], t)
+        tr, amp = trends[k]
         out[f"trend_rmse_mm_per_yr_{k}"] = metrics.rmse(tr, tr_truth, grid, mask)
         out[f"amplitude_rmse_{k}"] = metrics.rmse(amp, amp_truth, grid, mask)
     return out
 
 
+def _map_panels(path: Path, ds, panels, *, shape, figsize, cmap, unit) -> None:
+    """One map per ``(title, values (lat, lon), vmax)`` panel, saved as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .._io import save_figure
+
+    fig, axes = plt.subplots(*shape, figsize=figsize, constrained_layout=True)
+    extent = (float(ds.lon[0]), float(ds.lon[-1]), float(ds.lat[0]), float(ds.lat[-1]))
+    for ax, (title, val, vmax) in zip(axes.ravel(), panels, strict=True):
+        im = ax.imshow(val, origin="lower", extent=extent, cmap=cmap, vmin=-vmax, vmax=vmax,
+                       aspect="auto", interpolation="nearest")
+        ax.set_title(title)
+        ax.set_ylim(-60, 85)
+        fig.colorbar(im, ax=ax, label=unit)
+    save_figure(fig, path, dpi=90)
+    plt.close(fig)
+
+
 def _maps(path: Path, ds, fields: dict, month: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .._io import save_figure
-
     truth = ds.truth.values[month]
-    panels = [("truth", truth), ("coarse (GRACE-like)", fields["coarse"][month]),
-              ("model", fields["model"][month]), ("baseline", fields["baseline"][month]),
-              ("downscaled", fields["downscaled"][month]),
-              ("downscaled − truth", fields["downscaled"][month] - truth)]
+    named = [("truth", truth), ("coarse (GRACE-like)", fields["coarse"][month]),
+             ("model", fields["model"][month]), ("baseline", fields["baseline"][month]),
+             ("downscaled", fields["downscaled"][month]),
+             ("downscaled − truth", fields["downscaled"][month] - truth)]
     lim = np.nanpercentile(np.abs(truth), 98)
-    fig, axes = plt.subplots(3, 2, figsize=(12, 10), constrained_layout=True)
-    extent = (float(ds.lon[0]), float(ds.lon[-1]), float(ds.lat[0]), float(ds.lat[-1]))
-    for ax, (name, val) in zip(axes.ravel(), panels, strict=True):
-        vmax = lim if "−" not in name else lim / 2
-        im = ax.imshow(val, origin="lower", extent=extent, cmap="RdBu", vmin=-vmax, vmax=vmax,
-                       aspect="auto", interpolation="nearest")
-        ax.set_title(f"{name}, {str(ds.time.values[month])[:7]}")
-        ax.set_ylim(-60, 85)
-        fig.colorbar(im, ax=ax, label="mm")
-    save_figure(fig, path, dpi=90)
-    plt.close(fig)
+    when = str(ds.time.values[month])[:7]
+    panels = [(f"{name}, {when}", val, lim if "−" not in name else lim / 2)
+              for name, val in named]
+    _map_panels(path, ds, panels, shape=(3, 2), figsize=(12, 10), cmap="RdBu", unit="mm")
 
 
-def _trend_maps(path: Path, ds, fields: dict) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .._io import save_figure
-    from .metrics import trend_annual
-
-    t = (ds.time.dt.year + (ds.time.dt.month - 0.5) / 12).values
-    fig, axes = plt.subplots(2, 2, figsize=(12, 6.5), constrained_layout=True)
-    extent = (float(ds.lon[0]), float(ds.lon[-1]), float(ds.lat[0]), float(ds.lat[-1]))
-    for ax, name in zip(axes.ravel(), ("truth", "model", "baseline", "downscaled"), strict=True):
-        val = ds.truth.values if name == "truth" else fields[name]
-        tr, _ = trend_annual(val, t)
-        im = ax.imshow(tr, origin="lower", extent=extent, cmap="BrBG", vmin=-20, vmax=20,
-                       aspect="auto", interpolation="nearest")
-        ax.set_title(f"trend: {name}")
-        ax.set_ylim(-60, 85)
-        fig.colorbar(im, ax=ax, label="mm/yr")
-    save_figure(fig, path, dpi=90)
-    plt.close(fig)
+def _trend_maps(path: Path, ds, trends: dict) -> None:
+    panels = [(f"trend: {name}", trends[name][0], 20.0)
+              for name in ("truth", "model", "baseline", "downscaled")]
+    _map_panels(path, ds, panels, shape=(2, 2), figsize=(12, 6.5), cmap="BrBG", unit="mm/yr")
 
 
 def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: int = 120,
@@ -170,7 +166,8 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
 
     fields = {"downscaled": down.values, "baseline": base.values, "coarse": ds.coarse.values,
               "model": ds.model.values}
-    result = _experiment_metrics(ds, fields, grid, radius_deg)
+    trends = _trends(ds, fields)
+    result = _experiment_metrics(ds, fields, trends, grid, radius_deg)
     best_input = min(result["rmse_coarse"], result["rmse_model"])
     result.update({
         "downscaled_over_best_input": result["rmse_downscaled"] / best_input,
@@ -194,7 +191,7 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
     write_netcdf(nc, out / "downscale_demo.nc")
     month = int(np.argmax(np.nanstd(ds.truth.values, axis=(1, 2))))
     _maps(out / "downscale_maps.png", ds, fields, month)
-    _trend_maps(out / "downscale_trends.png", ds, fields)
+    _trend_maps(out / "downscale_trends.png", ds, trends)
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(result, indent=2) + "\n")
     if verbose:

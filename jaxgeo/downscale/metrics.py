@@ -18,6 +18,7 @@ __all__ = [
     "region_labels",
     "region_mean_rms",
     "rmse",
+    "seasonal_design",
     "spatial_correlation",
     "trend_annual",
 ]
@@ -135,6 +136,25 @@ def region_mean_rms(pred, coarse, grid: Grid, labels, *, min_cells: int = 1) -> 
             "max": float(out.max()), "n_regions": int(out.size)}
 
 
+def seasonal_design(t_years, harmonics: int) -> np.ndarray:
+    """Least-squares design ``[1, t − mean, cos 2πkt, sin 2πkt for k = 1..harmonics]``.
+
+    Args:
+        t_years: ``(T,)`` decimal years.
+        harmonics: 1 (annual) or more (semi-annual, ...).
+
+    Returns:
+        ``(T, 2 + 2·harmonics)`` float64.
+    """
+    t = np.asarray(t_years, dtype=np.float64)
+    # phases from the first whole year: the same cosines as of t, without cancellation
+    w = 2.0 * np.pi * (t - np.floor(t[0]))
+    cols = [np.ones_like(t), t - t.mean()]
+    for k in range(1, harmonics + 1):
+        cols += [np.cos(k * w), np.sin(k * w)]
+    return np.stack(cols, axis=1)
+
+
 def trend_annual(x, t_years) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares linear trend and annual amplitude of each cell.
 
@@ -147,9 +167,7 @@ def trend_annual(x, t_years) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         ``(trend, amplitude)``: maps ``(nlat, nlon)`` in unit/year and unit.
     """
-    t = np.asarray(t_years, dtype=np.float64)
-    t0 = t - t.mean()
-    design = np.stack([np.ones_like(t0), t0, np.cos(2 * np.pi * t), np.sin(2 * np.pi * t)], 1)
+    design = seasonal_design(t_years, 1)
     x = np.asarray(x, dtype=np.float64)
     flat = x.reshape(x.shape[0], -1)
     coef, *_ = np.linalg.lstsq(design, np.nan_to_num(flat), rcond=None)
