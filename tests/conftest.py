@@ -1,4 +1,4 @@
-"""Test configuration: float64, strict dtype promotion, 8 simulated CPU devices.
+"""Test configuration: float64, strict dtype and rank promotion, 8 simulated CPU devices.
 
 These must be set before JAX initialises its backends, hence at import time here.
 """
@@ -14,6 +14,7 @@ import pytest  # noqa: E402
 jax.config.update("jax_num_cpu_devices", 8)
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_dtype_promotion", "strict")
+jax.config.update("jax_numpy_rank_promotion", "raise")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

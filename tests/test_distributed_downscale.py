@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import xarray as xr
 from _downscale_data import tiny_experiment
-from _processes import free_port, run_peers, worker_env
+from support.processes import free_port, run_peers, worker_env
 from flax import nnx
 
 from jaxgeo.distributed import make_mesh

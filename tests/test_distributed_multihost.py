@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _processes import free_port, run_peers, worker_env
+from support.processes import free_port, run_peers, worker_env
 
 from jaxgeo import Grid
 from jaxgeo.distributed import initialize_from_env

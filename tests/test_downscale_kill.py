@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _processes import worker_env
+from support.processes import worker_env
 
 WORKER = Path(__file__).with_name("_downscale_kill_worker.py")
 TOTAL_STEPS = 10 * (8 // 2)  # EPOCHS × steps per epoch in the worker

@@ -1,6 +1,6 @@
 """Execute notebooks/downscaling.ipynb at 3°, 12 months, 1 epoch and check what it prints."""
 
-from notebooks import run_notebook
+from support.notebooks import run_notebook
 
 
 def test_downscaling_notebook(monkeypatch):

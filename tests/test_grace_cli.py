@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 import xarray as xr
-from _cli_runner import run_subcommand
+from support.cli import run_subcommand
 from _grace_files import random_coeffs, shm_name, write_shm
 from test_grace_mascon import _field, _write_mascon
 

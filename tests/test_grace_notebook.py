@@ -2,7 +2,7 @@
 
 import pytest
 
-from notebooks import run_notebook
+from support.notebooks import run_notebook
 
 
 @pytest.mark.shared_data

@@ -1,6 +1,6 @@
 """Execute notebooks/cap_averaging.ipynb at 2° and check the numbers it prints."""
 
-from notebooks import run_notebook
+from support.notebooks import run_notebook
 
 
 def test_cap_averaging_notebook(monkeypatch):

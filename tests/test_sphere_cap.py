@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax.test_util import check_grads
-from oracles import apply_dense, cap_kernel, dense_matrix, gaussian_kernel
+from support.oracles import apply_dense, cap_kernel, dense_matrix, gaussian_kernel
 
 from jaxgeo import Grid
 from jaxgeo.sphere import CapAverage, GaussianSmooth, cap_average, gaussian_b, gaussian_smooth

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from _cli_runner import run_subcommand
+from support.cli import run_subcommand
 
 from jaxgeo import troposphere as tr
 from jaxgeo.troposphere import _cli

@@ -13,7 +13,7 @@
 """
 
 from ._apply import band_plan, band_sharded_apply, month_parallel, sharded_apply
-from ._mesh import LAT, MONTHS, MonthShards, make_mesh, replicate, shard_months, to_host
+from .._sharding import LAT, MONTHS, MonthShards, make_mesh, replicate, shard_months, to_host
 from ._multihost import ProcessInfo, initialize_from_env
 from ._stream import stream_apply
 

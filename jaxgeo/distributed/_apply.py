@@ -27,7 +27,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from ..sphere._operator import IsotropicOperator, _band
-from ._mesh import LAT, MONTHS, _padded_put, _put, axis_size, shard_months
+from .._sharding import LAT, MONTHS, axis_size, padded_put, put_padded_as, shard_months
 
 
 def _call(op, x):
@@ -227,7 +227,7 @@ def _band_tables(op: IsotropicOperator, mesh: Mesh, lat_axis: str):
     if key not in per_op:
         plan = band_plan(op, axis_size(mesh, lat_axis))
         sharding = NamedSharding(mesh, P(lat_axis))
-        tables = [_padded_put(plan[k], plan[k].shape, sharding)
+        tables = [padded_put(plan[k], plan[k].shape, sharding)
                   for k in ("rows", "kernel_index", "weight", "inv_den", "valid")]
         tables[2:4] = [t.astype(op.dtype) for t in tables[2:4]]
         per_op[key] = (plan, tables)
@@ -268,7 +268,7 @@ def band_sharded_apply(op: IsotropicOperator, x, mesh: Mesh, *, lat_axis: str = 
     if ndim >= 3:
         padded[0] = max(n_m, math.ceil(n_months / n_m) * n_m)
     x_sharding = NamedSharding(mesh, P(*lead, lat_axis, None))
-    xx, in_dtype = _put(x, tuple(padded), x_sharding, op.dtype)
+    xx, in_dtype = put_padded_as(x, tuple(padded), x_sharding, op.dtype)
     fn = _band_fn(mesh, lat_axis, m_axis, ndim, plan["L"], plan["H"], plan["K"], op.grid,
                   op.masked, plan["centred"])
     y = fn(op.kernels, *tables, xx)

@@ -25,7 +25,7 @@ from .._grid import Grid, to_grid_order
 from .._io import atomic_path
 from ..sphere._operator import IsotropicOperator
 from ._apply import _call, _check_nan_host, month_parallel
-from ._mesh import MONTHS, axis_size, make_mesh, shard_months, to_host
+from .._sharding import MONTHS, axis_size, make_mesh, shard_months, to_host
 
 
 @contextlib.contextmanager

@@ -372,7 +372,7 @@ class Downscaler:
             out = np.concatenate([np.asarray(run(state, jnp.asarray(x[i:i + batch_size])))
                                   for i in range(0, len(x), batch_size)])
         else:
-            from ..distributed._mesh import months_axis_size, replicate, shard_months, to_host
+            from .._sharding import months_axis_size, replicate, shard_months, to_host
 
             k = months_axis_size(mesh)
             step = -(-int(batch_size) // k) * k

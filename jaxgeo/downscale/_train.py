@@ -21,7 +21,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from ..distributed._mesh import MONTHS, months_axis_size, replicate, shard_months
+from .._sharding import MONTHS, months_axis_size, replicate, shard_months
 from . import losses
 
 __all__ = ["CHECKPOINT_FORMAT", "LossConfig", "TrainConfig", "composite_loss", "train"]

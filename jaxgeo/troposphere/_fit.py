@@ -327,12 +327,12 @@ class _Nodes:
         """``x`` ``(n, ...)`` on the devices; on a mesh padded with ``pad`` (default zeros)."""
         if self.mesh is None:
             return jnp.asarray(x)
-        from ..distributed._mesh import _padded_put
+        from .._sharding import padded_put
 
         x = np.asarray(x)
         if pad is not None and self.n_pad > self.n:
             x = np.concatenate([x, np.broadcast_to(pad, (self.n_pad - self.n,) + x.shape[1:])])
-        return _padded_put(x, (self.n_pad,) + x.shape[1:], self.sharding)
+        return padded_put(x, (self.n_pad,) + x.shape[1:], self.sharding)
 
     def call(self, fn, split, repl=(), **static):
         if self.mesh is None:
@@ -341,7 +341,7 @@ class _Nodes:
             *split, *repl)
 
     def host(self, y) -> np.ndarray:
-        from ..distributed._mesh import to_host
+        from .._sharding import to_host
 
         return to_host(y)[:self.n] if self.mesh is not None else np.asarray(y)
 

@@ -1,4 +1,8 @@
-"""Device meshes and month sharding with padding: the data-parallel layout of jaxgeo."""
+"""Foundation: device meshes, month sharding with padding, replication.
+
+The data-parallel layout shared by every pillar; :mod:`jaxgeo.distributed` re-exports the
+public names, the pillars import them from here.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +54,7 @@ def axis_size(mesh: Mesh, name: str | None) -> int:
     return int(dict(mesh.shape).get(name, 1))
 
 
-def _padded_put(x, padded_shape, sharding: NamedSharding):
+def padded_put(x, padded_shape, sharding: NamedSharding):
     """Build a global jax.Array of ``padded_shape`` from ``x``, zeros beyond ``x.shape``.
 
     Each process reads only the slices its own devices hold, so ``x`` may be a lazy
@@ -71,7 +75,7 @@ def _padded_put(x, padded_shape, sharding: NamedSharding):
     return jax.make_array_from_callback(tuple(padded_shape), sharding, fetch)
 
 
-def _put(x, padded_shape, sharding: NamedSharding, dtype):
+def put_padded_as(x, padded_shape, sharding: NamedSharding, dtype):
     """``x`` zero-padded to ``padded_shape``, in ``dtype``, laid out by ``sharding``.
 
     jax arrays (also tracers, so the call stays differentiable) are padded on device;
@@ -81,7 +85,7 @@ def _put(x, padded_shape, sharding: NamedSharding, dtype):
         pad = [(0, p - s) for p, s in zip(padded_shape, x.shape, strict=True)]
         xx = jnp.pad(x.astype(dtype), pad)
         return jax.lax.with_sharding_constraint(xx, sharding), x.dtype
-    return _padded_put(_AsType(x, dtype), padded_shape, sharding), np.dtype(x.dtype)
+    return padded_put(_AsType(x, dtype), padded_shape, sharding), np.dtype(x.dtype)
 
 
 class _AsType:
@@ -138,7 +142,7 @@ def shard_months(x, mesh: Mesh, *, axis: str = MONTHS) -> MonthShards:
     k = axis_size(mesh, axis)
     n_padded = max(k, math.ceil(shape[0] / k) * k)
     spec = P(axis, *([None] * (len(shape) - 1)))
-    arr, _ = _put(x, (n_padded,) + shape[1:], NamedSharding(mesh, spec), x.dtype)
+    arr, _ = put_padded_as(x, (n_padded,) + shape[1:], NamedSharding(mesh, spec), x.dtype)
     return MonthShards(arr, shape[0])
 
 
