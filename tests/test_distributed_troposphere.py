@@ -64,15 +64,15 @@ def test_sharded_fit_equals_single_device(family, mesh_shape):
     ok = ~np.isnan(b[..., 0, 0])
     scale = np.abs(b[ok]).max(axis=(-2, -1), keepdims=True)
     np.testing.assert_allclose(a[ok] / scale, b[ok] / scale, rtol=0, atol=RTOL)
-    for stage in ref_rep.rms_m:
-        for lab in ref_rep.rms_m[stage]:
-            np.testing.assert_allclose(rep.rms_m[stage][lab], ref_rep.rms_m[stage][lab],
-                                       rtol=RTOL)
-            np.testing.assert_allclose(rep.bias_m[stage][lab], ref_rep.bias_m[stage][lab],
+    assert [s for s, _ in rep.stages] == [s for s, _ in ref_rep.stages]
+    for (_, got_s), (_, ref_s) in zip(rep.stages, ref_rep.stages, strict=True):
+        for lab in range(3):
+            np.testing.assert_allclose(got_s.rms_m[lab], ref_s.rms_m[lab], rtol=RTOL)
+            np.testing.assert_allclose(got_s.bias_m[lab], ref_s.bias_m[lab],
                                        rtol=1e-9, atol=1e-15)
     assert rep.n_points_per_interval == ref_rep.n_points_per_interval
     if family == "exp":  # the refinement ran and changed something
-        assert rep.rms_m["refined"] != rep.rms_m["closed_form"]
+        assert rep.refined.rms_m != rep.closed_form.rms_m
 
 
 def test_sharded_fit_rejects_a_non_mesh():

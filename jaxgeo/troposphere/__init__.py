@@ -5,18 +5,12 @@ ERA5 pressure levels and Wyoming radiosondes, the piecewise-height HZWD model wi
 fit, and peers (Askne & Nordius, Saastamoinen, UNB3m, GPT3) for comparison.
 """
 
-from ._fit import (
-    COLUMN_FAMILIES,
-    FitReport,
-    ProfileChunk,
-    fit_columns,
-    fit_hzwd,
-    interval_stats,
-    profiles_from_dataset,
-)
+from ._columns import COLUMN_FAMILIES, fit_columns
+from ._fit import ProfileChunk, fit_hzwd, profiles_from_dataset
 from ._gpt3 import GPT3, GPT3Result
 from ._hzwd import H_BREAKS_M, H_MAX_M, H_MIN_M, HZWD
 from ._interp import doy_from_mjd, mjd_from_datetime64
+from ._normal import normal_equations
 from ._peers import UNB3mResult, askne_nordius_zwd, saastamoinen_zwd, unb3m, unb3m_zwd
 from ._physics import (
     BEVIS_1994,
@@ -35,6 +29,7 @@ from ._physics import (
     zwd_profile,
 )
 from ._readers import read_era5_profiles, read_wyoming_sounding
+from ._report import INTERVAL_LABELS, FitReport, IntervalStats, interval_stats
 
 __all__ = [
     "BEVIS_1994",
@@ -46,6 +41,8 @@ __all__ = [
     "H_MAX_M",
     "H_MIN_M",
     "HZWD",
+    "INTERVAL_LABELS",
+    "IntervalStats",
     "ProfileChunk",
     "THAYER_1974",
     "RefractivityConstants",
@@ -59,6 +56,7 @@ __all__ = [
     "geopotential_to_height",
     "integrate_above",
     "mjd_from_datetime64",
+    "normal_equations",
     "profiles_from_dataset",
     "pwv_from_zwd",
     "read_era5_profiles",

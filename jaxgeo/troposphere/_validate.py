@@ -12,22 +12,22 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._fit import (
-    COLUMN_FAMILIES,
-    INTERVAL_LABELS,
-    fit_columns,
-    interval_stats,
-    profiles_from_dataset,
-)
+from ._columns import COLUMN_FAMILIES, fit_columns
+from ._fit import profiles_from_dataset
 from ._gpt3 import GPT3
 from ._interp import mjd_from_datetime64
 from ._peers import saastamoinen_zwd, unb3m_zwd
 from ._physics import zwd_profile
 from ._readers import read_era5_profiles, read_wyoming_sounding
+from ._report import INTERVAL_LABELS, interval_stats
 
 _COLUMN_LABELS = {"hzwd-exp": "piecewise exp (per column)",
                   "hzwd-poly": "piecewise poly (per column)",
                   "single-exp": "single exp (per column)"}
+
+
+def _stats(height_m, residual_m) -> dict:
+    return interval_stats(height_m, residual_m).as_dict()
 
 
 def compare_models(ds, *, gpt3: GPT3 | None = None, steps: int = 300) -> dict:
@@ -72,7 +72,7 @@ def compare_models(ds, *, gpt3: GPT3 | None = None, steps: int = 300) -> dict:
         pred, _ = fit_columns(jnp.asarray(h_in), jnp.asarray(pad(np.where(in_range, zwd,
                                                                            np.nan))),
                               family=fam, steps=steps)
-        results[_COLUMN_LABELS[fam]] = interval_stats(h, np.where(in_range, unpad(pred) - zwd,
+        results[_COLUMN_LABELS[fam]] = _stats(h, np.where(in_range, unpad(pred) - zwd,
                                                                   np.nan))
     ones = np.ones((n_col, n_lev))
     lat = jnp.asarray(pad(np.asarray(ds["lat"].values, dtype=np.float64)[:, None] * ones, 0.0))
@@ -86,11 +86,11 @@ def compare_models(ds, *, gpt3: GPT3 | None = None, steps: int = 300) -> dict:
     if gpt3 is not None:
         undu = gpt3(lat, lon, jnp.zeros_like(hp), mjd).undu
         z_gpt3 = unpad(gpt3(lat, lon, hp + undu, mjd).zwd)
-        results["GPT3 (5° grid)"] = interval_stats(h, np.where(in_range, z_gpt3 - zwd, np.nan))
+        results["GPT3 (5° grid)"] = _stats(h, np.where(in_range, z_gpt3 - zwd, np.nan))
     z_unb = unpad(unb3m_zwd(lat, hp, doy))
-    results["UNB3m"] = interval_stats(h, np.where(in_range, z_unb - zwd, np.nan))
+    results["UNB3m"] = _stats(h, np.where(in_range, z_unb - zwd, np.nan))
     z_saas = unpad(jax.jit(saastamoinen_zwd)(jnp.asarray(pad(t)), jnp.asarray(pad(e))))
-    results["Saastamoinen (level met)"] = interval_stats(h, np.where(in_range, z_saas - zwd,
+    results["Saastamoinen (level met)"] = _stats(h, np.where(in_range, z_saas - zwd,
                                                                      np.nan))
     return results
 
