@@ -44,7 +44,8 @@ def as_datetime64(t, *, name: str = "time") -> np.ndarray:
     try:
         out = a.astype("datetime64[ns]")
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"{name}: cannot read {a.ravel()[:1]} as a date/time ({exc})") from None
+        raise ValueError(f"{name}: {a.ravel()[:1]} is not an ISO 8601 date/time ({exc})"
+                         ) from None
     if np.any(np.isnat(out)):
         raise ValueError(f"{name} contains NaT (missing times) at index "
                          f"{int(np.flatnonzero(np.isnat(out).ravel())[0])}")
