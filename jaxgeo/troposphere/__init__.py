@@ -9,7 +9,6 @@ from ._columns import COLUMN_FAMILIES, fit_columns
 from ._fit import ProfileChunk, fit_hzwd, profiles_from_dataset
 from ._gpt3 import GPT3, GPT3Result
 from ._hzwd import H_BREAKS_M, H_MAX_M, H_MIN_M, HZWD
-from ._interp import doy_from_mjd, mjd_from_datetime64
 from ._normal import normal_equations
 from ._peers import UNB3mResult, askne_nordius_zwd, saastamoinen_zwd, unb3m, unb3m_zwd
 from ._physics import (
@@ -49,13 +48,11 @@ __all__ = [
     "UNB3mResult",
     "askne_nordius_zwd",
     "bevis_tm",
-    "doy_from_mjd",
     "fit_columns",
     "fit_hzwd",
     "interval_stats",
     "geopotential_to_height",
     "integrate_above",
-    "mjd_from_datetime64",
     "normal_equations",
     "profiles_from_dataset",
     "pwv_from_zwd",
@@ -72,3 +69,18 @@ __all__ = [
     "wet_refractivity",
     "zwd_profile",
 ]
+
+_MOVED = {"doy_from_mjd": "doy_from_mjd", "mjd_from_datetime64": "mjd"}
+
+
+def __getattr__(name):
+    # calendar helpers moved to the foundation (jaxgeo.time); old names work one release
+    if name in _MOVED:
+        import warnings
+
+        from .. import time as _time
+
+        warnings.warn(f"jaxgeo.troposphere.{name} is deprecated and will be removed in the next "
+                      f"release; use jaxgeo.time.{_MOVED[name]}", DeprecationWarning, stacklevel=2)
+        return getattr(_time, _MOVED[name])
+    raise AttributeError(f"module 'jaxgeo.troposphere' has no attribute {name!r}")

@@ -5,35 +5,69 @@ devices of a mesh.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import warnings
 from collections.abc import Iterable
 from functools import partial
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._deprecation import reject_unknown, renamed
 from .._grid import Grid
+from ..time import day_of_year
 from ._hzwd import FAMILIES, HZWD, N_HARM, N_PARAM
 from ._normal import N_COEF, moment_sums, normal_from_moments, solve_nodes, valid_targets
 from ._physics import THAYER_1974, zwd_profile
 from ._refine import all_residuals, refine_nodes
 from ._report import FitReport, interval_stats
+from ._times import kernel_doy
 
 
-class ProfileChunk(NamedTuple):
-    """A block of ZWD profiles on fixed columns.
+@dataclasses.dataclass(frozen=True, init=False)
+class ProfileChunk:
+    """A block of ZWD profiles on fixed columns (the input of :func:`fit_hzwd`).
 
     Attributes:
-        doy: day of year, shape (T,) or (T, C).
-        height_m: level heights, m, shape (T, C, L) (NaN = missing level).
+        time: ``numpy.datetime64`` (UTC), shape (T,) or (T, C).
+        height_msl_m: level heights above mean sea level, m, shape (T, C, L) (NaN = missing).
         zwd_m: ZWD above each level, m, shape (T, C, L) (NaN = missing).
     """
 
-    doy: np.ndarray
-    height_m: np.ndarray
+    time: np.ndarray
+    height_msl_m: np.ndarray
     zwd_m: np.ndarray
+
+    def __init__(self, time=None, height_msl_m=None, zwd_m=None, **kwargs):
+        where = "ProfileChunk"
+        time = renamed(kwargs, "doy", "time", where=where, current=time)
+        height_msl_m = renamed(kwargs, "height_m", "height_msl_m", where=where,
+                               current=height_msl_m)
+        reject_unknown(kwargs, where=where)
+        if time is None or height_msl_m is None or zwd_m is None:
+            raise TypeError(f"{where} needs time, height_msl_m and zwd_m")
+        if np.asarray(time).dtype.kind in "fiu":
+            kernel_doy(np.asarray(time), where=where)  # the retired numeric day of year: warns
+        object.__setattr__(self, "time", time)
+        object.__setattr__(self, "height_msl_m", height_msl_m)
+        object.__setattr__(self, "zwd_m", zwd_m)
+
+    @property
+    def doy(self) -> np.ndarray:
+        """Day of year of :attr:`time` (the kernels' clock), float64."""
+        t = np.asarray(self.time)
+        if t.dtype.kind in "fiu":  # retired numeric day of year (warned when built)
+            return t.astype(np.float64)
+        return day_of_year(t)
+
+    @property
+    def height_m(self) -> np.ndarray:
+        """Retired name of :attr:`height_msl_m` (DeprecationWarning)."""
+        warnings.warn("ProfileChunk.height_m is deprecated and will be removed in the next "
+                      "release; use height_msl_m", DeprecationWarning, stacklevel=2)
+        return self.height_msl_m
 
 
 def profiles_from_dataset(ds, *, k2p=THAYER_1974.k2p, k3=THAYER_1974.k3):
@@ -46,18 +80,10 @@ def profiles_from_dataset(ds, *, k2p=THAYER_1974.k2p, k3=THAYER_1974.k3):
     h = np.asarray(ds["height"].values, dtype=np.float64)
     zwd = np.asarray(zwd_profile(h, ds["temperature"].values, ds["vapour_pressure"].values,
                                  k2p=k2p, k3=k3))
-    doy = _doy_of_times(ds["time"].values)
+    time = np.asarray(ds["time"].values).astype("datetime64[ns]")
     return (np.asarray(ds["lat"].values, dtype=np.float64),
             np.asarray(ds["lon"].values, dtype=np.float64),
-            ProfileChunk(doy[None, :], h[None], zwd[None]))
-
-
-def _doy_of_times(times) -> np.ndarray:
-    t = np.asarray(times).astype("datetime64[ns]")
-    if np.any(np.isnat(t)):
-        raise ValueError("profiles without a time cannot be fitted (day of year unknown)")
-    year_start = t.astype("datetime64[Y]").astype("datetime64[ns]")
-    return (t - year_start) / np.timedelta64(1, "D") + 1.0
+            ProfileChunk(time[None, :], h[None], zwd[None]))
 
 
 @partial(jax.jit, donate_argnums=(0, 1, 2))
@@ -194,7 +220,7 @@ def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], 
     t_global = 0
     n_profiles = 0
     for chunk in profiles:
-        h = np.asarray(chunk.height_m, dtype=np.float64)
+        h = np.asarray(chunk.height_msl_m, dtype=np.float64)
         z = np.asarray(chunk.zwd_m, dtype=np.float64)
         if h.ndim != 3 or h.shape != z.shape or h.shape[1] != n_col:
             raise ValueError(f"profile chunk arrays must be (T, C={n_col}, L) and equal; got "

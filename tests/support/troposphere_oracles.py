@@ -46,3 +46,12 @@ def normal_equations_direct(doy, h, z, *, family, min_zwd_m):
     m = np.einsum("tcij,tca,tcb->ciajb", a, s, s).reshape(c, 35, 35)
     r = np.einsum("tcli,tcl,tca->cia", g, y, s).reshape(c, 35)
     return m, r, w.sum(axis=(0, 2))
+
+
+T2000 = np.datetime64("2000-01-01T00:00", "ns")
+
+
+def time_of_doy(doy):
+    """numpy.datetime64 of a day of year in 2000 (a leap year: doy 1 to 367), ns-rounded."""
+    ns = np.rint((np.asarray(doy, dtype=np.float64) - 1.0) * 86_400e9).astype(np.int64)
+    return T2000 + ns.astype("timedelta64[ns]")

@@ -9,6 +9,7 @@ largest coefficient), after 60 Adam steps (on jax 0.10.2 / CPU they are bit-iden
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from support.troposphere_oracles import time_of_doy
 
 from jaxgeo import Grid
 from jaxgeo import troposphere as tr
@@ -41,14 +42,14 @@ def _profiles(family, seed):
     keep[[3, 17, 40, 41, 66]] = False
     lat, lon = lat2.ravel()[keep], lon2.ravel()[keep]
     n_t, n_lev = 10, 16
-    doy = np.linspace(1, 365, n_t)
+    time = time_of_doy(np.linspace(1, 365, n_t))
     h = np.sort(rng.uniform(-400, 10500, (n_t, lat.size, n_lev)), axis=-1)
     z = np.asarray(model(lat[None, :, None], lon[None, :, None], np.clip(h, -500, 10000),
-                         doy[:, None, None]))
+                         time[:, None, None]))
     z = np.where((h >= -500) & (h <= 10000), z * np.exp(0.05 * rng.normal(size=z.shape)),
                  np.nan)
     z[:, 5, 2:] = np.nan  # a node with 2 levels a profile: below min_points_per_node
-    return lat, lon, [tr.ProfileChunk(doy[k:k + 5], h[k:k + 5], z[k:k + 5]) for k in (0, 5)]
+    return lat, lon, [tr.ProfileChunk(time[k:k + 5], h[k:k + 5], z[k:k + 5]) for k in (0, 5)]
 
 
 @pytest.mark.parametrize("family, mesh_shape", [("exp", (8, 1)), ("exp", (2, 4)),
