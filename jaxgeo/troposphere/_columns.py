@@ -7,6 +7,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
+from .._dtype import PRECISION
 from ._hzwd import H_MAX_M, H_MIN_M, height_basis
 from ._normal import valid_targets
 from ._refine import adam_refine
@@ -46,20 +47,19 @@ def fit_columns(height_m, zwd_m, *, family: str = "hzwd-exp", steps: int = 300,
     w = valid.astype(h.dtype)
     g = _column_basis(jnp.where(valid, h, 0.0), family)
     z = jnp.where(valid, z, 0.0)
-    hi = jax.lax.Precision.HIGHEST
 
     def ls(gi, yi, wi):
         gw = gi * wi[:, None]
-        a = jnp.matmul(gw.T, gi, precision=hi)
+        a = jnp.matmul(gw.T, gi, precision=PRECISION)
         # relative ridge for conditioning; the absolute floor makes empty columns give zeros
         lam = 1e-12 * jnp.mean(jnp.diagonal(a)) + 1e-30
         return jnp.linalg.solve(a + lam * jnp.eye(a.shape[0]),
-                                jnp.matmul(gw.T, yi, precision=hi))
+                                jnp.matmul(gw.T, yi, precision=PRECISION))
 
     theta0 = jax.vmap(ls)(g, y, w)
 
     def predict(theta, gi):
-        eta = jnp.matmul(gi, theta, precision=hi)
+        eta = jnp.matmul(gi, theta, precision=PRECISION)
         return jnp.exp(eta) if log_space else eta
 
     if log_space and steps > 0:

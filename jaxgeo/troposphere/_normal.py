@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._dtype import PRECISION
 from ._hzwd import H_BREAKS_M, H_MAX_M, H_MIN_M, N_HARM, N_PARAM, harmonic_basis
 
 N_COEF = N_PARAM * N_HARM
@@ -93,18 +94,17 @@ def moment_sums(doy, h, z, *, family, shared_doy, min_zwd_m):
     mu = jnp.sum(onehot[..., :, None] * powers[..., None, :], axis=2)  # (T,C,3,5)
     nu = jnp.sum((onehot * y[..., None])[..., :, None] * powers[..., None, :3], axis=2)
     t, c = h.shape[:2]
-    hi = jax.lax.Precision.HIGHEST
     if shared_doy:
         s = harmonic_basis(doy[:, 0])  # (T,5)
         ss = (s[:, :, None] * s[:, None, :]).reshape(t, N_HARM * N_HARM)
-        mu_s = jnp.matmul(mu.reshape(t, -1).T, ss, precision=hi).reshape(
+        mu_s = jnp.matmul(mu.reshape(t, -1).T, ss, precision=PRECISION).reshape(
             c, 3, 5, N_HARM, N_HARM)
-        nu_s = jnp.matmul(nu.reshape(t, -1).T, s, precision=hi).reshape(c, 3, 3, N_HARM)
+        nu_s = jnp.matmul(nu.reshape(t, -1).T, s, precision=PRECISION).reshape(c, 3, 3, N_HARM)
     else:
         s = harmonic_basis(doy)  # (T,C,5)
         ss = s[..., :, None] * s[..., None, :]
-        mu_s = jnp.einsum("tckp,tcab->ckpab", mu, ss, precision=hi)
-        nu_s = jnp.einsum("tckp,tca->ckpa", nu, s, precision=hi)
+        mu_s = jnp.einsum("tckp,tcab->ckpab", mu, ss, precision=PRECISION)
+        nu_s = jnp.einsum("tckp,tca->ckpa", nu, s, precision=PRECISION)
     return mu_s, nu_s, w.sum(axis=(0, 2))
 
 

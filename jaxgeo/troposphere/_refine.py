@@ -13,14 +13,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from .._dtype import PRECISION, standard_promotion
 from ._hzwd import N_HARM, N_PARAM, harmonic_basis, height_basis
-
-
-def _adam_update(opt, grads, state, params):
-    # optax mixes its int32 step counter with floats (bias correction, schedules), which
-    # the strict dtype-promotion mode rejects; allow standard promotion inside optax only
-    with jax.numpy_dtype_promotion("standard"):
-        return opt.update(grads, state, params)
 
 
 def adam_refine(item_loss, theta0, *, steps: int, learning_rate):
@@ -44,7 +38,10 @@ def adam_refine(item_loss, theta0, *, steps: int, learning_rate):
 
     def step(carry, _):
         theta, state = carry
-        updates, state = _adam_update(opt, jax.grad(total)(theta), state, theta)
+        # optax mixes its int32 step counter with floats (bias correction, schedules),
+        # which strict dtype promotion rejects: standard promotion inside optax only
+        with standard_promotion():
+            updates, state = opt.update(jax.grad(total)(theta), state, theta)
         return (optax.apply_updates(theta, updates), state), None
 
     (theta, _), _ = jax.lax.scan(step, (theta0, opt.init(theta0)), None, length=steps)
@@ -60,8 +57,8 @@ def node_residuals(theta, h, doy, z, w, family):
     """
     c = theta.reshape(N_PARAM, N_HARM)
     g = height_basis(h)
-    p = jnp.matmul(harmonic_basis(doy), c.T, precision=jax.lax.Precision.HIGHEST)  # (S, 7)
-    eta = jnp.einsum("sli,si->sl", g, p, precision=jax.lax.Precision.HIGHEST)
+    p = jnp.matmul(harmonic_basis(doy), c.T, precision=PRECISION)  # (S, 7)
+    eta = jnp.einsum("sli,si->sl", g, p, precision=PRECISION)
     pred = jnp.exp(eta) if family == "exp" else eta
     return jnp.where(w > 0, pred - z, 0.0)
 
