@@ -7,6 +7,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
+from .._deprecation import reject_unknown, renamed
 from .._dtype import PRECISION
 from ._hzwd import H_MAX_M, H_MIN_M, height_basis
 from ._normal import valid_targets
@@ -23,9 +24,8 @@ def _column_basis(h, family):
     return height_basis(h)
 
 
-@partial(jax.jit, static_argnames=("family", "steps"))
-def fit_columns(height_m, zwd_m, *, family: str = "hzwd-exp", steps: int = 300,
-                learning_rate: float = 3e-3, min_zwd_m: float = 1e-4):
+def fit_columns(height_msl_m=None, zwd_m=None, *, family: str = "hzwd-exp", steps: int = 300,
+                learning_rate: float = 3e-3, min_zwd_m: float = 1e-4, **kwargs):
     """Fit one height function per column (no time terms) and return it at the levels.
 
     ``"hzwd-exp"``/``"hzwd-poly"`` are the HZWD families of a single node;
@@ -35,11 +35,23 @@ def fit_columns(height_m, zwd_m, *, family: str = "hzwd-exp", steps: int = 300,
     vmapped over columns. Only levels in [−500 m, 10 km] with ZWD > ``min_zwd_m`` count.
 
     Args:
-        height_m, zwd_m: shape (C, L), m.
+        height_msl_m: level heights above mean sea level, m, (C, L) (NaN = no level).
+        zwd_m: ZWD above each level, m, (C, L).
 
     Returns:
-        ``(predicted_zwd_m (C, L), parameters (C, P))``.
+        ``(predicted_zwd_m (C, L), parameters (C, P))``; jit-able and differentiable.
     """
+    height_msl_m = renamed(kwargs, "height_m", "height_msl_m", where="fit_columns",
+                           current=height_msl_m)
+    reject_unknown(kwargs, where="fit_columns")
+    if height_msl_m is None or zwd_m is None:
+        raise TypeError("fit_columns needs height_msl_m and zwd_m")
+    return _fit_columns(height_msl_m, zwd_m, family=family, steps=steps,
+                        learning_rate=learning_rate, min_zwd_m=min_zwd_m)
+
+
+@partial(jax.jit, static_argnames=("family", "steps"))
+def _fit_columns(height_m, zwd_m, *, family, steps, learning_rate, min_zwd_m):
     h = jnp.asarray(height_m)
     z = jnp.asarray(zwd_m)
     log_space = family != "hzwd-poly"

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from .._deprecation import reject_unknown, renamed
 from ._hzwd import H_BREAKS_M, H_MAX_M, H_MIN_M
 
 INTERVALS_M = ((H_MIN_M, H_BREAKS_M[0]), (H_BREAKS_M[0], H_BREAKS_M[1]),
@@ -37,7 +38,7 @@ class IntervalStats:
                                         strict=True)}
 
 
-def interval_stats(height_m, residual_m) -> IntervalStats:
+def interval_stats(height_msl_m=None, residual_m=None, **kwargs) -> IntervalStats:
     """Per-interval RMS, bias and count of residuals (model − data), m.
 
     The one rule: a residual counts in the interval ``[lo, hi)`` of :data:`INTERVALS_M`
@@ -45,10 +46,15 @@ def interval_stats(height_m, residual_m) -> IntervalStats:
     and heights outside [−500 m, 10 km], are skipped. Mask what should not count with NaN.
 
     Args:
-        height_m: heights of the residuals, m, any shape.
+        height_msl_m: heights above mean sea level of the residuals, m, any shape.
         residual_m: residuals, m, the same shape.
     """
-    h = np.asarray(height_m, dtype=np.float64)
+    height_msl_m = renamed(kwargs, "height_m", "height_msl_m", where="interval_stats",
+                           current=height_msl_m)
+    reject_unknown(kwargs, where="interval_stats")
+    if height_msl_m is None or residual_m is None:
+        raise TypeError("interval_stats needs height_msl_m and residual_m")
+    h = np.asarray(height_msl_m, dtype=np.float64)
     r = np.asarray(residual_m, dtype=np.float64)
     rms, bias, count = [], [], []
     for lo, hi in INTERVALS_M:
