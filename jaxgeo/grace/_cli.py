@@ -83,7 +83,7 @@ def _run_l2(args) -> int:
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such directory")
     da = grace_l2_tws(source, grid=Grid.regular(args.res, args.lon_start), tn13=args.tn13,
-                      tn14=args.tn14, gaussian_km=args.gaussian or None, lmax=args.lmax,
+                      tn14=args.tn14, half_width_km=args.gaussian or None, lmax=args.lmax,
                       mean=args.mean_field, mean_period=tuple(args.mean_period),
                       c30=not args.no_c30, units=args.units, progress=not args.quiet)
     write_netcdf(da, out)

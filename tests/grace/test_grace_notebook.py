@@ -1,7 +1,6 @@
 """Execute notebooks/grace_l2.ipynb on a few real months at a coarse grid."""
 
 import pytest
-
 from support.notebooks import run_notebook
 
 
