@@ -25,7 +25,6 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-GRACE_RADIUS_M = 6378136.3
 
 
 def _time(fn, repeat):
@@ -53,6 +52,7 @@ def main() -> None:
     a = ap.parse_args()
 
     from jaxgeo import Grid
+    from jaxgeo.constants import GRACE_RADIUS_M
     from jaxgeo.grace import SynthesisTable, degree_weights, synthesize_ewh
 
     grid = Grid.regular(a.resolution_deg)

@@ -7,9 +7,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._deprecation import reject_unknown, renamed
+from .._dtype import input_float_dtype
+from ..constants import RHO_EARTH_KG_M3, RHO_WATER_KG_M3
 from ..sphere import gaussian_legendre_weights
 from ._love import load_love_numbers
-from ._shim import RHO_EARTH_KG_M3, RHO_WATER_KG_M3, input_float_dtype, renamed
 from ._synthesis import SynthesisTable, synthesize
 
 
@@ -43,10 +45,10 @@ def ewh_degree_factors(lmax: int, *, radius_m: float, love_k=None,
 def retired_half_width(kwargs: dict, half_width_km, *, where: str):
     """``half_width_km``, or the retired ``gaussian_km`` keyword (DeprecationWarning) when
     given; any other leftover keyword is a TypeError, as Python would raise."""
-    old = renamed(kwargs, "gaussian_km", "half_width_km", where=where)
-    if kwargs:
-        raise TypeError(f"{where}() got an unexpected keyword argument {next(iter(kwargs))!r}")
-    return half_width_km if old is None else old
+    if "gaussian_km" in kwargs:
+        half_width_km = renamed(kwargs, "gaussian_km", "half_width_km", where=where)
+    reject_unknown(kwargs, where=where)
+    return half_width_km
 
 
 def degree_weights(lmax: int, *, radius_m: float, half_width_km: float | None = None,
@@ -64,7 +66,7 @@ def degree_weights(lmax: int, *, radius_m: float, half_width_km: float | None = 
 
     Reference: Wahr, Molenaar & Bryan (1998), eq. 14 and 30–34.
     """
-    half_width_km = retired_half_width(kwargs, half_width_km, where="degree_weights")
+    half_width_km = retired_half_width(kwargs, half_width_km, where="jaxgeo.grace.degree_weights")
     w = ewh_degree_factors(lmax, radius_m=radius_m, love_k=love_k)
     if half_width_km:
         w = w * gaussian_legendre_weights(half_width_km, lmax)
@@ -87,8 +89,7 @@ def synthesize_ewh(table: SynthesisTable, dclm: jax.Array, dslm: jax.Array,
     Reference: Wahr, Molenaar & Bryan (1998), eq. 14.
     """
     dclm, dslm = jnp.asarray(dclm), jnp.asarray(dslm)
-    out_dtype = input_float_dtype(dclm)
-    out_dtype = table.dtype if out_dtype is None else out_dtype
+    out_dtype = input_float_dtype(dclm, default=table.dtype)
     # weights per degree l, broadcast explicitly over the order m and leading batch axes
     w = jnp.broadcast_to(jnp.asarray(weights_m, table.dtype)[:, None], dclm.shape)
     return synthesize(table, dclm.astype(table.dtype) * w,

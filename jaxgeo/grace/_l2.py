@@ -92,7 +92,7 @@ def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None
     """
     import xarray as xr
 
-    half_width_km = retired_half_width(kwargs, half_width_km, where="ewh_grid")
+    half_width_km = retired_half_width(kwargs, half_width_km, where="jaxgeo.grace.ewh_grid")
     if units not in _UNIT_SCALE:
         raise ValueError(f"units must be one of {sorted(_UNIT_SCALE)}, got {units!r}")
     table = SynthesisTable.create(grid, series.lmax)
@@ -146,7 +146,7 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
         float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` with attributes naming the
         processing.
     """
-    half_width_km = retired_half_width(kwargs, half_width_km, where="grace_l2_tws")
+    half_width_km = retired_half_width(kwargs, half_width_km, where="jaxgeo.grace.grace_l2_tws")
     series = read_l2_series(source, lmax=lmax, progress=progress)
     notes = []
     if tn14 is not None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..constants import GRACE_RADIUS_M
+
 _SHM_RECORD = "GRCOF2"
 _SPAN_IN_NAME = re.compile(r"_(\d{4})(\d{3})-(\d{4})(\d{3})_")
 _MONTH_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?!\d)")
@@ -242,7 +244,7 @@ def read_shm(path, *, lmax: int | None = None) -> SHCoefficients:
     return SHCoefficients(
         clm=clm, slm=slm, start=start, end=end, lmax=lmax_keep,
         gm_m3_s2=float(gm.replace("D", "E")) if gm else 3.986004415e14,
-        radius_m=float(radius.replace("D", "E")) if radius else 6378136.3,
+        radius_m=float(radius.replace("D", "E")) if radius else GRACE_RADIUS_M,
         centre=centre, path=str(path), tide_system=tide,
     )
 
@@ -321,7 +323,8 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
     return SHCoefficients(
         clm=clm, slm=slm, start=start, end=end, lmax=lmax_keep,
         gm_m3_s2=float(head.get("earth_gravity_constant", "3.986004415e14").replace("D", "E")),
-        radius_m=float(head.get("radius", "6378136.3").replace("D", "E")),
+        radius_m=(float(head["radius"].replace("D", "E")) if "radius" in head
+                  else GRACE_RADIUS_M),
         centre=centre, path=str(path),
         tide_system=tide if tide in ("zero_tide", "tide_free", "mean_tide") else "unknown",
     )

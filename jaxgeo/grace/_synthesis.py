@@ -8,9 +8,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._dtype import PRECISION, input_float_dtype, resolve_dtype
 from .._grid import Grid
 from .._pytree import pytree_dataclass, static_field
-from ._shim import PRECISION, input_float_dtype, resolve_dtype
 
 
 def legendre_table(lat_deg, lmax: int) -> np.ndarray:
@@ -115,8 +115,7 @@ def synthesize(table: SynthesisTable, clm: jax.Array, slm: jax.Array) -> jax.Arr
     """
     clm = jnp.asarray(clm)
     slm = jnp.asarray(slm)
-    out_dtype = input_float_dtype(clm)
-    out_dtype = table.dtype if out_dtype is None else out_dtype
+    out_dtype = input_float_dtype(clm, default=table.dtype)
     if clm.shape != slm.shape or clm.shape[-2:] != (table.lmax + 1, table.lmax + 1):
         raise ValueError(f"clm/slm must have shape (..., {table.lmax + 1}, {table.lmax + 1}), "
                          f"got {clm.shape} and {slm.shape}")

@@ -22,8 +22,9 @@ half-wavelength ≈ 200 km), which the 200 km buffer recovers: with this mask th
 300 km-smoothed series keeps drifting (−227 → −271 Gt/yr).
 
 No GIA correction and no GAD restoration are applied (see the "gia" entries of the
-published values for their expected size). Land: the GLOBE 30″ mask of
-``global-land-mask``, cells ≥ 50 % land, ice sheets included (:func:`land`).
+published values for their expected size). Land: the GLOBE 1 km mask of
+``global-land-mask`` (:func:`jaxgeo.regions.land_mask`), cells ≥ 50 % land by area, ice
+sheets included (:func:`land`).
 
 The data folder is never guessed: pass it, or set ``JAXGEO_DATA_DIR`` (:func:`grace_dir`).
 """
@@ -40,17 +41,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ._grace_shim import (
-    decimal_year,
-    fit_series,
+from .._io import write_json
+from ..regions import (
     land_mask,
     nearest_distance_km,
     ocean_mask,
     polygon_mask,
     region_mass_gt,
     region_mean,
-    seasonal_design,
 )
+from ..seasonal import fit_series, seasonal_design
+from ..time import decimal_year
 
 __all__ = [
     "amazon_region",
@@ -141,9 +142,11 @@ def greenland_region(grid, land_cells, buffer_km: float | None = None):
     lat, lon = np.meshgrid(grid.lat, (grid.lon + 180.0) % 360.0 - 180.0, indexing="ij")
     box = (lat > 50.0) & (lon > -100.0) & (lon < 20.0)  # everything within reach
     cand, other = box & ~land_cells, box & land_cells & ~gl
-    d_gl = nearest_distance_km(grid, cand, gl)
+    d_gl = nearest_distance_km(grid, cand, gl)  # one value per candidate cell
     d_other = nearest_distance_km(grid, cand, other)
-    return gl, gl | (cand & (d_gl <= buffer_km) & (d_gl < d_other))
+    buf = np.zeros_like(gl)
+    buf[cand] = (d_gl <= buffer_km) & (d_gl < d_other)
+    return gl, gl | buf
 
 
 def amazon_region(grid, land_cells):
@@ -346,14 +349,6 @@ def report(r: dict, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _write_json(obj, path) -> Path:
-    from jaxgeo._io import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False), encoding="utf-8")
-    return Path(path)
-
-
 def run(data_dir=None, *, out=None, resolution_deg: float = 0.5, quiet: bool = False) -> dict:
     """Compute, compare, print (unless ``quiet``) and write ``out`` (JSON) atomically.
 
@@ -366,12 +361,13 @@ def run(data_dir=None, *, out=None, resolution_deg: float = 0.5, quiet: bool = F
     doc = {"data": f"CSR RL06 GSM, {r['months']} months, TN-13 + TN-14, mean 2004.0-2010.0, "
                    f"{resolution_deg} deg grid, no GIA correction, no GAD; ocean and Amazon "
                    "300 km Gaussian, Greenland unsmoothed + 200 km buffer",
-           "land_mask": "global-land-mask (GLOBE 30\"), >= 50 % land per cell, ice included",
+           "land_mask": "global-land-mask (GLOBE 30\"), >= 50 % land by area per cell, "
+                        "ice included (jaxgeo.regions.land_mask)",
            "results": r, "comparisons": rows, "published": published()}
     if not quiet:
         print(report(r, rows))
     if out is not None:
-        _write_json(doc, out)
+        write_json(doc, out)
         if not quiet:
             print(f"wrote {out}")
     return doc

@@ -124,3 +124,33 @@ def test_region_outlines_come_from_the_data_file():
     assert set(ref) >= {"regions", "published"} and ref["published"] == P
     assert len(ref["regions"]["greenland_select"]["lon_lat_deg"]) == 20
     assert ref["regions"]["greenland_buffer_km"]["value"] == 200.0
+
+
+def test_cli_validate_needs_a_data_folder(monkeypatch, capsys):
+    from jaxgeo import cli
+
+    monkeypatch.delenv("JAXGEO_DATA_DIR", raising=False)
+    assert cli.main(["grace", "validate", "--quiet"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "jaxgeo grace validate: error: no data folder: pass --data-dir DIR or set "
+        "JAXGEO_DATA_DIR")
+
+
+@pytest.mark.shared_data
+def test_cli_validate_prints_and_writes_json(shared_data, r, monkeypatch, tmp_path, capsys):
+    import json
+
+    from jaxgeo import cli
+
+    # the same figures as the fixture's (computed once per session), through the CLI
+    monkeypatch.setattr(V, "compute", lambda data_dir, resolution_deg: _results(str(data_dir)))
+    out = tmp_path / "grace_validation.json"
+    assert cli.main(["grace", "validate", "--data-dir", str(shared_data), "--out",
+                     str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Greenland mass trend 2002-04..2015-12" in text and f"wrote {out}" in text
+    doc = json.loads(out.read_text())
+    assert doc["results"]["greenland_trend_2002_2015_gt_yr"] == pytest.approx(
+        r["greenland_trend_2002_2015_gt_yr"])
+    assert doc["published"] == P and len(doc["comparisons"]) == len(V.comparisons(r))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
