@@ -57,3 +57,21 @@ def test_mascon_bad_input(tmp_path):
         open_mascon(tmp_path / "junk.nc")
     with pytest.raises(ValueError, match="m.nc: no variable 'lwe'"):
         open_mascon(tmp_path / "m.nc", variable="lwe")
+
+
+def test_mascon_land_mask_follows_the_mask_rule(tmp_path):
+    # NaN in a land mask is an error naming the file, never read as 0 (ocean)
+    g0 = _write_mascon(tmp_path / "m.nc", 3.0, ["2004-01"])
+    lm = np.ones(g0.shape)
+    lm[5, 7] = np.nan
+    xr.Dataset({"land_mask": (("lat", "lon"), lm)}, coords=g0.to_xarray_coords()).to_netcdf(
+        tmp_path / "nan_mask.nc")
+    with pytest.raises(ValueError, match="nan_mask.nc: land mask 'land_mask' has 1 NaN"):
+        open_mascon(tmp_path / "m.nc", land_mask=tmp_path / "nan_mask.nc")
+    # membership only: fractional values are refused; a boolean DataArray is accepted
+    frac = xr.DataArray(np.full(g0.shape, 0.5), dims=("lat", "lon"),
+                        coords=g0.to_xarray_coords())
+    with pytest.raises(ValueError, match="fractional"):
+        open_mascon(tmp_path / "m.nc", land_mask=frac)
+    da = open_mascon(tmp_path / "m.nc", land_mask=frac > 0.4)
+    assert np.isfinite(da.values).all() and "a DataArray" in da.attrs["history"]
