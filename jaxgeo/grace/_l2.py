@@ -10,7 +10,8 @@ import numpy as np
 
 from .._grid import Grid
 from ._ewh import degree_weights, retired_half_width, synthesize_ewh
-from ._shm import L2Series, SHCoefficients, read_gfc, read_l2_series, read_shm
+from ._series import L2Series, read_l2_series
+from ._shm import SHCoefficients, read_gfc, read_shm
 from ._synthesis import SynthesisTable
 from ._technotes import read_tn13, read_tn14, replace_c20_c30, replace_degree1
 

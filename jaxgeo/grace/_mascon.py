@@ -9,7 +9,7 @@ import numpy as np
 
 from .._grid import Grid
 from .._xarray import check_mask, on_grid
-from ._shm import missing_months
+from ._series import missing_months
 
 _TO_MM = {"cm": 10.0, "centimeters": 10.0, "mm": 1.0, "millimeters": 1.0, "m": 1000.0,
           "meters": 1000.0}

@@ -62,3 +62,16 @@ def test_retired_gaussian_km_keyword_warns():
     np.testing.assert_array_equal(old, new)
     with pytest.raises(TypeError, match="unexpected keyword argument.*gausian_km"):
         degree_weights(20, radius_m=6378136.3, gausian_km=300.0)
+
+
+def test_series_months_follow_grace_month_numbering():
+    from jaxgeo.grace import L2Series, missing_months
+
+    start = np.array(["2002-04-01", "2002-05-01", "2002-08-01"], "datetime64[s]")
+    end = np.array(["2002-05-01", "2002-06-01", "2002-09-01"], "datetime64[s]")
+    z = np.zeros((3, 3, 3))
+    s = L2Series(clm=z, slm=z, start=start, end=end, lmax=2, gm_m3_s2=3.986004415e14,
+                 radius_m=6378136.3, centre="UTCSR", paths=("a", "b", "c"))
+    np.testing.assert_array_equal(s.grace_month, [4, 5, 8])  # 1 = January 2002
+    assert s.months == ["2002-04", "2002-05", "2002-08"]
+    assert missing_months(s.mid) == ["2002-06", "2002-07"] and missing_months(start[:0]) == []
