@@ -42,11 +42,14 @@ def ewh_degree_factors(lmax: int, *, radius_m: float, love_k=None,
     return radius_m * rho_earth_kg_m3 * (2 * ell + 1) / (3 * rho_water_kg_m3 * (1 + k))
 
 
-def retired_half_width(kwargs: dict, half_width_km, *, where: str):
+def retired_half_width(kwargs: dict, half_width_km, *, where: str, default=None):
     """``half_width_km``, or the retired ``gaussian_km`` keyword (DeprecationWarning) when
-    given; any other leftover keyword is a TypeError, as Python would raise."""
+    given; both given (``half_width_km`` not at its ``default``) or any other leftover
+    keyword is a TypeError, as Python would raise."""
     if "gaussian_km" in kwargs:
-        half_width_km = renamed(kwargs, "gaussian_km", "half_width_km", where=where)
+        current = None if half_width_km == default else half_width_km
+        half_width_km = renamed(kwargs, "gaussian_km", "half_width_km", where=where,
+                                current=current)
     reject_unknown(kwargs, where=where)
     return half_width_km
 

@@ -147,7 +147,8 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
         float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` with attributes naming the
         processing.
     """
-    half_width_km = retired_half_width(kwargs, half_width_km, where="jaxgeo.grace.grace_l2_tws")
+    half_width_km = retired_half_width(kwargs, half_width_km,
+                                       where="jaxgeo.grace.grace_l2_tws", default=300.0)
     series = read_l2_series(source, lmax=lmax, progress=progress)
     notes = []
     if tn14 is not None:

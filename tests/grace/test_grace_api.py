@@ -62,6 +62,8 @@ def test_retired_gaussian_km_keyword_warns():
     np.testing.assert_array_equal(old, new)
     with pytest.raises(TypeError, match="unexpected keyword argument.*gausian_km"):
         degree_weights(20, radius_m=6378136.3, gausian_km=300.0)
+    with pytest.raises(TypeError, match="pass half_width_km= only"):
+        degree_weights(20, radius_m=6378136.3, half_width_km=200.0, gaussian_km=300.0)
 
 
 def test_series_months_follow_grace_month_numbering():
@@ -75,3 +77,19 @@ def test_series_months_follow_grace_month_numbering():
     np.testing.assert_array_equal(s.grace_month, [4, 5, 8])  # 1 = January 2002
     assert s.months == ["2002-04", "2002-05", "2002-08"]
     assert missing_months(s.mid) == ["2002-06", "2002-07"] and missing_months(start[:0]) == []
+
+
+def test_ewh_grid_output_names_and_retired_keyword():
+    from jaxgeo.grace import L2Series, ewh_grid
+
+    start = np.array(["2005-01-01", "2005-02-01"], "datetime64[s]")
+    end = np.array(["2005-02-01", "2005-03-01"], "datetime64[s]")
+    c, s = _coeffs(4, np.float64)
+    series = L2Series(clm=c, slm=s, start=start, end=end, lmax=4, gm_m3_s2=3.986004415e14,
+                      radius_m=6378136.3, centre="UTCSR", paths=("a", "b"))
+    da = ewh_grid(series, Grid.regular(30.0), half_width_km=300.0)
+    assert da.name == "lwe_thickness" and da.attrs["units"] == "mm"
+    assert da.attrs["half_width_km"] == 300.0 and da.dtype == np.float32
+    with pytest.warns(DeprecationWarning, match="gaussian_km"):
+        old = ewh_grid(series, Grid.regular(30.0), gaussian_km=300.0)
+    np.testing.assert_array_equal(old.values, da.values)
