@@ -3,6 +3,16 @@
 Physics (vapour pressure, wet refractivity, ZWD and Tm from profiles, PWV), readers for
 ERA5 pressure levels and Wyoming radiosondes, the piecewise-height HZWD model with its
 fit, and peers (Askne & Nordius, Saastamoinen, UNB3m, GPT3) for comparison.
+
+Times are ``numpy.datetime64`` and heights are named by datum (``height_msl_m`` for HZWD,
+UNB3m and the fits, ``height_ell_m`` for GPT3). Kernels take the day of year instead and are
+traceable: :meth:`HZWD.at_doy`, :meth:`GPT3.at_doy`, :func:`normal_equations`.
+
+Modules: ``_physics`` (moist-air physics), ``_readers`` (ERA5, radiosondes), ``_hzwd`` (the
+model), ``_normal`` (normal equations), ``_refine`` (the Adam refinement), ``_columns``
+(per-column fits), ``_report`` (interval statistics, fit report), ``_fit`` (the HZWD fit),
+``_gpt3`` and ``_peers`` (peer models), ``_interp`` (bilinear nodes), ``_times`` (public
+time to day of year). Validation on real data: :mod:`jaxgeo.validation.troposphere`.
 """
 
 from ._columns import COLUMN_FAMILIES, fit_columns

@@ -26,7 +26,7 @@ from ._report import FitReport, interval_stats
 from ._times import kernel_doy
 
 
-@dataclasses.dataclass(frozen=True, init=False)
+@dataclasses.dataclass(frozen=True, init=False, eq=False)
 class ProfileChunk:
     """A block of ZWD profiles on fixed columns (the input of :func:`fit_hzwd`).
 
