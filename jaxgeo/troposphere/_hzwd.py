@@ -219,9 +219,12 @@ class HZWD:
                                at(i1 * nlon + j1), wi, wj)
         return jnp.where(ok, val, jnp.nan)
 
-    def node_parameters(self, time):
+    def node_parameters(self, time=None, **kwargs):
         """The 7 parameters at every node at one ``numpy.datetime64`` time, (nlat, nlon, 7)."""
-        doy = kernel_doy(time, where="HZWD.node_parameters")
+        where = "HZWD.node_parameters"
+        time = renamed(kwargs, "doy", "time", where=where, current=time)
+        reject_unknown(kwargs, where=where)
+        doy = kernel_doy(time, where=where)
         return jnp.einsum("yxia,a->yxi", self.coefficients, harmonic_basis(doy),
                           precision=PRECISION)
 

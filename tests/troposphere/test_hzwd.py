@@ -309,6 +309,9 @@ def test_retired_spellings_warn_and_agree():
         chunk = tr.ProfileChunk(doy=np.array([30.5]), height_m=np.ones((1, 1, 2)),
                                 zwd_m=np.ones((1, 1, 2)))
     np.testing.assert_array_equal(chunk.doy, [30.5])
+    with _retired("doy"):
+        old = model.node_parameters(doy=30.5)
+    np.testing.assert_allclose(old, model.node_parameters(_t(30.5)), rtol=1e-14)
     with pytest.raises(TypeError, match="unexpected"):
         model(10.0, 20.0, 500.0, _t(1.0), heigth_msl_m=3.0)
     with pytest.raises(ValueError, match="NaT"):
