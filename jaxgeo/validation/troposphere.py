@@ -124,7 +124,7 @@ def data_folder(data_dir=None) -> Path:
 
 
 def run_validation(data_dir=None, *, era5: list | None = None, sounding: str | None = None,
-                   sounding_lat_deg: float = 35.18, sounding_lon_deg: float = -97.44,
+                   sounding_lat_deg: float | None = None, sounding_lon_deg: float | None = None,
                    sounding_time="1999-05-04T00:00", gpt3: str | None = None,
                    steps: int = 300, **kwargs) -> dict:
     """Validate on ERA5 files and/or a Wyoming sounding; returns a JSON-able dict.
@@ -134,7 +134,8 @@ def run_validation(data_dir=None, *, era5: list | None = None, sounding: str | N
             needed unless ``era5`` or ``sounding`` name files.
         era5: ERA5 files (default: ``*.nc`` in the folder).
         sounding: Wyoming sounding (default: ``may4_sounding.txt`` in the folder, if any).
-        sounding_lat_deg, sounding_lon_deg, sounding_time: where and when it was launched.
+        sounding_lat_deg, sounding_lon_deg, sounding_time: where and when it was launched
+            (default: Norman, Oklahoma, 35.18 N 97.44 W, 1999-05-04T00:00).
         gpt3: GPT3 grid (default: ``gpt3_5.grd`` in the folder, if any).
         steps: Adam steps of the per-column fits.
 
@@ -149,6 +150,8 @@ def run_validation(data_dir=None, *, era5: list | None = None, sounding: str | N
                                current=sounding_lon_deg)
     gpt3 = renamed(kwargs, "gpt3_path", "gpt3", where=where, current=gpt3)
     reject_unknown(kwargs, where=where)
+    sounding_lat_deg = 35.18 if sounding_lat_deg is None else sounding_lat_deg
+    sounding_lon_deg = -97.44 if sounding_lon_deg is None else sounding_lon_deg
     t0 = _clock.perf_counter()
     folder = None
     if data_dir is not None or (era5 is None and sounding is None):

@@ -27,3 +27,10 @@ def test_missing_folder_and_files(tmp_path, monkeypatch):
 def test_data_folder_finds_the_troposphere_subfolder(shared_data):
     assert val.data_folder(shared_data) == shared_data / "troposphere"
     assert val.data_folder(shared_data / "troposphere") == shared_data / "troposphere"
+
+
+def test_retired_keywords_warn(tmp_path):
+    with pytest.warns(DeprecationWarning), \
+            pytest.raises(FileNotFoundError, match="missing.txt"):
+        val.run_validation(sounding=str(tmp_path / "missing.txt"), sounding_lat=10.0,
+                           gpt3_path=str(tmp_path / "g.grd"))
