@@ -12,12 +12,13 @@
   fit with its nodes split over the devices (:func:`jaxgeo.troposphere.fit_hzwd`).
 """
 
-from ._apply import band_plan, band_sharded_apply, month_parallel, sharded_apply
 from .._sharding import LAT, MONTHS, MonthShards, make_mesh, replicate, shard_months, to_host
+from ._apply import BandPlan, band_plan, band_sharded_apply, month_parallel, sharded_apply
 from ._multihost import ProcessInfo, initialize_from_env
 from ._stream import stream_apply
 
 __all__ = [
+    "BandPlan",
     "LAT",
     "MONTHS",
     "MonthShards",

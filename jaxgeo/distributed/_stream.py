@@ -23,9 +23,9 @@ import numpy as np
 
 from .._grid import Grid, to_grid_order
 from .._io import atomic_path
-from ..sphere._operator import IsotropicOperator
-from ._apply import _call, _check_nan_host, month_parallel
 from .._sharding import MONTHS, axis_size, make_mesh, shard_months, to_host
+from ..sphere import IsotropicOperator
+from ._apply import _call, _check_nan_host, month_parallel
 
 
 @contextlib.contextmanager

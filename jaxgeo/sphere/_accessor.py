@@ -6,6 +6,7 @@ import numpy as np
 import xarray as xr
 
 from .._grid import Grid, to_grid_order
+from ._operator import CapAverage, GaussianSmooth, _input_float_dtype
 
 
 @xr.register_dataarray_accessor("jaxgeo")
@@ -68,25 +69,13 @@ class JaxgeoAccessor:
         ``mask`` may be a boolean/[0, 1] DataArray on the same grid (any lat order) or an
         array in ascending-latitude order.
         """
-        from ._operator import CapAverage
-
         op = CapAverage(self.grid, radius_deg, mask=mask, targets=targets,
-                        dtype=_dtype_for(self._obj))
+                        dtype=_input_float_dtype(self._obj))
         return self.apply(op)
 
     def gaussian_smooth(self, half_width_km: float, *, mask=None, targets: Grid | None = None):
         """Jekeli/Wahr Gaussian smoothing of half-width ``half_width_km`` (see GaussianSmooth)."""
-        from ._operator import GaussianSmooth
-
         op = GaussianSmooth(self.grid, half_width_km, mask=mask, targets=targets,
-                            dtype=_dtype_for(self._obj))
+                            dtype=_input_float_dtype(self._obj))
         return self.apply(op)
 
-
-def _dtype_for(da):
-    import jax
-    import jax.numpy as jnp
-
-    if da.dtype == np.float64 and jax.config.jax_enable_x64:
-        return jnp.float64
-    return jnp.float32

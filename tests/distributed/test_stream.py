@@ -8,25 +8,14 @@ the CLI casts the input), except where a device holds a single month (see the te
 import dask.array as dsa
 import jax.numpy as jnp
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
+from support.streams import month_stack as _stack
 
 from jaxgeo import Grid
 from jaxgeo.cli import main
 from jaxgeo.distributed import make_mesh, stream_apply
 from jaxgeo.sphere import CapAverage
-
-
-def _stack(g: Grid, months: int, *, descending=False, seed=0) -> xr.DataArray:
-    x = np.random.default_rng(seed).normal(size=(months,) + g.shape)
-    lat = g.lat
-    if descending:
-        x, lat = x[:, ::-1], lat[::-1]
-    t = pd.date_range("2002-04-01", periods=months, freq="MS")
-    return xr.DataArray(x, dims=("time", "lat", "lon"),
-                        coords={"time": t, "lat": lat, "lon": g.lon},
-                        name="tws", attrs={"units": "mm"})
 
 
 def _open(path):
@@ -157,7 +146,7 @@ import sys, tempfile
 from pathlib import Path
 import numpy as np, xarray as xr
 sys.path.insert(0, sys.argv[1])
-from test_distributed_stream import _stack
+from support.streams import month_stack as _stack
 from jaxgeo import Grid
 from jaxgeo.distributed import make_mesh, stream_apply
 from jaxgeo.sphere import CapAverage
@@ -189,6 +178,6 @@ def test_netcdf_streaming_survives_concurrent_prefetch_reads(tmp_path):
 
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
                JAX_PLATFORMS="cpu")
-    res = subprocess.run([sys.executable, "-c", _REPEAT_NETCDF, str(Path(__file__).parent),
+    res = subprocess.run([sys.executable, "-c", _REPEAT_NETCDF, str(Path(__file__).parents[1]),
                           "25"], env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and "done" in res.stdout, (res.returncode, res.stderr[-2000:])
