@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 
+from .._dtype import input_float_dtype
 from .._grid import Grid
-from ._operator import CapAverage, GaussianSmooth, _input_float_dtype, check_radius
+from ._operator import CapAverage, GaussianSmooth, check_radius
 
 __all__ = ["cap_average", "gaussian_smooth"]
 
@@ -42,7 +43,7 @@ def cap_average(field, grid: Grid, radius_deg: float, *, mask=None):
     Returns:
         ``(..., nlat, nlon)`` cap means in ``field``'s floating dtype.
     """
-    dtype = _input_float_dtype(field)
+    dtype = input_float_dtype(field)
     op = (_cached_cap(grid, check_radius(radius_deg), dtype) if mask is None
           else CapAverage(grid, radius_deg, mask=mask, dtype=dtype))
     return op(field)
@@ -63,7 +64,7 @@ def gaussian_smooth(field, grid: Grid, half_width_km: float, *, mask=None):
     Returns:
         ``(..., nlat, nlon)`` smoothed field in ``field``'s floating dtype.
     """
-    dtype = _input_float_dtype(field)
+    dtype = input_float_dtype(field)
     op = (_cached_gauss(grid, float(half_width_km), dtype) if mask is None
           else GaussianSmooth(grid, half_width_km, mask=mask, dtype=dtype))
     return op(field)

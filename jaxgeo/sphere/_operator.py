@@ -15,8 +15,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._dtype import resolve_dtype
 from .._grid import Grid
 from .._pytree import pytree_dataclass, static_field
+from .._xarray import check_mask
 from ._kernel import apply_tables
 from ._legendre import gaussian_b
 from ._tables import BandTables, cap_tables, gaussian_tables
@@ -24,51 +26,9 @@ from ._tables import BandTables, cap_tables, gaussian_tables
 __all__ = ["CapAverage", "GaussianSmooth", "IsotropicOperator"]
 
 
-def _resolve_dtype(dtype):
-    if dtype is None:
-        return jnp.zeros((), dtype=float).dtype  # float64 iff jax_enable_x64
-    dtype = jnp.dtype(dtype)
-    if dtype not in (jnp.float32, jnp.float64):
-        raise ValueError(f"operator dtype must be float32 or float64, got {dtype}")
-    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
-        raise ValueError("dtype=float64 needs jax.config.update('jax_enable_x64', True)")
-    return dtype
-
-
-def _input_float_dtype(x):
-    """The floating dtype a functional form builds its operator in (input's, else default)."""
-    dt = getattr(x, "dtype", None)
-    if dt is not None and jnp.dtype(dt) in (jnp.float32, jnp.float64):
-        if jnp.dtype(dt) == jnp.float32 or jax.config.jax_enable_x64:
-            return jnp.dtype(dt)
-    return _resolve_dtype(None)
-
-
-def _check_mask(mask, grid: Grid) -> np.ndarray | None:
-    """Validate a mask and return it as float64 weights in [0, 1], or None."""
-    if mask is None:
-        return None
-    if hasattr(mask, "dims") and hasattr(mask, "values"):  # an xarray object
-        from .._grid import to_grid_order
-
-        grid.check_xarray(mask)
-        mask = to_grid_order(mask).values
-    m = np.asarray(mask)
-    if m.shape != grid.shape:
-        raise ValueError(f"mask has shape {m.shape}, expected the grid's (nlat, nlon) = "
-                         f"{grid.shape}")
-    if m.dtype == bool:
-        return m.astype(np.float64)
-    if not np.issubdtype(m.dtype, np.number):
-        raise ValueError(f"mask must be boolean or numeric weights in [0, 1], got dtype "
-                         f"{m.dtype}")
-    m = m.astype(np.float64)
-    if not np.all(np.isfinite(m)):
-        raise ValueError("mask contains NaN or infinite values; use 0 for excluded cells")
-    if m.min() < 0 or m.max() > 1:
-        raise ValueError(f"mask weights must lie in [0, 1], got range [{m.min():g}, "
-                         f"{m.max():g}]")
-    return m
+def _mask_weights(mask, grid: Grid) -> np.ndarray | None:
+    """The mask rule of operators: float64 weights in [0, 1] (an empty mask gives NaNs)."""
+    return check_mask(mask, grid, weights=True, allow_empty=True)
 
 
 def _check_grids(grid, targets) -> None:
@@ -234,8 +194,8 @@ class CapAverage(IsotropicOperator):
                  dtype=None):
         _check_grids(grid, targets)
         radius = check_radius(radius_deg)
-        tables = cap_tables(grid, radius, _check_mask(mask, grid), targets,
-                            _resolve_dtype(dtype))
+        tables = cap_tables(grid, radius, _mask_weights(mask, grid), targets,
+                            resolve_dtype(dtype))
         self._init_fields(tables=tables, grid=grid, targets=targets, radius_deg=radius)
 
     @property
@@ -274,8 +234,8 @@ class GaussianSmooth(IsotropicOperator):
         if not (0.0 < truncation < 1.0):
             raise ValueError(f"truncation must be in (0, 1), got {truncation!r}")
         b = gaussian_b(half_width_km, grid.radius_m / 1000.0)
-        tables = gaussian_tables(grid, b, truncation, _check_mask(mask, grid), targets,
-                                 _resolve_dtype(dtype))
+        tables = gaussian_tables(grid, b, truncation, _mask_weights(mask, grid), targets,
+                                 resolve_dtype(dtype))
         self._init_fields(tables=tables, grid=grid, targets=targets,
                           half_width_km=float(half_width_km), truncation=float(truncation))
 
