@@ -9,8 +9,9 @@ Latitude bands: output row ``i`` of a cap (or Gaussian) average reads input rows
 ``rows[:, i]``, all within ``H = max |rows[d, i] − i|`` rows of ``i`` (``H = ⌈ψ/Δφ⌉`` for a cap
 of radius ψ on a grid of step Δφ). Each device holds ``L`` consecutive rows and receives the
 ``H`` rows on either side from its neighbours by :func:`jax.lax.ppermute` (over several hops
-when ``H > L``), then runs the operator's own band loop on its block with shard-local row
-tables. Gradients flow through ``ppermute`` (its transpose is the reverse permutation).
+when ``H > L``), then runs the sphere's band kernel (:func:`jaxgeo.sphere.band_apply`) on
+its block with shard-local :class:`~jaxgeo.sphere.BandTables`. Gradients flow through
+``ppermute`` (its transpose is the reverse permutation).
 """
 
 from __future__ import annotations
@@ -235,8 +236,9 @@ def _band_fn(mesh: Mesh, lat_axis: str, month_axis: str | None, ndim: int, L: in
                                  out_specs=x_spec, check_vma=False))
 
 
-# Per-operator cache of shard-local tables already on the devices: building them reads the
-# operator's tables back to the host, which is not free at 0.1°, nor possible under tracing.
+# Per-operator cache (keyed by its tables) of shard-local tables already on the devices:
+# building them reads the tables back to the host, which is not free at 0.1°, nor possible
+# under tracing.
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
