@@ -4,16 +4,14 @@ The classes are found by the marker that :func:`jaxgeo._pytree.pytree_dataclass`
 new public pytree without a factory here fails the completeness test.
 """
 
-import importlib
 import inspect
-import pkgutil
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from support.public import public_names
 
-import jaxgeo
 from jaxgeo import Grid
 from jaxgeo.distributed import make_mesh, replicate
 
@@ -77,16 +75,8 @@ ABSTRACT = {"IsotropicOperator"}
 
 
 def _public_pytree_classes():
-    found = {}
-    for mod in pkgutil.walk_packages(jaxgeo.__path__, "jaxgeo."):
-        if any(p.startswith("_") for p in mod.name.split(".")[1:]) or ".cli" in mod.name:
-            continue
-        module = importlib.import_module(mod.name)
-        for name in getattr(module, "__all__", []):
-            obj = getattr(module, name)
-            if inspect.isclass(obj) and obj.__dict__.get("__jaxgeo_pytree__"):
-                found[name] = obj
-    return found
+    return {name: obj for _, name, obj in public_names()
+            if inspect.isclass(obj) and obj.__dict__.get("__jaxgeo_pytree__")}
 
 
 def test_every_public_pytree_has_a_factory():

@@ -6,12 +6,11 @@
 """
 
 import ast
-import importlib
 import inspect
-import pkgutil
 from pathlib import Path
 
 import pytest
+from support.public import public_names
 
 ROOT = Path(__file__).resolve().parents[1]
 PILLARS = ("sphere", "grace", "downscale", "troposphere", "distributed")
@@ -60,24 +59,17 @@ def test_modules_are_short():
 
 
 def _public_callables():
-    import jaxgeo
-
     seen = set()
-    for mod in pkgutil.walk_packages(jaxgeo.__path__, "jaxgeo."):
-        if any(part.startswith("_") for part in mod.name.split(".")[1:]) or ".cli" in mod.name:
+    for module, name, obj in public_names():
+        if id(obj) in seen or not callable(obj):
             continue
-        module = importlib.import_module(mod.name)
-        for name in getattr(module, "__all__", []):
-            obj = getattr(module, name)
-            if id(obj) in seen or not callable(obj):
-                continue
-            seen.add(id(obj))
-            yield f"{mod.name}.{name}", obj
-            if inspect.isclass(obj):
-                for meth_name, meth in vars(obj).items():
-                    if not meth_name.startswith("_") or meth_name == "__init__":
-                        if callable(meth) or isinstance(meth, classmethod | staticmethod):
-                            yield f"{mod.name}.{name}.{meth_name}", getattr(obj, meth_name)
+        seen.add(id(obj))
+        yield f"{module}.{name}", obj
+        if inspect.isclass(obj):
+            for meth_name, meth in vars(obj).items():
+                if not meth_name.startswith("_") or meth_name == "__init__":
+                    if callable(meth) or isinstance(meth, classmethod | staticmethod):
+                        yield f"{module}.{name}.{meth_name}", getattr(obj, meth_name)
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -1,4 +1,4 @@
-"""The sphere CLI (`jaxgeo demo cap`, `jaxgeo sphere average`) and atomic output writing."""
+"""The sphere CLI: `jaxgeo demo cap`, `jaxgeo sphere average`, retired spellings, mask rule."""
 
 import json
 
@@ -8,7 +8,6 @@ import pytest
 import xarray as xr
 
 from jaxgeo import Grid
-from jaxgeo._io import atomic_path
 from jaxgeo.cli import main
 from jaxgeo.sphere import CapAverage
 
@@ -58,16 +57,6 @@ def test_cap_command_errors(tmp_path, capsys):
                  "--out", str(tmp_path / "o.nc")]) == 2
     assert "radius_deg" in capsys.readouterr().err
     assert not (tmp_path / "o.nc").exists()
-
-
-def test_atomic_path_keeps_old_file_on_failure(tmp_path):
-    target = tmp_path / "keep.txt"
-    target.write_text("good")
-    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
-        tmp.write_text("partial")
-        raise RuntimeError("boom")
-    assert target.read_text() == "good"
-    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
 def test_retired_spellings_still_work_and_warn(tmp_path, capsys):
