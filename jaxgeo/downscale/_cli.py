@@ -75,11 +75,13 @@ def _downscale(args) -> int:
         if bool(mask.all()):
             raise ValueError("no --mask given and the coarse field has no NaN cells to infer "
                              "one from; pass --mask with a (lat, lon) 0/1 variable")
-    from ._train import LossConfig
+    from ._loss import LossConfig
+    from ._train import TrainConfig
 
     fitted = fit(coarse, model, mask=mask, features=features, radius_deg=args.radius_deg,
-                 epochs=args.epochs, seed=args.seed, checkpoint_dir=args.checkpoint_dir,
-                 loss=LossConfig(observation_km=args.observation_km,
+                 train=TrainConfig(epochs=args.epochs, seed=args.seed),
+                 checkpoint_dir=args.checkpoint_dir,
+                 loss=LossConfig(observation_half_width_km=args.observation_km,
                                  cap_power=args.cap_power), noise2self=args.noise2self)
     out = fitted.predict(coarse, model, features)
     ds = out.to_dataset(name=str(model.name or "downscaled"))

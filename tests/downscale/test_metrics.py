@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from _downscale_oracle import cell_area
+from support.downscale_oracle import cell_area
 
 from jaxgeo import Grid
 from jaxgeo.downscale import metrics
