@@ -8,8 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
-EARTH_RADIUS_M = 6_371_000.0
-"""Mean Earth radius (IUGG R1) used for cell areas and kilometre-to-angle conversions."""
+from .constants import EARTH_RADIUS_M
 
 _LAT_NAMES = ("lat", "latitude", "y", "nav_lat")
 _LON_NAMES = ("lon", "longitude", "x", "nav_lon")

@@ -1,11 +1,28 @@
-"""Output helpers: every file is written to a temporary sibling and moved into place."""
+"""Foundation: output is written to a temporary sibling and moved into place.
+
+Every file or directory jaxgeo writes goes through :func:`atomic_path` or
+:func:`atomic_dir`: a failure leaves what was there untouched and removes the temporary.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import tempfile
+import uuid
 from pathlib import Path
+
+__all__ = [
+    "atomic_dir",
+    "atomic_path",
+    "netcdf_encoding",
+    "pick_variable",
+    "save_figure",
+    "write_json",
+    "write_netcdf",
+]
 
 
 @contextlib.contextmanager
@@ -32,10 +49,65 @@ def atomic_path(path, *, overwrite: bool = True):
         raise
 
 
-def write_netcdf(obj, path, **kwargs) -> Path:
+@contextlib.contextmanager
+def atomic_dir(path, *, overwrite: bool = True):
+    """Yield a temporary directory path beside ``path``; on success swap it into ``path``.
+
+    A failure removes the temporary directory and leaves any existing ``path`` untouched.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; refusing to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        yield tmp
+        if path.exists():
+            old = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.old"
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def netcdf_encoding(obj, *, dtype: str = "float32", complevel: int = 4,
+                    time_units: str = "days since 2002-01-01 00:00:00") -> dict:
+    """The NetCDF encoding preset of jaxgeo outputs for an xarray Dataset/DataArray.
+
+    Floating data variables: ``dtype``, zlib level ``complevel``, NaN fill value. Time-like
+    coordinates (``time``, ``time_start``, ``time_end``): float64 ``time_units``, standard
+    calendar.
+    """
+    import numpy as np
+
+    ds = obj.to_dataset() if hasattr(obj, "to_dataset") and not hasattr(obj, "data_vars") \
+        else obj
+    enc: dict = {}
+    for name, var in ds.data_vars.items():
+        if np.issubdtype(var.dtype, np.floating):
+            enc[name] = {"dtype": dtype, "zlib": True, "complevel": complevel,
+                         "_FillValue": float("nan")}
+    for name in ("time", "time_start", "time_end"):
+        if name in ds.coords and np.issubdtype(ds[name].dtype, np.datetime64):
+            enc[name] = {"units": time_units, "calendar": "standard", "dtype": "float64"}
+    return enc
+
+
+def write_netcdf(obj, path, *, encoding: dict | None = None, overwrite: bool = True) -> Path:
     """Write an xarray object to NetCDF atomically (netCDF4 engine)."""
-    with atomic_path(path) as tmp:
-        obj.to_netcdf(tmp, engine="netcdf4", **kwargs)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        obj.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
+    return Path(path)
+
+
+def write_json(obj, path, *, overwrite: bool = True) -> Path:
+    """Write ``obj`` as indented JSON atomically (NumPy scalars as floats)."""
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, default=float) + "\n")
     return Path(path)
 
 

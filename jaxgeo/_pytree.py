@@ -53,6 +53,7 @@ def pytree_dataclass(cls=None, *, init: bool = True):
                 object.__setattr__(obj, k, v)
             return obj
 
+        cls.__jaxgeo_pytree__ = True  # lets the round-trip test find every public pytree
         jax.tree_util.register_pytree_with_keys(
             cls, flatten_with_keys, unflatten,
             flatten_func=lambda obj: ([getattr(obj, k) for k in data],

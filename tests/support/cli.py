@@ -1,11 +1,9 @@
-"""Run one pillar's CLI module on its own root parser (independent of the other pillars)."""
+"""Run a ``jaxgeo`` command in-process, letting anticipated errors raise (for pytest.raises)."""
 
-import argparse
+from jaxgeo import cli
 
 
-def run_subcommand(cli_module, argv: list[str]) -> int:
-    """Parse ``argv`` with only ``cli_module.register``'s commands and run the chosen one."""
-    parser = argparse.ArgumentParser(prog="jaxgeo")
-    cli_module.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
+def run_subcommand(argv: list[str]) -> int:
+    """Parse ``argv`` with the full ``jaxgeo`` parser and run the command, errors raising."""
+    args = cli.build_parser().parse_args(cli._rewrite(list(argv)))
     return args.func(args)

@@ -1,4 +1,4 @@
-"""The sphere CLI (`jaxgeo cap-demo`, `jaxgeo cap`) and atomic output writing."""
+"""The sphere CLI (`jaxgeo demo cap`, `jaxgeo sphere average`) and atomic output writing."""
 
 import json
 
@@ -14,7 +14,7 @@ from jaxgeo.sphere import CapAverage
 
 
 def test_cap_demo_writes_outputs(tmp_path, capsys):
-    assert main(["cap-demo", "--out", str(tmp_path), "--res", "2"]) == 0
+    assert main(["demo", "cap", "--out", str(tmp_path), "--resolution-deg", "2"]) == 0
     figures = json.loads((tmp_path / "cap_demo.json").read_text())
     # d(mean of weighted averages)/d(field) sums to 1: each output's weights sum to 1
     assert figures["grad_sum"] == pytest.approx(1.0, abs=1e-4)
@@ -36,7 +36,7 @@ def test_cap_command(tmp_path):
     xr.DataArray(mask.astype("i1"), dims=("lat", "lon"), coords={"lat": g.lat, "lon": g.lon},
                  name="land").to_netcdf(tmp_path / "mask.nc")
     out = tmp_path / "out.nc"
-    assert main(["cap", str(tmp_path / "in.nc"), "--radius-deg", "9", "--mask",
+    assert main(["sphere", "average", str(tmp_path / "in.nc"), "--radius-deg", "9", "--mask",
                  str(tmp_path / "mask.nc"), "--out", str(out)]) == 0
     got = xr.open_dataset(out).tws
     ref = CapAverage(g, 9.0, mask=mask, dtype=jnp.float64)(da.values[:, ::-1])
@@ -45,16 +45,16 @@ def test_cap_command(tmp_path):
 
 
 def test_cap_command_errors(tmp_path, capsys):
-    assert main(["cap", str(tmp_path / "missing.nc"), "--radius-deg", "3",
+    assert main(["sphere", "average", str(tmp_path / "missing.nc"), "--radius-deg", "3",
                  "--out", str(tmp_path / "o.nc")]) == 2
     assert "input file not found" in capsys.readouterr().err
     g = Grid.regular(4.0)
     xr.DataArray(np.zeros(g.shape), dims=("lat", "lon"), coords={"lat": g.lat, "lon": g.lon},
                  name="a").to_netcdf(tmp_path / "in.nc")
-    assert main(["cap", str(tmp_path / "in.nc"), "--var", "b", "--radius-deg", "3",
+    assert main(["sphere", "average", str(tmp_path / "in.nc"), "--var", "b", "--radius-deg", "3",
                  "--out", str(tmp_path / "o.nc")]) == 2
     assert "no variable 'b'" in capsys.readouterr().err
-    assert main(["cap", str(tmp_path / "in.nc"), "--radius-deg", "0",
+    assert main(["sphere", "average", str(tmp_path / "in.nc"), "--radius-deg", "0",
                  "--out", str(tmp_path / "o.nc")]) == 2
     assert "radius_deg" in capsys.readouterr().err
     assert not (tmp_path / "o.nc").exists()
@@ -68,3 +68,29 @@ def test_atomic_path_keeps_old_file_on_failure(tmp_path):
         raise RuntimeError("boom")
     assert target.read_text() == "good"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_retired_spellings_still_work_and_warn(tmp_path, capsys):
+    g = Grid.regular(10.0)
+    xr.DataArray(np.ones(g.shape), dims=("lat", "lon"), coords={"lat": g.lat, "lon": g.lon},
+                 name="a").to_netcdf(tmp_path / "in.nc")
+    assert main(["cap", str(tmp_path / "in.nc"), "--gaussian-km", "500",
+                 "--out", str(tmp_path / "o.nc")]) == 0
+    err = capsys.readouterr().err
+    assert "'jaxgeo cap' is deprecated" in err and "--gaussian-km is deprecated" in err
+    np.testing.assert_allclose(xr.open_dataset(tmp_path / "o.nc").a.values, 1.0, rtol=1e-12)
+
+
+def test_mask_with_nan_is_an_error_not_zero(tmp_path, capsys):
+    g = Grid.regular(10.0)
+    xr.DataArray(np.ones(g.shape), dims=("lat", "lon"), coords={"lat": g.lat, "lon": g.lon},
+                 name="a").to_netcdf(tmp_path / "in.nc")
+    m = np.ones(g.shape)
+    m[3, 4] = np.nan
+    xr.DataArray(m, dims=("lat", "lon"), coords={"lat": g.lat, "lon": g.lon},
+                 name="land").to_netcdf(tmp_path / "mask.nc")
+    assert main(["sphere", "average", str(tmp_path / "in.nc"), "--radius-deg", "20", "--mask",
+                 str(tmp_path / "mask.nc"), "--out", str(tmp_path / "o.nc")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("jaxgeo sphere average: error:") and "NaN" in err
+    assert not (tmp_path / "o.nc").exists()

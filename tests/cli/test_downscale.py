@@ -40,7 +40,7 @@ def files(tmp_path_factory):
 
 def test_downscale_command_writes_cf_output(files, capsys):
     d, mask = files
-    rc = main(["downscale", "--coarse", str(d / "grace.nc"), "--model", str(d / "model.nc"),
+    rc = main(["downscale", "fit", "--coarse", str(d / "grace.nc"), "--model", str(d / "model.nc"),
                "--out", str(d / "out.nc"), "--epochs", "1", "--radius-deg", "20"])
     assert rc == 0
     with xr.open_dataset(d / "out.nc") as out:
@@ -54,14 +54,14 @@ def test_downscale_command_writes_cf_output(files, capsys):
 
 def test_downscale_command_errors_are_named_and_leave_no_file(files, capsys):
     d, _ = files
-    rc = main(["downscale", "--coarse", str(d / "missing.nc"), "--model", str(d / "model.nc"),
-               "--out", str(d / "bad.nc")])
+    rc = main(["downscale", "fit", "--coarse", str(d / "missing.nc"), "--model",
+               str(d / "model.nc"), "--out", str(d / "bad.nc")])
     assert rc == 2 and "input file not found" in capsys.readouterr().err
-    rc = main(["downscale", "--coarse", str(d / "model_nonan.nc"), "--model",
+    rc = main(["downscale", "fit", "--coarse", str(d / "model_nonan.nc"), "--model",
                str(d / "model.nc"), "--out", str(d / "bad.nc")])
     assert rc == 2 and "no --mask given" in capsys.readouterr().err
     # an explicit mask that covers the model's NaN cells
-    rc = main(["downscale", "--coarse", str(d / "model_nonan.nc"), "--model",
+    rc = main(["downscale", "fit", "--coarse", str(d / "model_nonan.nc"), "--model",
                str(d / "model.nc"), "--mask", str(d / "mask_all.nc"), "--out", str(d / "bad.nc")])
     assert rc == 2 and "model has" in capsys.readouterr().err
     assert not (d / "bad.nc").exists()
@@ -69,7 +69,8 @@ def test_downscale_command_errors_are_named_and_leave_no_file(files, capsys):
 
 @pytest.mark.slow
 def test_demo_command_small(tmp_path, capsys):
-    rc = main(["demo", "--out", str(tmp_path), "--res", "3", "--months", "12", "--epochs", "1"])
+    rc = main(["demo", "--out", str(tmp_path), "--resolution-deg", "3", "--n-months", "12",
+               "--epochs", "1"])
     assert rc == 0
     m = json.loads((tmp_path / "metrics.json").read_text())
     for key in ("rmse_downscaled", "rmse_coarse", "rmse_model", "rmse_baseline"):

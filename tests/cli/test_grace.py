@@ -10,16 +10,15 @@ from _grace_files import random_coeffs, shm_name, write_shm
 from test_grace_mascon import _field, _write_mascon
 
 from jaxgeo import Grid, cli
-from jaxgeo.grace import _cli
-from jaxgeo.grace._synthesis import ewh_degree_factors
+from jaxgeo.grace import ewh_degree_factors
 
 
 def _run(argv):
-    return run_subcommand(_cli, argv)
+    return run_subcommand(argv)
 
 
 def test_registered_in_jaxgeo_cli(capsys):
-    assert "jaxgeo.grace._cli" in cli._SUBCOMMAND_MODULES
+    assert "grace" in cli._GROUPS
     with pytest.raises(SystemExit) as exc:
         cli.main(["grace", "l2", "--help"])
     assert exc.value.code == 0 and "--tn13" in capsys.readouterr().out
@@ -39,7 +38,7 @@ def test_cli_l2_writes_cf_netcdf(tmp_path):
         write_shm(d / shm_name(2005, d0, 2005, d1), c, zero_s, t0, t1)
     out = tmp_path / "tws.nc"
     with pytest.warns(UserWarning, match="no TN-13"):
-        assert _run(["grace", "l2", str(d), "--gaussian", "0", "--res", "10",
+        assert _run(["grace", "l2", str(d), "--half-width-km", "0", "--resolution-deg", "10",
                      "--mean-period", "2005-01-01", "2005-04-01", "--out", str(out),
                      "--quiet"]) == 0
     ds = xr.open_dataset(out)
@@ -57,8 +56,8 @@ def test_cli_l2_writes_cf_netcdf(tmp_path):
     ds.close()
     # a rerun replaces the file atomically and leaves no temporary behind
     with pytest.warns(UserWarning, match="no TN-13"):
-        _run(["grace", "l2", str(d), "--gaussian", "0", "--res", "20", "--mean-period",
-              "2005-01-01", "2005-04-01", "--out", str(out), "--quiet"])
+        _run(["grace", "l2", str(d), "--half-width-km", "0", "--resolution-deg", "20",
+              "--mean-period", "2005-01-01", "2005-04-01", "--out", str(out), "--quiet"])
     assert xr.open_dataarray(out).shape == (3, 9, 18)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["l2", "tws.nc"]
 

@@ -1,0 +1,7 @@
+"""``python -m jaxgeo.cli``: the ``jaxgeo`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

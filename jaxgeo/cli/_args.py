@@ -1,0 +1,146 @@
+"""Shared argument builders of the ``jaxgeo`` command line (argparse only, no heavy imports).
+
+Flags are the glossary's names (docs/glossary.md) with ``-`` for ``_``; retired spellings
+stay one release as hidden flags that warn on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+DATA_DIR_ENV = "JAXGEO_DATA_DIR"
+
+
+class _Retired(argparse.Action):
+    """A hidden flag kept for one release: stores into the new ``dest`` and warns."""
+
+    def __init__(self, option_strings, dest, *, new: str, store_const=None, **kwargs):
+        self.new = new
+        self.store_const = store_const
+        if store_const is not None:
+            kwargs["nargs"] = 0
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog}: warning: {option_string} is deprecated and will be removed in "
+              f"the next release; use {self.new}", file=sys.stderr)
+        setattr(namespace, self.dest, self.store_const if self.store_const is not None
+                else values)
+
+
+def add_retired(p, flag: str, *, new: str, dest: str, store_const=None, **kwargs) -> None:
+    """A hidden retired ``flag`` writing to ``dest`` (the flag ``new`` replaces it)."""
+    p.add_argument(flag, dest=dest, action=_Retired, new=new, store_const=store_const,
+                   help=argparse.SUPPRESS, default=argparse.SUPPRESS, **kwargs)
+
+
+def add_out(p, *, required: bool = True, default=None, help: str = "output path",
+            metavar: str | None = None) -> None:
+    """``--out``: written to a temporary sibling and moved into place when complete."""
+    p.add_argument("--out", required=required, default=default, metavar=metavar,
+                   help=f"{help} (written completely, then moved into place)")
+
+
+def add_quiet(p, *, retired_no_progress: bool = False) -> None:
+    """``--quiet``: no progress bar or summary."""
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    if retired_no_progress:
+        add_retired(p, "--no-progress", new="--quiet", dest="quiet", store_const=True)
+
+
+def add_resolution(p, default: float, *, help: str = "grid cell size, degrees") -> None:
+    """``--resolution-deg`` (retired: ``--res``, ``--resolution``)."""
+    p.add_argument("--resolution-deg", type=float, default=default, metavar="DEG",
+                   help=f"{help} (default {default:g})")
+    add_retired(p, "--res", new="--resolution-deg", dest="resolution_deg", type=float)
+    add_retired(p, "--resolution", new="--resolution-deg", dest="resolution_deg", type=float)
+
+
+def add_lon_start(p) -> None:
+    """``--lon-start``: western edge of the grid's first longitude cell."""
+    p.add_argument("--lon-start", type=float, default=-180.0, metavar="DEG",
+                   help="western edge of the first grid column, degrees east (default -180)")
+
+
+def add_kernel(p, *, required: bool = True) -> None:
+    """``--radius-deg`` (cap) or ``--half-width-km`` (Gaussian), one of them."""
+    group = p.add_mutually_exclusive_group(required=required)
+    group.add_argument("--radius-deg", type=float, metavar="DEG",
+                       help="spherical-cap angular radius, degrees")
+    group.add_argument("--half-width-km", type=float, metavar="KM",
+                       help="Gaussian half-width, km")
+    add_retired(group, "--gaussian-km", new="--half-width-km", dest="half_width_km",
+                type=float)
+
+
+def add_var(p, flag: str = "--var", *, of: str = "the input") -> None:
+    """A variable-name flag (default: the only/first data variable)."""
+    p.add_argument(flag, metavar="NAME",
+                   help=f"variable in {of} (default: its only/first data variable)")
+
+
+def add_mask(p, *, help: str = "NetCDF file with a (lat, lon) mask: booleans, 0/1 or "
+                               "weights in [0, 1]; NaN is an error") -> None:
+    """``--mask FILE``."""
+    p.add_argument("--mask", metavar="FILE", help=help)
+
+
+def add_batch_months(p, default: int) -> None:
+    """``--batch-months`` (retired: ``--batch``)."""
+    p.add_argument("--batch-months", type=int, default=default, metavar="N",
+                   help=f"months per batch (default {default})")
+    add_retired(p, "--batch", new="--batch-months", dest="batch_months", type=int)
+
+
+def add_seed(p) -> None:
+    """``--seed``: the seed of every random choice of the run."""
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def add_data_dir(p, *, what: str) -> None:
+    """``--data-dir`` (default: the environment variable ``JAXGEO_DATA_DIR``)."""
+    p.add_argument("--data-dir", metavar="DIR", default=None,
+                   help=f"folder with {what} (default: ${DATA_DIR_ENV})")
+
+
+def data_dir(args, *, sub: str | None = None):
+    """The validation data folder from ``--data-dir`` or ``$JAXGEO_DATA_DIR``.
+
+    ``sub``: a subfolder used when it exists (``troposphere``, ``grace-l2``).
+
+    Raises:
+        ValueError: neither is given, or the folder does not exist.
+    """
+    from pathlib import Path
+
+    raw = args.data_dir or os.environ.get(DATA_DIR_ENV)
+    if not raw:
+        raise ValueError(f"no data folder: pass --data-dir DIR or set {DATA_DIR_ENV}")
+    path = Path(raw)
+    if not path.is_dir():
+        raise FileNotFoundError(f"data folder not found: {path}")
+    if sub and (path / sub).is_dir():
+        return path / sub
+    return path
+
+
+def input_file(path) -> object:
+    """``path`` as a Path that exists (FileNotFoundError naming it otherwise)."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"input file not found: {p}")
+    return p
+
+
+def output_file(path) -> object:
+    """``--out`` as a file Path (ValueError if it is a directory)."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"--out {p} is a directory; give a file path")
+    return p

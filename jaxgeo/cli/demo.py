@@ -1,0 +1,53 @@
+"""``jaxgeo demo``: the demos on synthetic data (``jaxgeo demo`` alone runs the main job)."""
+
+from __future__ import annotations
+
+from . import _args
+
+
+def register(sub) -> None:
+    """Add ``demo downscale`` (the main job) and ``demo cap``."""
+    g = sub.add_parser("demo", help="end-to-end demos on synthetic data ('jaxgeo demo' runs "
+                                    "the downscaling experiment)",
+                       description=__doc__.splitlines()[0].replace("``", "'"))
+    actions = g.add_subparsers(dest="action", metavar="DEMO")
+    actions.required = True
+
+    d = actions.add_parser("downscale", help="the synthetic GRACE downscaling experiment end "
+                                             "to end (NetCDF, PNG maps, metrics.json)")
+    _args.add_out(d, required=False, default="jaxgeo-demo",
+                  help="output folder (default: jaxgeo-demo)")
+    _args.add_resolution(d, 1.0)
+    d.add_argument("--n-months", type=int, default=120, help="number of months (default 120)")
+    _args.add_retired(d, "--months", new="--n-months", dest="n_months", type=int)
+    d.add_argument("--epochs", type=int, default=4, help="training epochs (default 4)")
+    d.add_argument("--radius-deg", type=float, default=3.0, help="cap radius, degrees")
+    _args.add_seed(d)
+    d.add_argument("--no-noise2self", action="store_true",
+                   help="let the network see each month's own coarse field (the published "
+                        "inputs) instead of training blind to it")
+    d.set_defaults(func=_downscale, command="demo downscale")
+
+    c = actions.add_parser("cap", help="cap averages and a gradient on a synthetic field "
+                                       "(writes PNG, NetCDF, JSON)")
+    _args.add_out(c, required=False, default="jaxgeo-cap-demo",
+                  help="output folder (default: jaxgeo-cap-demo)")
+    _args.add_resolution(c, 0.5)
+    c.add_argument("--radius-deg", type=float, default=3.0, help="cap radius, degrees")
+    c.set_defaults(func=_cap, command="demo cap")
+
+
+def _downscale(args) -> int:
+    from ..downscale import run_demo
+
+    run_demo(args.out, resolution_deg=args.resolution_deg, n_months=args.n_months,
+             epochs=args.epochs, radius_deg=args.radius_deg, seed=args.seed,
+             noise2self=not args.no_noise2self)
+    return 0
+
+
+def _cap(args) -> int:
+    from ..sphere.demo import run_demo
+
+    run_demo(args.out, resolution_deg=args.resolution_deg, radius_deg=args.radius_deg)
+    return 0

@@ -1,0 +1,95 @@
+"""``jaxgeo grace``: Level-2 harmonics or mascons to a CF NetCDF of (time, lat, lon)
+liquid-water-equivalent thickness."""
+
+from __future__ import annotations
+
+from . import _args
+
+
+def register(sub) -> None:
+    """Add ``grace l2`` and ``grace mascon``."""
+    g = sub.add_parser("grace", help="GRACE Level-2 / mascon products to gridded water storage",
+                       description=" ".join(__doc__.split("\n")[:2]).replace("``", "'"))
+    actions = g.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+
+    l2 = actions.add_parser("l2", help="Level-2 spherical harmonics (GSM SHM, ICGEM .gfc) to "
+                                       "liquid-water-equivalent thickness")
+    l2.add_argument("source", metavar="DIR", help="directory of GSM-2_* or *.gfc files")
+    l2.add_argument("--tn13", metavar="F", help="TN-13 degree-1 file (recommended)")
+    l2.add_argument("--tn14", metavar="F", help="TN-14 C20/C30 file (recommended)")
+    l2.add_argument("--half-width-km", type=float, default=300.0, metavar="KM",
+                    help="Gaussian smoothing half-width in km, 0 for none (default 300)")
+    _args.add_retired(l2, "--gaussian", new="--half-width-km", dest="half_width_km",
+                      type=float)
+    _args.add_resolution(l2, 0.5, help="output grid cell size, degrees")
+    _args.add_lon_start(l2)
+    l2.add_argument("--lmax", type=int, default=None, help="truncation degree")
+    l2.add_argument("--mean-period", nargs=2, default=["2004-01-01", "2010-01-01"],
+                    metavar=("START", "END"),
+                    help="months (by midpoint) averaged for the mean field, end exclusive "
+                         "(default 2004-01-01 2010-01-01)")
+    l2.add_argument("--mean-field", metavar="F", default=None,
+                    help="static mean field to remove instead (SHM or ICGEM .gfc file)")
+    l2.add_argument("--no-c30", action="store_true", help="keep the files' C30")
+    l2.add_argument("--units", choices=["mm", "cm", "m"], default="mm")
+    _args.add_out(l2, metavar="OUT.nc", help="output NetCDF")
+    _args.add_quiet(l2)
+    l2.set_defaults(func=_run_l2, command="grace l2")
+
+    ms = actions.add_parser("mascon", help="JPL/CSR mascon NetCDF to the standard layout")
+    ms.add_argument("source", metavar="FILE", help="mascon NetCDF file")
+    ms.add_argument("--scale-factor", metavar="F", help="JPL CRI/CLM scale-factor file")
+    ms.add_argument("--land-mask", metavar="F", help="land-mask file (ocean cells → NaN)")
+    _args.add_lon_start(ms)
+    ms.add_argument("--units", choices=["mm", "cm", "m"], default="mm")
+    _args.add_out(ms, metavar="OUT.nc", help="output NetCDF")
+    _args.add_quiet(ms)
+    ms.set_defaults(func=_run_mascon, command="grace mascon")
+
+
+def write_netcdf(da, out) -> None:
+    """Write ``da`` as CF NetCDF (float32, time in days since 2002-01-01), atomically."""
+    from .._io import netcdf_encoding
+    from .._io import write_netcdf as _atomic_write
+
+    ds = da.to_dataset()
+    ds.attrs["Conventions"] = "CF-1.8"
+    _atomic_write(ds, out, encoding=netcdf_encoding(ds))
+
+
+def _summary(out, da) -> str:
+    return (f"wrote {out}: {da.sizes['time']} months × {da.sizes['lat']} × {da.sizes['lon']}, "
+            f"{da.attrs['units']} of liquid-water-equivalent thickness")
+
+
+def _run_l2(args) -> int:
+    from pathlib import Path
+
+    from .. import Grid
+    from ..grace import grace_l2_tws
+
+    out = _args.output_file(args.out)
+    source = Path(args.source)
+    if not source.exists():
+        raise FileNotFoundError(f"{source}: no such directory")
+    da = grace_l2_tws(source, grid=Grid.regular(args.resolution_deg, args.lon_start),
+                      tn13=args.tn13, tn14=args.tn14, gaussian_km=args.half_width_km or None,
+                      lmax=args.lmax, mean=args.mean_field, mean_period=tuple(args.mean_period),
+                      c30=not args.no_c30, units=args.units, progress=not args.quiet)
+    write_netcdf(da, out)
+    if not args.quiet:
+        print(_summary(out, da))
+    return 0
+
+
+def _run_mascon(args) -> int:
+    from ..grace import open_mascon
+
+    out = _args.output_file(args.out)
+    da = open_mascon(args.source, scale_factor=args.scale_factor, land_mask=args.land_mask,
+                     units=args.units, lon_start=args.lon_start)
+    write_netcdf(da, out)
+    if not args.quiet:
+        print(_summary(out, da))
+    return 0

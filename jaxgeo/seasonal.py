@@ -1,0 +1,126 @@
+"""Seasonal and trend least squares: one design matrix for every fit in jaxgeo.
+
+The model of a series is ``a + b (t − t̄) + Σₖ cₖ cos 2πkt + dₖ sin 2πkt`` with ``t`` in
+decimal years (:func:`jaxgeo.time.decimal_year`), so ``b`` is the trend per year, ``k = 1``
+the annual and ``k = 2`` the semi-annual cycle.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .time import decimal_year
+
+__all__ = ["SeriesFit", "fit_series", "seasonal_design", "seasonal_trend_fit", "trend_annual"]
+
+
+def seasonal_design(t_years, harmonics: int) -> np.ndarray:
+    """Least-squares design ``[1, t − mean, cos 2πkt, sin 2πkt for k = 1..harmonics]``.
+
+    Args:
+        t_years: ``(T,)`` decimal years.
+        harmonics: 1 (annual) or more (semi-annual, ...).
+
+    Returns:
+        ``(T, 2 + 2·harmonics)`` float64.
+    """
+    t = np.asarray(t_years, dtype=np.float64)
+    if t.ndim != 1 or t.size == 0:
+        raise ValueError(f"times must be a non-empty 1-D series, got shape {t.shape}")
+    # phases from the first whole year: the same cosines as of t, without cancellation
+    w = 2.0 * np.pi * (t - np.floor(t[0]))
+    cols = [np.ones_like(t), t - t.mean()]
+    for k in range(1, harmonics + 1):
+        cols += [np.cos(k * w), np.sin(k * w)]
+    return np.stack(cols, axis=1)
+
+
+def seasonal_trend_fit(x, time, *, harmonics: int = 2, leave_out: bool = False) -> np.ndarray:
+    """Per-cell least-squares fit of mean, trend and ``harmonics`` seasonal terms over time.
+
+    Args:
+        x: ``(T, ...)`` values (e.g. ``(T, nlat, nlon)``), finite.
+        time: ``(T,)`` datetime64 or decimal years; gaps are fine.
+        harmonics: seasonal harmonics (2: annual and semi-annual).
+        leave_out: return, for each step, the fit to all *other* steps evaluated at it
+            (exact leave-one-out via the hat matrix: ``(ŷ_t − h_tt x_t) / (1 − h_tt)``),
+            so that the value at ``t`` does not depend on ``x[t]``.
+
+    Returns:
+        ``(T, ...)`` the fitted series, float64.
+
+    Raises:
+        ValueError: fewer than 12 time steps, too few to separate the terms from noise.
+    """
+    t = decimal_year(time)
+    if t.size < 12:
+        raise ValueError(f"the seasonal-trend fit needs at least 12 time steps, got {t.size}")
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[0] != t.size:
+        raise ValueError(f"values have {x.shape[0]} time steps but time has {t.size}")
+    basis = seasonal_design(t, harmonics)
+    hat = basis @ np.linalg.solve(basis.T @ basis, basis.T)
+    flat = x.reshape(t.size, -1)
+    fitted = hat @ flat
+    if leave_out:
+        h = np.diag(hat)[:, None]
+        fitted = (fitted - h * flat) / (1.0 - h)
+    return fitted.reshape(x.shape)
+
+
+def trend_annual(x, time) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares linear trend and annual amplitude of each cell.
+
+    Fits ``a + b t + c cos 2πt + d sin 2πt`` to each cell's series.
+
+    Args:
+        x: ``(T, ...)`` values (cells with a NaN give NaN).
+        time: ``(T,)`` datetime64 or decimal years.
+
+    Returns:
+        ``(trend, amplitude)``: arrays of shape ``x.shape[1:]`` in unit/year and unit.
+    """
+    design = seasonal_design(decimal_year(time), 1)
+    x = np.asarray(x, dtype=np.float64)
+    flat = x.reshape(x.shape[0], -1)
+    coef, *_ = np.linalg.lstsq(design, np.nan_to_num(flat), rcond=None)
+    bad = np.isnan(flat).any(axis=0)
+    coef[:, bad] = np.nan
+    trend = coef[1].reshape(x.shape[1:])
+    amp = np.hypot(coef[2], coef[3]).reshape(x.shape[1:])
+    return trend, amp
+
+
+class SeriesFit(NamedTuple):
+    """Mean, trend and seasonal terms of one series (units of the series)."""
+
+    mean: float
+    trend_per_year: float
+    annual_amplitude: float
+    annual_peak_month: float
+    """Month of the annual maximum, 1.0 = 1 January, 10.0 = 1 October (fractional)."""
+    semiannual_amplitude: float
+
+
+def fit_series(time, y, *, harmonics: int = 2) -> SeriesFit:
+    """Least-squares mean + trend + annual (+ semi-annual) fit of one series.
+
+    Args:
+        time: ``(T,)`` datetime64 or decimal years.
+        y: ``(T,)`` values, finite.
+        harmonics: 1 (annual) or 2 (annual and semi-annual).
+    """
+    y = np.asarray(y, dtype=np.float64)
+    t = decimal_year(time)
+    if y.shape != t.shape:
+        raise ValueError(f"series has shape {y.shape} but time has {t.shape}")
+    if not np.all(np.isfinite(y)):
+        k = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise ValueError(f"series has a non-finite value at index {k}")
+    coef, *_ = np.linalg.lstsq(seasonal_design(t, harmonics), y, rcond=None)
+    peak = float((np.arctan2(coef[3], coef[2]) / (2 * np.pi) * 12) % 12 + 1)
+    semi = float(np.hypot(coef[4], coef[5])) if harmonics >= 2 else float("nan")
+    return SeriesFit(float(coef[0]), float(coef[1]), float(np.hypot(coef[2], coef[3])), peak,
+                     semi)
