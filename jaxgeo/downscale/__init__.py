@@ -7,7 +7,8 @@ coarse field while its pattern follows the model (:mod:`jaxgeo.downscale.losses`
 
 Entry points: :func:`fit` → :class:`Downscaler` (``.predict``), :func:`baseline`, the
 synthetic experiment :func:`jaxgeo.downscale.synthetic.make_experiment`, and
-:mod:`jaxgeo.downscale.metrics`. Settings: :class:`NetConfig` (architecture),
+:mod:`jaxgeo.downscale.metrics` (the experiment end to end: :mod:`jaxgeo.demos.downscale`,
+``jaxgeo demo``). Settings: :class:`NetConfig` (architecture),
 :class:`LossConfig` (loss), :class:`TrainConfig` (optimisation); a trained network carries
 its :class:`RunSettings`. Seams for notebooks and benchmarks: :func:`network_inputs`,
 :func:`loss_constants`, :func:`composite_loss`, :func:`make_optimizer`,
@@ -23,8 +24,7 @@ Reference: Gou & Soja (2024), Nature Water 2, 139–150; Gou et al. (2025), J. G
 
 from . import losses, metrics, synthetic
 from ._api import Downscaler, baseline, fit
-from ._demo import run_demo
-from ._features import NetworkInputs, NormStats, network_inputs, seasonal_trend_fit
+from ._features import NetworkInputs, NormStats, network_inputs
 from ._loss import LossConfig, LossConstants, composite_loss, loss_constants
 from ._model import DownscaleNet, NetConfig, sphere_pad
 from ._settings import RunSettings
@@ -49,8 +49,6 @@ __all__ = [
     "make_train_step",
     "metrics",
     "network_inputs",
-    "run_demo",
-    "seasonal_trend_fit",
     "sphere_pad",
     "synthetic",
 ]

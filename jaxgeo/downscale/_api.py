@@ -12,12 +12,12 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from .._deprecation import reject_unknown, renamed
 from ._checkpoint import read_settings, restore_checkpoint
 from ._data import check_mask, prepare
 from ._features import apply_chunked, build_inputs, norm_stats
 from ._loss import LossConfig, loss_constants
 from ._model import DownscaleNet, NetConfig
-from ._retired import renamed
 from ._settings import RunSettings, fingerprint
 from ._train import TrainConfig
 from ._train import train as run_training
@@ -94,10 +94,9 @@ class Downscaler:
         import xarray as xr
 
         if "batch_size" in retired:
-            renamed(retired, "batch_size", "batch_months", where="Downscaler.predict")
-            batch_months = retired.pop("batch_months")
-        if retired:
-            raise TypeError(f"predict() got unexpected keyword arguments {sorted(retired)}")
+            batch_months = renamed(retired, "batch_size", "batch_months",
+                                   where="Downscaler.predict")
+        reject_unknown(retired, where="Downscaler.predict")
         s = self.settings
         fields = prepare(coarse, model, self.mask, features, s.features)
         if fields.grid != self.grid:
@@ -174,8 +173,7 @@ def _retired_fit_keywords(kwargs: dict, net, loss, train, quiet):
             warn(old, f"loss=LossConfig({new}=...)")
             changes[new] = kwargs.pop(old)
     loss = dataclasses.replace(loss, **changes) if changes else loss
-    if kwargs:
-        raise TypeError(f"fit() got unexpected keyword arguments {sorted(kwargs)}")
+    reject_unknown(kwargs, where="fit")
     return net, loss, train, quiet
 
 
@@ -210,7 +208,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         noise2self: train blind to the current month's coarse field (J-invariant
             inputs, after Batson & Royer 2019, Noise2Self): the network corrects ``model +
             L_t``, where ``L_t`` is the leave-one-out seasonal-trend fit
-            (:func:`seasonal_trend_fit`) of ``cap(coarse − model)`` from the other months.
+            (:func:`jaxgeo.seasonal.seasonal_trend_fit`) of ``cap(coarse − model)`` from the
+            other months.
             The cap term then cannot be lowered by reproducing month ``t``'s noise, so it
             teaches the network the expected cap means, not the noisy ones. Needs at least
             12 months, in training and in ``predict`` (a month's prediction uses the

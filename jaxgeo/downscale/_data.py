@@ -6,71 +6,28 @@ import dataclasses
 
 import numpy as np
 
-from .._grid import Grid, to_grid_order
+from .._grid import Grid
+from .._xarray import check_mask as _check_mask
+from .._xarray import on_grid
 
 __all__ = ["Fields", "check_mask", "prepare"]
 
 
 def _as_tll(da, name: str, grid: Grid | None = None):
     """``da`` as a float64 (time, lat, lon) array in grid order, with its grid and times."""
-    import xarray as xr
-
-    if not isinstance(da, xr.DataArray):
-        raise TypeError(f"{name} must be an xarray.DataArray (time, lat, lon), got "
-                        f"{type(da).__name__}")
     try:
-        lat_name, lon_name = Grid.coord_names(da)
+        values, g = on_grid(da, grid, name=name, leading=("time",))
     except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
-    if "time" not in da.dims or da.ndim != 3:
-        raise ValueError(f"{name} must have dims (time, lat, lon), got {da.dims}")
-    try:
-        g = Grid.from_xarray(da)
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
-    if grid is not None:
-        shift = (g.lon_start - grid.lon_start) % 360.0
-        if g.resolution_deg != grid.resolution_deg or min(shift, 360.0 - shift) > 1e-6:
-            raise ValueError(f"grids differ: {name} is on a {g.resolution_deg}° grid starting at "
-                             f"lon {g.lon_start}, the coarse field on {grid.resolution_deg}° "
-                             f"starting at {grid.lon_start}")
-        g = grid
-    da = to_grid_order(da).transpose("time", lat_name, lon_name)
-    lon = np.asarray(da[lon_name].values, dtype=np.float64)
-    order = np.argsort(np.mod(lon - g.lon_start, 360.0))
-    values = np.asarray(da.values, dtype=np.float64)[:, :, order]
+        # the data must share the coarse field's grid: say so in the one place it matters
+        msg = str(exc)
+        raise ValueError(f"grids differ: {msg}" if "grid starting at lon" in msg
+                         else msg) from None
     return values, g, da["time"].values
 
 
 def check_mask(mask, grid: Grid) -> np.ndarray:
-    """The boolean ``(nlat, nlon)`` mask on ``grid`` (DataArray or array; 0/1 accepted)."""
-    import xarray as xr
-
-    if mask is None:
-        raise ValueError("mask is required: pass a (lat, lon) boolean DataArray that is True "
-                         "where the fields are valid (e.g. the land mask)")
-    if isinstance(mask, xr.DataArray):
-        try:
-            grid.check_xarray(mask)
-        except ValueError as exc:
-            raise ValueError(f"mask is not on the data grid: {exc}") from None
-        lat_name, lon_name = Grid.coord_names(mask)
-        if mask.ndim != 2:
-            raise ValueError(f"mask must be 2-D (lat, lon), got dims {mask.dims}")
-        m = to_grid_order(mask).transpose(lat_name, lon_name)
-        lon = np.asarray(m[lon_name].values, dtype=np.float64)
-        m = np.asarray(m.values)[:, np.argsort(np.mod(lon - grid.lon_start, 360.0))]
-    else:
-        m = np.asarray(mask)
-    if m.shape != grid.shape:
-        raise ValueError(f"mask has shape {m.shape}, the data grid is {grid.shape}")
-    if m.dtype != bool:
-        if not np.all(np.isin(m, (0, 1))):
-            raise ValueError("mask must be boolean (or 0/1)")
-        m = m.astype(bool)
-    if not m.any():
-        raise ValueError("mask is empty (no True cell)")
-    return m
+    """The boolean ``(nlat, nlon)`` mask on ``grid`` (the mask rule: booleans or 0/1 only)."""
+    return _check_mask(mask, grid, weights=False, required=True)
 
 
 def _check_finite(values: np.ndarray, mask: np.ndarray, name: str, times) -> None:

@@ -8,10 +8,10 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
+from ..seasonal import seasonal_trend_fit
 from ._data import Fields, prepare
 
-__all__ = ["NetworkInputs", "NormStats", "build_inputs", "network_inputs", "norm_stats",
-           "seasonal_trend_fit"]
+__all__ = ["NetworkInputs", "NormStats", "build_inputs", "network_inputs", "norm_stats"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,47 +87,6 @@ def low_pass_correction(fields: Fields, radius_deg: float, op=None) -> np.ndarra
     return np.where(fields.mask, apply_chunked(op, diff).astype(np.float64), 0.0)
 
 
-def _decimal_years(times) -> np.ndarray:
-    t = np.asarray(times)
-    if np.issubdtype(t.dtype, np.datetime64):
-        days = (t - np.datetime64("2000-01-01")) / np.timedelta64(1, "D")
-        return 2000.0 + np.asarray(days, dtype=np.float64) / 365.25
-    return np.asarray(t, dtype=np.float64)
-
-
-def seasonal_trend_fit(x: np.ndarray, times, *, leave_out: bool = False) -> np.ndarray:
-    """Per-cell least-squares fit of mean, trend, annual and semi-annual terms over time.
-
-    Args:
-        x: ``(T, nlat, nlon)`` values.
-        times: ``(T,)`` datetime64 or decimal years; gaps are fine.
-        leave_out: return, for each step, the fit to all *other* steps evaluated at it
-            (exact leave-one-out via the hat matrix: ``(ŷ_t − h_tt x_t) / (1 − h_tt)``),
-            so that the value at ``t`` does not depend on ``x[t]``.
-
-    Returns:
-        ``(T, nlat, nlon)`` the fitted series. Month-to-month noise (GRACE's errors are
-        nearly uncorrelated between months) averages out over the record, while trends and
-        seasonal cycles, the bulk of a model's large-scale error, pass.
-
-    Raises:
-        ValueError: fewer than 12 time steps, too few to separate six terms from noise.
-    """
-    from .metrics import seasonal_design
-
-    t = _decimal_years(times)
-    if t.size < 12:
-        raise ValueError(f"the seasonal-trend fit needs at least 12 time steps, got {t.size}")
-    basis = seasonal_design(t, 2)
-    hat = basis @ np.linalg.solve(basis.T @ basis, basis.T)
-    flat = x.reshape(t.size, -1)
-    fitted = hat @ flat
-    if leave_out:
-        h = np.diag(hat)[:, None]
-        fitted = (fitted - h * flat) / (1.0 - h)
-    return fitted.reshape(x.shape)
-
-
 def tendency(x: np.ndarray) -> np.ndarray:
     """Centred month-to-month difference ``(x[t+1] − x[t−1]) / 2``, one-sided at the ends."""
     if x.shape[0] < 2:
@@ -198,8 +157,8 @@ def network_inputs(coarse, model, *, mask, features=None, radius_deg: float = 3.
 
     With ``noise2self`` no channel of month ``t`` depends on the coarse field of month
     ``t``: coarse and baseline are replaced by one channel, ``model + L_t``, where ``L_t``
-    is the leave-one-out :func:`seasonal_trend_fit` of ``cap(coarse − model)`` from the
-    other months.
+    is the leave-one-out :func:`jaxgeo.seasonal.seasonal_trend_fit` of ``cap(coarse −
+    model)`` from the other months.
 
     Args:
         coarse, model, mask, features: as for :func:`fit`.

@@ -8,10 +8,10 @@ import functools
 import jax.numpy as jnp
 import numpy as np
 
+from .._deprecation import renamed
 from .._grid import Grid
 from .._pytree import pytree_dataclass
 from . import losses
-from ._retired import renamed
 
 __all__ = ["LossConfig", "LossConstants", "composite_loss", "loss_constants"]
 
@@ -68,7 +68,10 @@ _loss_config_init = LossConfig.__init__
 
 @functools.wraps(_loss_config_init)
 def _init_with_retired(self, *args, **kwargs):
-    renamed(kwargs, "observation_km", "observation_half_width_km", where="LossConfig")
+    if "observation_km" in kwargs:
+        kwargs["observation_half_width_km"] = renamed(
+            kwargs, "observation_km", "observation_half_width_km", where="LossConfig",
+            current=kwargs.get("observation_half_width_km"))
     _loss_config_init(self, *args, **kwargs)
 
 

@@ -20,6 +20,8 @@ import numpy as np
 import optax
 from flax import nnx
 
+from .._deprecation import renamed
+from .._dtype import standard_promotion
 from .._sharding import MONTHS, months_axis_size, replicate, shard_months
 from ._checkpoint import (
     CheckpointError,
@@ -30,7 +32,6 @@ from ._checkpoint import (
     save_checkpoint,
 )
 from ._loss import LossConfig, LossConstants, composite_loss
-from ._retired import renamed
 from ._settings import RunSettings
 
 __all__ = ["TrainConfig", "epoch_order", "make_optimizer", "make_train_step", "train"]
@@ -71,7 +72,9 @@ _train_config_init = TrainConfig.__init__
 
 @functools.wraps(_train_config_init)
 def _init_with_retired(self, *args, **kwargs):
-    renamed(kwargs, "batch_size", "batch_months", where="TrainConfig")
+    if "batch_size" in kwargs:
+        kwargs["batch_months"] = renamed(kwargs, "batch_size", "batch_months",
+                                         where="TrainConfig", current=kwargs.get("batch_months"))
     _train_config_init(self, *args, **kwargs)
 
 
@@ -101,7 +104,7 @@ def make_train_step(loss_cfg: LossConfig):
         (_, terms), grads = nnx.value_and_grad(loss_fn, has_aux=True)(net)
         # optax's Adam raises Python-float decay rates to its int32 step count, which
         # jax_numpy_dtype_promotion="strict" refuses; allow it for the update only.
-        with jax.numpy_dtype_promotion("standard"):
+        with standard_promotion():
             optimizer.update(net, grads)
         return terms
 

@@ -168,7 +168,7 @@ def test_input_channels_match_their_definitions(data):
 
 
 def test_seasonal_trend_fit_against_lstsq_and_leave_one_out_refits():
-    from jaxgeo.downscale import seasonal_trend_fit
+    from jaxgeo.seasonal import seasonal_trend_fit
 
     rng = np.random.default_rng(3)
     times = np.datetime64("2004-01-15") + np.array([0, 31, 60, 91, 121, 152, 213, 244, 274,
