@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._deprecation import reject_unknown, renamed
 from .._grid import Grid
 from ..regions import land_mask
 
@@ -61,8 +62,8 @@ def _blob(grid: Grid, lat0: float, lon0: float, radius_deg: float) -> np.ndarray
 
 
 def make_experiment(resolution_deg: float = 1.0, n_months: int = 120, *, seed: int = 0,
-                    noise_mm: float = 12.0, smoothing_km: float = 300.0,
-                    start: str = "2003-01"):
+                    noise_mm: float = 12.0, half_width_km: float = 300.0,
+                    start: str = "2003-01", **retired):
     """Build the synthetic downscaling experiment as an ``xarray.Dataset``.
 
     Args:
@@ -70,7 +71,8 @@ def make_experiment(resolution_deg: float = 1.0, n_months: int = 120, *, seed: i
         n_months: number of monthly time steps.
         seed: seed of every random draw; the same seed gives the same dataset.
         noise_mm: standard deviation of the GRACE-like noise over the land, mm.
-        smoothing_km: half-width of the Gaussian that makes the GRACE-like field, km.
+        half_width_km: half-width of the Gaussian that makes the GRACE-like field, km
+            (retired spelling ``smoothing_km``).
         start: first month, ``YYYY-MM``; time stamps are mid-month.
 
     Returns:
@@ -87,6 +89,10 @@ def make_experiment(resolution_deg: float = 1.0, n_months: int = 120, *, seed: i
 
     from ..sphere import gaussian_smooth
 
+    if "smoothing_km" in retired:
+        half_width_km = renamed(retired, "smoothing_km", "half_width_km",
+                                where="make_experiment")
+    reject_unknown(retired, where="make_experiment")
     if int(n_months) != n_months or n_months < 2:
         raise ValueError(f"n_months must be an integer ≥ 2, got {n_months!r}")
     grid = Grid.regular(resolution_deg)
@@ -140,10 +146,10 @@ def make_experiment(resolution_deg: float = 1.0, n_months: int = 120, *, seed: i
 
     # GRACE-like: truth seen through a 300 km Gaussian over the land, plus noise of the same
     # resolution (white noise smoothed the same way, rescaled to noise_mm over the land).
-    coarse = np.asarray(gaussian_smooth(np.where(mask, truth, np.nan), grid, smoothing_km,
+    coarse = np.asarray(gaussian_smooth(np.where(mask, truth, np.nan), grid, half_width_km,
                                         mask=mask))
     white = rng.standard_normal((nt,) + grid.shape)
-    noise = np.asarray(gaussian_smooth(white, grid, smoothing_km))
+    noise = np.asarray(gaussian_smooth(white, grid, half_width_km))
     noise = noise * (noise_mm / noise[:, mask].std())
     coarse = coarse + noise
 
@@ -176,6 +182,6 @@ def make_experiment(resolution_deg: float = 1.0, n_months: int = 120, *, seed: i
         "mask": xr.DataArray(mask, dims=("lat", "lon"), coords=grid.to_xarray_coords(),
                              attrs={"long_name": "land mask (no ice sheets)"}),
     }, attrs={"title": "jaxgeo synthetic GRACE downscaling experiment", "seed": seed,
-              "noise_mm": noise_mm, "smoothing_km": smoothing_km,
+              "noise_mm": noise_mm, "half_width_km": half_width_km,
               "resolution_deg": grid.resolution_deg})
     return ds
