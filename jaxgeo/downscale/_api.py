@@ -151,6 +151,8 @@ def _retired_fit_keywords(kwargs: dict, net, loss, train, quiet):
         warnings.warn(f"fit: {old}= is deprecated, use {new}", DeprecationWarning, stacklevel=4)
 
     if "net_config" in kwargs:
+        if net != NetConfig():
+            raise TypeError("fit: pass net= only (net_config= is its retired name)")
         warn("net_config", "net=NetConfig(...)")
         net = kwargs.pop("net_config") or NetConfig()
     if isinstance(loss, dict):
@@ -161,12 +163,16 @@ def _retired_fit_keywords(kwargs: dict, net, loss, train, quiet):
     if "progress" in kwargs:
         warn("progress", "quiet=")
         quiet = not kwargs.pop("progress")
+    given = [old for old in _TRAIN_KEYWORDS if old in kwargs]
+    if given and train != TrainConfig():
+        raise TypeError(f"fit: pass train=TrainConfig(...) only, not also its retired flat "
+                        f"keywords {given}")
     changes = {}
-    for old, new in _TRAIN_KEYWORDS.items():
-        if old in kwargs:
-            warn(old, f"train=TrainConfig({new}=...)")
-            changes[new] = kwargs.pop(old)
+    for old in given:
+        warn(old, f"train=TrainConfig({_TRAIN_KEYWORDS[old]}=...)")
+        changes[_TRAIN_KEYWORDS[old]] = kwargs.pop(old)
     train = dataclasses.replace(train, **changes) if changes else train
+    # the old fit took loss= and centres_res_deg= together: these merge into loss
     changes = {}
     for old, new in _LOSS_KEYWORDS.items():
         if old in kwargs:

@@ -232,6 +232,9 @@ def test_retired_keywords_warn_and_give_the_identical_run(data):
         assert TrainConfig(batch_size=2) == TrainConfig(batch_months=2)
     with pytest.raises(TypeError, match="unexpected keyword"):
         fit(data["coarse"], data["model"], mask=data["mask"], epoch=1)
+    with pytest.raises(TypeError, match="train=TrainConfig"):
+        fit(data["coarse"], data["model"], mask=data["mask"], epochs=2,
+            train=TrainConfig(seed=1))
 
 
 def test_run_settings_round_trip_and_read_version_1_meta(data):
