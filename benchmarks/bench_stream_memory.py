@@ -3,7 +3,7 @@
 1. Writes the input lazily (dask, one 12-month chunk at a time) to a Zarr store: 240 × 720 ×
    1440 float64 ≈ 2.0 GB (skipped when it exists).
 2. Control: under the address-space cap, loading the stack whole fails (MemoryError).
-3. Under the same cap, ``jaxgeo cap-stream`` reads it batch by batch, averages over caps on
+3. Under the same cap, ``jaxgeo sphere stream`` reads it batch by batch, averages over caps on
    the simulated devices, and writes ≈ 1.0 GB of float32 output to Zarr incrementally.
 4. Checks months of the output against the operator applied in memory (uncapped parent).
 
@@ -78,7 +78,7 @@ def main(argv=None):
     ap.add_argument("--res", type=float, default=0.25)
     ap.add_argument("--months", type=int, default=240)
     ap.add_argument("--radius-deg", type=float, default=3.0)
-    ap.add_argument("--batch", type=int, default=12)
+    ap.add_argument("--batch-months", type=int, default=12)
     ap.add_argument("--cap-gb", type=float, default=2.0, help="RLIMIT_AS of the run, GiB")
     ap.add_argument("--devices", type=int, default=2, help="simulated CPU devices")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" /
@@ -89,9 +89,9 @@ def main(argv=None):
     work.mkdir(parents=True, exist_ok=True)
     src = work / f"stack_{args.res:g}deg_{args.months}m.zarr"
     result = {"res_deg": args.res, "months": args.months, "radius_deg": args.radius_deg,
-              "batch_months": args.batch, "devices": args.devices, "cap_gib": args.cap_gb}
+              "batch_months": args.batch_months, "devices": args.devices, "cap_gib": args.cap_gb}
     if not src.exists():
-        result["make_input_s"] = _make_input(src, args.res, args.months, args.batch)
+        result["make_input_s"] = _make_input(src, args.res, args.months, args.batch_months)
     result["input_gb_on_disk"] = _dir_bytes(src) / 1e9
     nlat, nlon = round(180 / args.res), round(360 / args.res)
     result["input_gb_in_memory"] = args.months * nlat * nlon * 8 / 1e9
@@ -111,11 +111,11 @@ def main(argv=None):
           f"{control['returncode']}, MemoryError={result['control_load_whole']['memory_error']}")
 
     out = work / "capped.zarr"
-    run = _run_capped([sys.executable, "-m", "jaxgeo.cli", "cap-stream", str(src),
-                       "--radius-deg", str(args.radius_deg), "--out", str(out), "--batch",
-                       str(args.batch), "--no-progress"], cap, env)
+    run = _run_capped([sys.executable, "-m", "jaxgeo.cli", "sphere", "stream",
+                       str(src), "--radius-deg", str(args.radius_deg), "--out", str(out),
+                       "--batch-months", str(args.batch_months), "--quiet"], cap, env)
     result["stream"] = run
-    print(f"cap-stream under {args.cap_gb} GiB: exit {run['returncode']}, "
+    print(f"sphere stream under {args.cap_gb} GiB: exit {run['returncode']}, "
           f"{run['wall_s']:.1f} s, peak RSS {run['peak_rss_mb']:.0f} MB")
     if run["returncode"] != 0:
         print(run["log_tail"])

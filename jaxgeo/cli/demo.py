@@ -47,7 +47,7 @@ def _downscale(args) -> int:
 
 
 def _cap(args) -> int:
-    from ..sphere.demo import run_demo
+    from ..demos.cap import run_demo
 
     run_demo(args.out, resolution_deg=args.resolution_deg, radius_deg=args.radius_deg)
     return 0

@@ -1,5 +1,5 @@
 """``jaxgeo grace``: Level-2 harmonics or mascons to a CF NetCDF of (time, lat, lon)
-liquid-water-equivalent thickness."""
+liquid-water-equivalent thickness, and the validation against published values."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from . import _args
 
 
 def register(sub) -> None:
-    """Add ``grace l2`` and ``grace mascon``."""
+    """Add ``grace l2``, ``grace mascon`` and ``grace validate``."""
     g = sub.add_parser("grace", help="GRACE Level-2 / mascon products to gridded water storage",
                        description=" ".join(__doc__.split("\n")[:2]).replace("``", "'"))
     actions = g.add_subparsers(dest="action", metavar="ACTION")
@@ -47,6 +47,17 @@ def register(sub) -> None:
     _args.add_quiet(ms)
     ms.set_defaults(func=_run_mascon, command="grace mascon")
 
+    va = actions.add_parser("validate", help="the Level-2 chain on the real CSR RL06 files "
+                                             "against published Greenland, ocean and Amazon "
+                                             "values")
+    _args.add_data_dir(va, what="the CSR RL06 files: grace-l2/ (csr-rl06/, TN-13, TN-14) or "
+                                "a folder holding it")
+    _args.add_resolution(va, 0.5, help="grid cell size, degrees")
+    _args.add_out(va, required=False, metavar="F.json",
+                  help="JSON output of the figures and comparisons (default: print only)")
+    _args.add_quiet(va)
+    va.set_defaults(func=_run_validate, command="grace validate")
+
 
 def write_netcdf(da, out) -> None:
     """Write ``da`` as CF NetCDF (float32, time in days since 2002-01-01), atomically."""
@@ -74,7 +85,7 @@ def _run_l2(args) -> int:
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such directory")
     da = grace_l2_tws(source, grid=Grid.regular(args.resolution_deg, args.lon_start),
-                      tn13=args.tn13, tn14=args.tn14, gaussian_km=args.half_width_km or None,
+                      tn13=args.tn13, tn14=args.tn14, half_width_km=args.half_width_km or None,
                       lmax=args.lmax, mean=args.mean_field, mean_period=tuple(args.mean_period),
                       c30=not args.no_c30, units=args.units, progress=not args.quiet)
     write_netcdf(da, out)
@@ -92,4 +103,13 @@ def _run_mascon(args) -> int:
     write_netcdf(da, out)
     if not args.quiet:
         print(_summary(out, da))
+    return 0
+
+
+def _run_validate(args) -> int:
+    from ..validation import grace
+
+    data = _args.data_dir(args, sub="grace-l2")
+    out = None if args.out is None else _args.output_file(args.out)
+    grace.run(data, out=out, resolution_deg=args.resolution_deg, quiet=args.quiet)
     return 0

@@ -111,7 +111,7 @@ def _stream(args) -> int:
         attrs = dict(da.attrs, cell_methods=_method(args))
         stream_apply(op, da, args.out, batch_months=args.batch_months, prefetch=args.prefetch,
                      name=da.name or "field", attrs=attrs, time_dim=args.time_dim, dtype=dtype,
-                     progress=not args.quiet)
+                     quiet=args.quiet)
     finally:
         ds.close()
     if not args.quiet:

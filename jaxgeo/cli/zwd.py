@@ -59,19 +59,20 @@ def _cmd_fit(args) -> int:
     from .._io import write_json
     from ..troposphere import ProfileChunk, fit_hzwd, profiles_from_dataset, read_era5_profiles
 
-    lats, lons, doys, hs, zs = [], [], [], [], []
+    lats, lons, times, hs, zs = [], [], [], [], []
     n_lev = None
     for path in args.era5_files:
         lat, lon, chunk = profiles_from_dataset(read_era5_profiles(_args.input_file(path)))
-        if n_lev is not None and chunk.height_m.shape[-1] != n_lev:
-            raise ValueError(f"{path}: {chunk.height_m.shape[-1]} levels, expected {n_lev}")
-        n_lev = chunk.height_m.shape[-1]
+        if n_lev is not None and chunk.height_msl_m.shape[-1] != n_lev:
+            raise ValueError(f"{path}: {chunk.height_msl_m.shape[-1]} levels, expected "
+                             f"{n_lev}")
+        n_lev = chunk.height_msl_m.shape[-1]
         lats.append(lat)
         lons.append(lon)
-        doys.append(chunk.doy[0])
-        hs.append(chunk.height_m[0])
+        times.append(chunk.time[0])
+        hs.append(chunk.height_msl_m[0])
         zs.append(chunk.zwd_m[0])
-    chunk = ProfileChunk(np.concatenate(doys)[None], np.concatenate(hs)[None],
+    chunk = ProfileChunk(np.concatenate(times)[None], np.concatenate(hs)[None],
                          np.concatenate(zs)[None])
     grid = Grid.regular(args.resolution_deg, lon_start=0.0)
     model, report = fit_hzwd(np.concatenate(lats), np.concatenate(lons), chunk, grid=grid,
@@ -90,14 +91,13 @@ def _cmd_eval(args) -> int:
 
     import numpy as np
 
-    from ..time import as_datetime64, day_of_year
+    from ..time import as_datetime64
     from ..troposphere import HZWD
 
     model = HZWD.from_netcdf(_args.input_file(args.coeffs))
     t = as_datetime64(np.array([args.time]), name=f"--time {args.time!r}")
-    doy = float(day_of_year(t)[0])
     h = np.asarray(args.height_msl_m, dtype=np.float64)
-    zwd = np.asarray(model(args.lat_deg, args.lon_deg, h, doy))
+    zwd = np.asarray(model(args.lat_deg, args.lon_deg, h, t))
     if np.any(np.isnan(zwd)):
         raise ValueError(f"no HZWD coefficients near lat {args.lat_deg}, lon {args.lon_deg} "
                          "(the coefficient file does not cover this point)")
@@ -113,18 +113,12 @@ def _cmd_eval(args) -> int:
 
 def _cmd_validate(args) -> int:
     from .._io import write_json
-    from ..troposphere._validate import format_table, run_validation
+    from ..validation.troposphere import format_table, run_validation
 
-    data = _args.data_dir(args, sub="troposphere")
-    era5 = args.era5 if args.era5 is not None else sorted(str(p) for p in data.glob("*.nc"))
-    sounding = args.sounding or (str(data / "may4_sounding.txt")
-                                 if (data / "may4_sounding.txt").is_file() else None)
-    gpt3 = args.gpt3 or (str(data / "gpt3_5.grd") if (data / "gpt3_5.grd").is_file() else None)
-    if not era5 and not sounding:
-        raise FileNotFoundError(f"no ERA5 file or sounding found (looked in {data})")
-    result = run_validation(era5=era5, sounding=sounding, sounding_lat=args.sounding_lat_deg,
-                            sounding_lon=args.sounding_lon_deg, sounding_time=args.sounding_time,
-                            gpt3_path=gpt3, steps=args.steps)
+    result = run_validation(_args.data_dir(args, sub="troposphere"), era5=args.era5,
+                            sounding=args.sounding, sounding_lat_deg=args.sounding_lat_deg,
+                            sounding_lon_deg=args.sounding_lon_deg,
+                            sounding_time=args.sounding_time, gpt3=args.gpt3, steps=args.steps)
     print(format_table(result))
     write_json(result, args.out)
     print(f"wrote {args.out}")

@@ -4,7 +4,7 @@
   operators over the devices of a :class:`jax.sharding.Mesh` (``jax.shard_map``), equal to
   the single-device result.
 * :func:`stream_apply`: larger-than-memory stacks, read lazily (xarray + dask) batch by batch
-  with prefetch and written incrementally to Zarr or NetCDF.
+  with prefetch (:class:`BatchLoader`) and written incrementally to Zarr or NetCDF.
 * :func:`initialize_from_env`: the multi-host entry point (``jax.distributed.initialize``).
 * :func:`replicate`: pytrees (network state, operators) replicated over a mesh.
 * Elsewhere, a ``mesh=`` argument: data-parallel downscaling
@@ -12,12 +12,14 @@
   fit with its nodes split over the devices (:func:`jaxgeo.troposphere.fit_hzwd`).
 """
 
-from ._apply import band_plan, band_sharded_apply, month_parallel, sharded_apply
 from .._sharding import LAT, MONTHS, MonthShards, make_mesh, replicate, shard_months, to_host
+from ._apply import BandPlan, band_plan, band_sharded_apply, month_parallel, sharded_apply
 from ._multihost import ProcessInfo, initialize_from_env
-from ._stream import stream_apply
+from ._stream import BatchLoader, stream_apply
 
 __all__ = [
+    "BandPlan",
+    "BatchLoader",
     "LAT",
     "MONTHS",
     "MonthShards",

@@ -9,15 +9,16 @@ Latitude bands: output row ``i`` of a cap (or Gaussian) average reads input rows
 ``rows[:, i]``, all within ``H = max |rows[d, i] − i|`` rows of ``i`` (``H = ⌈ψ/Δφ⌉`` for a cap
 of radius ψ on a grid of step Δφ). Each device holds ``L`` consecutive rows and receives the
 ``H`` rows on either side from its neighbours by :func:`jax.lax.ppermute` (over several hops
-when ``H > L``), then runs the operator's own band loop on its block with shard-local row
-tables. Gradients flow through ``ppermute`` (its transpose is the reverse permutation).
+when ``H > L``), then runs the sphere's band kernel (:func:`jaxgeo.sphere.band_apply`) on
+its block with shard-local :class:`~jaxgeo.sphere.BandTables`. Gradients flow through
+``ppermute`` (its transpose is the reverse permutation).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
-import types
 import weakref
 
 import jax
@@ -26,8 +27,8 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from ..sphere._operator import IsotropicOperator, _band
 from .._sharding import LAT, MONTHS, axis_size, padded_put, put_padded_as, shard_months
+from ..sphere import BandTables, IsotropicOperator, band_apply
 
 
 def _call(op, x):
@@ -54,19 +55,9 @@ def month_parallel(fn, mesh: Mesh, ndim: int, axis: str = MONTHS, operator_arg: 
 
 
 def _check_nan_host(op: IsotropicOperator, x) -> None:
-    """The operator's eager NaN check, on host numpy data (no device copy of the stack)."""
-    if not isinstance(x, np.ndarray):
-        return
-    bad = np.isnan(x)
-    if op.masked:
-        bad &= np.asarray(op.weight) > 0
-    if bad.any():
-        idx = np.unravel_index(int(np.argmax(bad.reshape(-1))), x.shape)
-        raise ValueError(
-            f"field has {int(bad.sum())} NaN value(s) {'inside the mask ' if op.masked else ''}"
-            f"(first at index {tuple(int(i) for i in idx)}); NaNs would spread over whole "
-            "latitude bands. Fill them, or pass a mask that excludes them"
-        )
+    """The operator's eager NaN check, on host numpy data only (no device copy of the stack)."""
+    if isinstance(x, np.ndarray):
+        op.check_nan(x)
 
 
 def sharded_apply(op, x, mesh: Mesh, *, month_axis: str | None = MONTHS,
@@ -111,29 +102,50 @@ def sharded_apply(op, x, mesh: Mesh, *, month_axis: str | None = MONTHS,
 
 # --- latitude bands --------------------------------------------------------------------------
 
-def band_plan(op: IsotropicOperator, n_shards: int) -> dict:
-    """Shard-local tables of ``op`` for ``n_shards`` latitude blocks (numpy, built once).
+@dataclasses.dataclass(frozen=True)
+class BandPlan:
+    """Shard-local band tables of an operator for ``n`` latitude blocks (numpy, built once).
 
-    Returns a dict: ``L`` rows per shard, ``H`` halo rows, ``K`` ppermute hops,
-    ``centred`` (the operator reads row ``i − B + d`` at band step ``d``), and stacked
-    per-shard arrays ``weight`` ``(n, L + 2H, ncol)``, ``inv_den`` and ``valid``
-    ``(n, L, ncol)``, ``rows``/``kernel_index`` ``(n, nband, L)`` (indices into the shard's
-    extended block of ``L + 2H`` rows). When ``centred``, the tables cover every row of the
-    extended block, ``(n, nband, L + 2H)``: the band loop then runs its contiguous-slice path
-    over the whole block and only the middle ``L`` output rows are kept.
+    Attributes:
+        block_rows: ``L``, output rows per shard (the last block padded).
+        halo_rows: ``H``, rows each shard receives from either side.
+        hops: ``K = ⌈H/L⌉``, ppermute hops that deliver the halo.
+        centred: the operator reads row ``i − B + d`` at band step ``d``; the tables then
+            cover every row of the extended block, ``(n, nband, L + 2H)``: the band loop runs
+            its contiguous-slice path over the whole block and only the middle ``L`` output
+            rows are kept.
+        rows, kernel_index: ``(n, nband, L)`` (``(n, nband, L + 2H)`` when centred) indices
+            into the shard's extended block of ``L + 2H`` rows, and into the kernel spectra.
+        weight: ``(n, L + 2H, 1 or nlon)`` the operator's weights of the extended block.
+        inv_den, valid: ``(n, L, 1 or nlon)`` of the shard's own rows.
     """
+
+    block_rows: int
+    halo_rows: int
+    hops: int
+    centred: bool
+    rows: np.ndarray
+    kernel_index: np.ndarray
+    weight: np.ndarray
+    inv_den: np.ndarray
+    valid: np.ndarray
+
+
+def band_plan(op: IsotropicOperator, n_shards: int) -> BandPlan:
+    """Shard-local tables of ``op`` for ``n_shards`` latitude blocks (see :class:`BandPlan`)."""
     if op.targets is not None:
         raise ValueError("latitude-band sharding supports operators without targets only")
+    t = op.tables
     nlat = op.grid.nlat
-    rows = np.asarray(op.rows, np.int64)
-    kidx = np.asarray(op.kernel_index, np.int64)
-    weight = np.asarray(op.weight)
-    inv_den = np.asarray(op.inv_den)
-    valid = np.asarray(op.valid)
+    rows = np.asarray(t.rows, np.int64)
+    kidx = np.asarray(t.kernel_index, np.int64)
+    weight = np.asarray(t.weight)
+    inv_den = np.asarray(t.inv_den)
+    valid = np.asarray(t.valid)
     L = math.ceil(nlat / n_shards)
     # Pairs with an all-zero kernel (band padding near the poles) read nothing: they set
     # no halo, and their row index is clipped into the shard's extended block below.
-    spectra = np.stack([np.asarray(k) for k in op.kernels])
+    spectra = np.stack([np.asarray(k) for k in (t.kernel_re, t.kernel_im) if k is not None])
     active = np.any(spectra != 0, axis=(0, 2))[kidx]
     dist = np.where(active, np.abs(rows - np.arange(nlat)[None, :]), 0)
     H = int(dist.max())
@@ -141,7 +153,7 @@ def band_plan(op: IsotropicOperator, n_shards: int) -> dict:
     nband = rows.shape[0]
     half = (nband - 1) // 2
     own = np.arange(nlat)[None, :]
-    centred = bool(op.symmetric and nband % 2 == 1 and np.array_equal(
+    centred = bool(t.symmetric and nband % 2 == 1 and np.array_equal(
         rows, np.clip(own - half + np.arange(nband)[:, None], 0, nlat - 1)))
     ncols = L + 2 * H if centred else L
     rows_l = np.zeros((n_shards, nband, ncols), np.int32)
@@ -167,8 +179,13 @@ def band_plan(op: IsotropicOperator, n_shards: int) -> dict:
         w_l[s, inside] = weight[g[inside]]
         inv_l[s, :n_real] = inv_den[start:start + n_real]
         val_l[s, :n_real] = valid[start:start + n_real]
-    return dict(L=L, H=H, K=K, centred=centred, rows=rows_l, kernel_index=kidx_l, weight=w_l,
-                inv_den=inv_l, valid=val_l)
+    return BandPlan(block_rows=L, halo_rows=H, hops=K, centred=centred, rows=rows_l,
+                    kernel_index=kidx_l, weight=w_l, inv_den=inv_l, valid=val_l)
+
+
+def _lift(table, like):
+    """``table`` with leading unit axes up to ``like``'s rank (explicit broadcasting)."""
+    return jnp.reshape(table, (1,) * (like.ndim - table.ndim) + table.shape)
 
 
 def _halo_extend(block, L: int, H: int, K: int, n: int, axis: str):
@@ -187,48 +204,52 @@ def _halo_extend(block, L: int, H: int, K: int, n: int, axis: str):
 
 @functools.lru_cache(maxsize=32)
 def _band_fn(mesh: Mesh, lat_axis: str, month_axis: str | None, ndim: int, L: int, H: int,
-             K: int, grid, masked: bool, centred: bool):
+             K: int, nlon: int, masked: bool, centred: bool):
     n = axis_size(mesh, lat_axis)
     lead = [month_axis] + [None] * (ndim - 3) if ndim >= 3 else []
     x_spec = P(*lead, lat_axis, None)
     t_spec = P(lat_axis)
 
-    def local(kernels, rows, kidx, weight, inv_den, valid, x):
+    def local(kernel_re, kernel_im, rows, kidx, weight, inv_den, valid, x):
         ext = _halo_extend(x, L, H, K, n, lat_axis)
-        w = weight[0]
+        w = _lift(weight[0], ext)
         f = ext * w
         if masked:
             f = jnp.where(w > 0, f, 0.0)
-        # The operator's own band loop on shard-local tables. Centred: its contiguous-slice
+        # The operator's own band kernel on shard-local tables. Centred: its contiguous-slice
         # path over the whole extended block (it zero-pads beyond the block, so only the
         # middle L rows, whose reads stay inside the block, are right and kept). Otherwise:
         # its gather path with row indices into the extended block.
-        tables = types.SimpleNamespace(kernels=kernels, rows=rows[0], kernel_index=kidx[0],
-                                       grid=grid, symmetric=centred)
-        out = _band(tables, jnp.fft.rfft(f, axis=-1), transpose=False)
+        tables = BandTables(kernel_re=kernel_re, kernel_im=kernel_im, kernel_index=kidx[0],
+                            rows=rows[0], weight=weight[0], inv_den=inv_den[0],
+                            valid=valid[0], nlon=nlon, out_cols=None, symmetric=centred,
+                            masked=masked, all_valid=False)
+        out = band_apply(tables, jnp.fft.rfft(f, axis=-1), transpose=False)
         if centred:
             out = out[..., H:H + L, :]
-        y = jnp.fft.irfft(out, n=grid.nlon, axis=-1)
-        return jnp.where(valid[0], y * inv_den[0], jnp.nan)
+        y = jnp.fft.irfft(out, n=nlon, axis=-1)
+        return jnp.where(_lift(valid[0], y), y * _lift(inv_den[0], y), jnp.nan)
 
     # check_vma=False: the band loop's scan carries start as unvarying zeros (see above)
-    return jax.jit(jax.shard_map(local, mesh=mesh, in_specs=(P(),) + (t_spec,) * 5 + (x_spec,),
+    return jax.jit(jax.shard_map(local, mesh=mesh,
+                                 in_specs=(P(), P()) + (t_spec,) * 5 + (x_spec,),
                                  out_specs=x_spec, check_vma=False))
 
 
-# Per-operator cache of shard-local tables already on the devices: building them reads the
-# operator's tables back to the host, which is not free at 0.1°, nor possible under tracing.
+# Per-operator cache (keyed by its tables) of shard-local tables already on the devices:
+# building them reads the tables back to the host, which is not free at 0.1°, nor possible
+# under tracing.
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _band_tables(op: IsotropicOperator, mesh: Mesh, lat_axis: str):
-    per_op = _TABLES.setdefault(op, {})
+    per_op = _TABLES.setdefault(op.tables, {})
     key = (mesh, lat_axis)
     if key not in per_op:
         plan = band_plan(op, axis_size(mesh, lat_axis))
         sharding = NamedSharding(mesh, P(lat_axis))
-        tables = [padded_put(plan[k], plan[k].shape, sharding)
-                  for k in ("rows", "kernel_index", "weight", "inv_den", "valid")]
+        tables = [padded_put(a, a.shape, sharding) for a in
+                  (plan.rows, plan.kernel_index, plan.weight, plan.inv_den, plan.valid)]
         tables[2:4] = [t.astype(op.dtype) for t in tables[2:4]]
         per_op[key] = (plan, tables)
     return per_op[key]
@@ -264,14 +285,14 @@ def band_sharded_apply(op: IsotropicOperator, x, mesh: Mesh, *, lat_axis: str = 
     n_months = int(x.shape[0]) if ndim >= 3 else 0
     n_m = axis_size(mesh, m_axis)
     padded = list(x.shape)
-    padded[-2] = n * plan["L"]
+    padded[-2] = n * plan.block_rows
     if ndim >= 3:
         padded[0] = max(n_m, math.ceil(n_months / n_m) * n_m)
     x_sharding = NamedSharding(mesh, P(*lead, lat_axis, None))
     xx, in_dtype = put_padded_as(x, tuple(padded), x_sharding, op.dtype)
-    fn = _band_fn(mesh, lat_axis, m_axis, ndim, plan["L"], plan["H"], plan["K"], op.grid,
-                  op.masked, plan["centred"])
-    y = fn(op.kernels, *tables, xx)
+    fn = _band_fn(mesh, lat_axis, m_axis, ndim, plan.block_rows, plan.halo_rows, plan.hops,
+                  nlon, op.masked, plan.centred)
+    y = fn(op.tables.kernel_re, op.tables.kernel_im, *tables, xx)
     y = y[..., :nlat, :]
     if ndim >= 3:
         y = y[:n_months]
@@ -280,4 +301,4 @@ def band_sharded_apply(op: IsotropicOperator, x, mesh: Mesh, *, lat_axis: str = 
     return y.astype(in_dtype)
 
 
-__all__ = ["band_plan", "band_sharded_apply", "month_parallel", "sharded_apply"]
+__all__ = ["BandPlan", "band_plan", "band_sharded_apply", "month_parallel", "sharded_apply"]

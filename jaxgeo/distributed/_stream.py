@@ -9,54 +9,40 @@ resident set is a few batches plus the operator's tables.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import queue
-import shutil
 import threading
-import uuid
 import warnings
 from pathlib import Path
 
 import jax
 import numpy as np
 
-from .._grid import Grid, to_grid_order
-from .._io import atomic_path
-from ..sphere._operator import IsotropicOperator
-from ._apply import _call, _check_nan_host, month_parallel
+from .._deprecation import reject_unknown, renamed
+from .._io import atomic_dir, atomic_path
 from .._sharding import MONTHS, axis_size, make_mesh, shard_months, to_host
+from .._xarray import coord_names, to_grid_order
+from ..sphere import IsotropicOperator
+from ._apply import _call, _check_nan_host, month_parallel
 
-
-@contextlib.contextmanager
-def atomic_dir(path):
-    """Yield a temporary directory beside ``path``; on success swap it into ``path``.
-
-    A failure removes the temporary directory and leaves any existing ``path`` untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        yield tmp
-        if path.exists():
-            old = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.old"
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old) if old.is_dir() else old.unlink()
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+__all__ = ["BatchLoader", "stream_apply"]
 
 
 def _is_zarr(path: Path) -> bool:
     return path.suffix == ".zarr"
 
 
-class _Loader:
-    """Loads batches ``[a, b)`` of a lazy array in a background thread, ``prefetch`` ahead."""
+class BatchLoader:
+    """Loads batches ``[a, b)`` in a background thread, at most ``prefetch`` ahead.
+
+    Iterating yields ``(a, b, read(a, b))`` in the order of ``bounds``; an exception in the
+    reader is raised in the consumer. :meth:`close` stops the thread. This is the prefetch
+    of :func:`stream_apply`, usable for any batch-by-batch consumer.
+
+    Args:
+        read: ``read(a, b)`` returns the batch of months ``[a, b)``.
+        bounds: the ``(a, b)`` batches, in order.
+        prefetch: batches loaded ahead of the consumer (at least 1).
+    """
 
     _DONE = object()
 
@@ -200,7 +186,7 @@ def _hdf5_lock():
 
 def stream_apply(fn_or_op, source, out_path, *, batch_months: int, prefetch: int = 2,
                  mesh=None, name: str | None = None, attrs: dict | None = None,
-                 time_dim: str = "time", dtype=None, progress: bool = True) -> Path:
+                 time_dim: str = "time", dtype=None, quiet: bool = False, **kwargs) -> Path:
     """Apply an operator to a lazily read stack, writing the result batch by batch.
 
     Batches of ``batch_months`` months are loaded by a background thread (``prefetch``
@@ -222,18 +208,22 @@ def stream_apply(fn_or_op, source, out_path, *, batch_months: int, prefetch: int
         name, attrs: output variable name (default the source's, or ``"field"``) and attrs.
         time_dim: the month dimension of ``source``.
         dtype: dtype of the data sent to the devices and written (default ``source``'s).
-        progress: show a tqdm progress bar.
+        quiet: no tqdm progress bar (``progress=`` is its retired, inverted spelling).
 
     Returns:
         ``Path(out_path)``.
     """
+    progress = renamed(kwargs, "progress", "quiet", where="jaxgeo.distributed.stream_apply")
+    reject_unknown(kwargs, where="jaxgeo.distributed.stream_apply")
+    if progress is not None:
+        quiet = not progress
     if jax.process_count() > 1:
         raise NotImplementedError("stream_apply runs in a single controller process; "
                                   "use sharded_apply across hosts")
     if batch_months < 1:
         raise ValueError(f"batch_months must be positive, got {batch_months}")
     out_path = Path(out_path)
-    lat_name, lon_name = Grid.coord_names(source)
+    lat_name, lon_name = coord_names(source)
     if time_dim not in source.dims:
         raise ValueError(f"source has no {time_dim!r} dimension; dims are {source.dims}")
     if source.ndim != 3:
@@ -278,9 +268,9 @@ def stream_apply(fn_or_op, source, out_path, *, batch_months: int, prefetch: int
     with atomic(out_path) as tmp:
         writer = writer_cls(tmp, name, source, time_dim, lat_name, lon_name, lat, lon,
                             (lat_attrs, lon_attrs, var_attrs), out_shape, out_dtype, batch)
-        loader = _Loader(read, bounds, prefetch)
+        loader = BatchLoader(read, bounds, prefetch)
         bar = tqdm(total=nt, unit="month", desc=f"stream → {out_path.name}",
-                   disable=not progress)
+                   disable=quiet)
         pending = None
         try:
             for a, b, block in loader:

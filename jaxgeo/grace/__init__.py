@@ -1,28 +1,13 @@
 """GRACE/GRACE-FO inputs: Level-2 spherical harmonics and mascon products to gridded
 equivalent water height on a :class:`jaxgeo.Grid`."""
 
+from ._ewh import degree_weights, ewh_degree_factors, synthesize_ewh
 from ._l2 import DEFAULT_MEAN_PERIOD, ewh_grid, grace_l2_tws, remove_mean
 from ._love import K1_CF_TN13, load_love_numbers
 from ._mascon import open_mascon
-from ._shm import (
-    L2Series,
-    SHCoefficients,
-    missing_months,
-    read_gfc,
-    read_l2_file,
-    read_l2_series,
-    read_shm,
-)
-from ._synthesis import (
-    RHO_EARTH_KG_M3,
-    RHO_WATER_KG_M3,
-    SynthesisTable,
-    degree_weights,
-    ewh_degree_factors,
-    legendre_table,
-    synthesize,
-    synthesize_ewh,
-)
+from ._series import L2Series, missing_months, read_l2_series
+from ._shm import SHCoefficients, read_gfc, read_l2_file, read_shm
+from ._synthesis import SynthesisTable, legendre_table, synthesize
 from ._technotes import (
     TechNote,
     match_spans,
@@ -36,8 +21,6 @@ __all__ = [
     "DEFAULT_MEAN_PERIOD",
     "K1_CF_TN13",
     "L2Series",
-    "RHO_EARTH_KG_M3",
-    "RHO_WATER_KG_M3",
     "SHCoefficients",
     "SynthesisTable",
     "TechNote",

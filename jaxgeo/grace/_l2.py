@@ -9,8 +9,10 @@ import jax
 import numpy as np
 
 from .._grid import Grid
-from ._shm import L2Series, SHCoefficients, read_gfc, read_l2_series, read_shm
-from ._synthesis import SynthesisTable, degree_weights, synthesize_ewh
+from ._ewh import degree_weights, retired_half_width, synthesize_ewh
+from ._series import L2Series, read_l2_series
+from ._shm import SHCoefficients, read_gfc, read_shm
+from ._synthesis import SynthesisTable
 from ._technotes import read_tn13, read_tn14, replace_c20_c30, replace_degree1
 
 DEFAULT_MEAN_PERIOD = ("2004-01-01", "2010-01-01")
@@ -68,20 +70,21 @@ def remove_mean(series: L2Series, *, mean=None, period=DEFAULT_MEAN_PERIOD):
     return series.replace(clm=series.clm - cm, slm=series.slm - sm), (cm, sm)
 
 
-def ewh_grid(series: L2Series, grid: Grid, *, gaussian_km: float | None = None,
-             love_k=None, units: str = "mm", chunk: int = 64):
+def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None,
+             love_k=None, units: str = "mm", chunk: int = 64, **kwargs):
     """Grid coefficient anomalies to equivalent water height as an xarray DataArray.
 
     Args:
         series: coefficient anomalies (after :func:`remove_mean`).
         grid: target :class:`jaxgeo.Grid` (cell centres).
-        gaussian_km: Gaussian smoothing half-width, km (None: no smoothing).
+        half_width_km: Gaussian smoothing half-width, km (None: no smoothing).
         love_k: load Love numbers ``(lmax+1,)``; default PREM with k_1 = 0.021.
         units: ``"mm"``, ``"cm"`` or ``"m"`` of equivalent water thickness.
         chunk: months per jitted call (bounds memory).
 
     Returns:
-        float32 DataArray ``(time, lat, lon)``, time = span midpoints, lat ascending.
+        float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` (attribute ``units``),
+        time = span midpoints, lat ascending.
         Mean removal happens before, in float64 numpy; the synthesis runs in JAX's default
         float (float32 unless ``jax_enable_x64``), which changes the 231-month CSR result
         by at most ~1e-3 mm (measured), well below the float32 output's resolution.
@@ -90,10 +93,11 @@ def ewh_grid(series: L2Series, grid: Grid, *, gaussian_km: float | None = None,
     """
     import xarray as xr
 
+    half_width_km = retired_half_width(kwargs, half_width_km, where="jaxgeo.grace.ewh_grid")
     if units not in _UNIT_SCALE:
         raise ValueError(f"units must be one of {sorted(_UNIT_SCALE)}, got {units!r}")
     table = SynthesisTable.create(grid, series.lmax)
-    w = degree_weights(series.lmax, radius_m=series.radius_m, gaussian_km=gaussian_km,
+    w = degree_weights(series.lmax, radius_m=series.radius_m, half_width_km=half_width_km,
                        love_k=love_k) * _UNIT_SCALE[units]
     fn = jax.jit(synthesize_ewh)
     out = np.empty((series.clm.shape[0], *grid.shape), np.float32)
@@ -112,15 +116,16 @@ def ewh_grid(series: L2Series, grid: Grid, *, gaussian_km: float | None = None,
                    "Level-2 spherical harmonics, Wahr et al. (1998) eq. 14",
         "centre": series.centre,
         "lmax": series.lmax,
-        "gaussian_half_width_km": float(gaussian_km) if gaussian_km else 0.0,
+        "half_width_km": float(half_width_km) if half_width_km else 0.0,
     }
     return xr.DataArray(out, dims=("time", "lat", "lon"), coords=coords, attrs=attrs,
                         name="lwe_thickness")
 
 
-def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None, gaussian_km: float | None = 300.0,
-                 mean=None, mean_period=DEFAULT_MEAN_PERIOD, lmax: int | None = None,
-                 c30: bool = True, units: str = "mm", progress: bool = False):
+def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
+                 half_width_km: float | None = 300.0, mean=None,
+                 mean_period=DEFAULT_MEAN_PERIOD, lmax: int | None = None, c30: bool = True,
+                 units: str = "mm", progress: bool = False, **kwargs):
     """Level-2 files to a gridded TWS anomaly DataArray (the whole chain).
 
     Steps: read (:func:`read_l2_series`), C20/C30 from TN-14, degree 1 from TN-13,
@@ -131,7 +136,7 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None, gaussian_km: float
         grid: target grid.
         tn13, tn14: paths of the technical notes, or None to keep the files' values
             (a warning is issued: CSR/JPL/GFZ GSM files carry no degree 1).
-        gaussian_km: smoothing half-width, km, or None.
+        half_width_km: Gaussian smoothing half-width, km, or None.
         mean, mean_period: see :func:`remove_mean`.
         lmax: truncation degree.
         c30: replace C30 where TN-14 has it.
@@ -139,8 +144,11 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None, gaussian_km: float
         progress: tqdm progress bar while reading.
 
     Returns:
-        float32 DataArray ``(time, lat, lon)`` with attributes naming the processing.
+        float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` with attributes naming the
+        processing.
     """
+    half_width_km = retired_half_width(kwargs, half_width_km,
+                                       where="jaxgeo.grace.grace_l2_tws", default=300.0)
     series = read_l2_series(source, lmax=lmax, progress=progress)
     notes = []
     if tn14 is not None:
@@ -154,7 +162,7 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None, gaussian_km: float
                       "CSR/JPL/GFZ GSM), so geocentre motion is missing", UserWarning,
                       stacklevel=2)
     series, _ = remove_mean(series, mean=mean, period=mean_period)
-    da = ewh_grid(series, grid, gaussian_km=gaussian_km, units=units)
+    da = ewh_grid(series, grid, half_width_km=half_width_km, units=units)
     da.attrs["history"] = "; ".join(
         ["jaxgeo.grace.grace_l2_tws", *notes,
          "mean removed: " + (f"field {Path(mean).name}" if isinstance(mean, (str, Path))

@@ -14,7 +14,8 @@ LOVE_K_PREM_MAX_DEGREE = 200
 # gravity-toolkit wheel (file gravity_toolkit/data/love_numbers, version 1.2.8, MIT licence;
 # column k, "D" exponents read as "E"). k_0 = 0 (mass conservation) and the file's k_1 = 0
 # is the centre-of-mass-of-solid-Earth (CE) value; degree 1 is set by the caller.
-# tests/test_grace_love.py compares this table with that file when gravity-toolkit is installed.
+# tests/grace/test_grace_synthesis.py compares this table with that file when gravity-toolkit
+# is installed.
 _K_PREM = (
     0.0, 0.0, -0.3025298214251, -0.19413374466744,
     -0.1323201115627, -0.10367909816775, -0.089497417870591, -0.081354654645797,

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .._grid import Grid, to_grid_order
-from ._shm import missing_months
+from .._grid import Grid
+from .._xarray import check_mask, on_grid
+from ._series import missing_months
 
 _TO_MM = {"cm": 10.0, "centimeters": 10.0, "mm": 1.0, "millimeters": 1.0, "m": 1000.0,
           "meters": 1000.0}
@@ -18,41 +19,29 @@ _SCALE_NAMES = ("scale_factor", "SCALE_FACTOR", "scale")
 
 
 def _field(source, names, what: str):
-    """A 2-D (lat, lon) field from a DataArray or the first matching variable of a file."""
+    """A 2-D (lat, lon) field from a DataArray or the first matching variable of a file,
+    with the name errors should use."""
     import xarray as xr
 
     if isinstance(source, xr.DataArray):
-        return source, "<DataArray>"
+        return source.squeeze(drop=True), f"{what} <DataArray>"
     path = Path(source)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such {what} file")
-    ds = xr.open_dataset(path, decode_times=False)
-    name = next((n for n in names if n in ds.data_vars), None)
-    if name is None:
-        raise ValueError(f"{path}: no {what} variable (looked for {', '.join(names)}; "
-                         f"has {', '.join(ds.data_vars)})")
-    da = ds[name].load()
-    da = da.squeeze(drop=True)
+    with xr.open_dataset(path, decode_times=False) as ds:
+        name = next((n for n in names if n in ds.data_vars), None)
+        if name is None:
+            raise ValueError(f"{path}: no {what} variable (looked for {', '.join(names)}; "
+                             f"has {', '.join(ds.data_vars)})")
+        da = ds[name].load().squeeze(drop=True)
     if da.ndim != 2:
         raise ValueError(f"{path}: {what} variable {name!r} must be 2-D (lat, lon), got "
                          f"dims {da.dims}")
-    return da, str(path)
+    return da, f"{path}: {what} {name!r}"
 
 
-def _on_grid(da, grid: Grid, where: str):
-    """Reorder ``da`` to ascending lat and to ``grid``'s longitude start."""
-    lat_name, lon_name = Grid.coord_names(da)
-    native = Grid.from_xarray(da)
-    if native.resolution_deg != grid.resolution_deg:
-        raise ValueError(f"{where}: resolution {native.resolution_deg}° differs from the "
-                         f"data's {grid.resolution_deg}°")
-    da = to_grid_order(da)
-    shift = (grid.lon_start - native.lon_start) % 360.0
-    k = int(round(shift / grid.resolution_deg))
-    if abs(k * grid.resolution_deg - shift) > 1e-6 * grid.resolution_deg:
-        raise ValueError(f"{where}: longitudes are not on {grid}")
-    values = np.roll(da.values, -k, axis=-1)
-    return values, lat_name, lon_name
+def _source_name(source) -> str:
+    return "a DataArray" if hasattr(source, "dims") else Path(source).name
 
 
 def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
@@ -68,8 +57,9 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
             ``CSR_GRACE_GRACE-FO_RL06_Mascons_*.nc``).
         scale_factor: JPL CRI/CLM gain factors (file or DataArray, same grid); the field
             is multiplied where they are finite.
-        land_mask: land mask (file with ``land_mask``/``LO_val`` or DataArray, same grid);
-            cells where it is 0 become NaN.
+        land_mask: land mask (file with ``land_mask``/``LO_val`` or DataArray, same grid):
+            booleans or 0/1 (``jaxgeo.check_mask``; NaN or fractions are an error, never
+            read as 0); cells where it is 0 become NaN.
         units: output units, ``"mm"``, ``"cm"`` or ``"m"`` of water.
         lon_start: western edge of the output grid's first column, degrees.
         variable: the data variable.
@@ -111,21 +101,21 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
                          "or m")
     native = Grid.from_xarray(da)
     grid = Grid.regular(native.resolution_deg, lon_start)
-    lat_name, lon_name = Grid.coord_names(da)
-    da = da.transpose("time", lat_name, lon_name).sortby("time")
-    values, _, _ = _on_grid(da.load(), grid, str(path))
-    values = values.astype(np.float64) * (_TO_MM[src_units] * _OUT_SCALE[units])
+    da = da.sortby("time")
+    values, _ = on_grid(da.load(), grid, name=str(path), leading=("time",))
+    values = values * (_TO_MM[src_units] * _OUT_SCALE[units])
     notes = [f"read from {path.name}"]
     if scale_factor is not None:
         sf, where = _field(scale_factor, _SCALE_NAMES, "scale factor")
-        sf_v, _, _ = _on_grid(sf.transpose(*Grid.coord_names(sf)), grid, where)
+        sf_v, _ = on_grid(sf, grid, name=where, leading=())
+        # NaN factors mark cells without a gain (ocean in JPL's CRI file): keep the value
         values = np.where(np.isfinite(sf_v), values * sf_v, values)
-        notes.append(f"scale factors from {Path(where).name}")
+        notes.append(f"scale factors from {_source_name(scale_factor)}")
     if land_mask is not None:
         lm, where = _field(land_mask, _MASK_NAMES, "land mask")
-        lm_v, _, _ = _on_grid(lm.transpose(*Grid.coord_names(lm)), grid, where)
-        values = np.where(np.nan_to_num(lm_v) > 0, values, np.nan)
-        notes.append(f"land mask from {Path(where).name}")
+        land = check_mask(lm, grid, name=where, weights=False)
+        values = np.where(land, values, np.nan)
+        notes.append(f"land mask from {_source_name(land_mask)}")
     times = da["time"].values
     gaps = missing_months(times)
     if gaps:

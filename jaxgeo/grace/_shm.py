@@ -6,12 +6,12 @@ import dataclasses
 import datetime as dt
 import gzip
 import re
-import warnings
 import zlib
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
+from ..constants import GRACE_RADIUS_M
 
 _SHM_RECORD = "GRCOF2"
 _SPAN_IN_NAME = re.compile(r"_(\d{4})(\d{3})-(\d{4})(\d{3})_")
@@ -54,42 +54,6 @@ class SHCoefficients:
     def month(self) -> str:
         """``YYYY-MM`` of the span midpoint, used in messages."""
         return str(self.mid.astype("datetime64[M]"))
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class L2Series:
-    """A time series of Level-2 solutions of one centre and degree, sorted by time.
-
-    Attributes:
-        clm, slm: coefficients, shape ``(ntime, lmax+1, lmax+1)``.
-        start, end: data spans, ``datetime64[s]`` arrays of shape ``(ntime,)``.
-        lmax, gm_m3_s2, radius_m, centre, tide_system: as in :class:`SHCoefficients`.
-        paths: the files, one per month.
-    """
-
-    clm: np.ndarray
-    slm: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    lmax: int
-    gm_m3_s2: float
-    radius_m: float
-    centre: str
-    paths: tuple[str, ...]
-    tide_system: str = "unknown"
-
-    @property
-    def mid(self) -> np.ndarray:
-        """Midpoints of the data spans, ``datetime64[s]``."""
-        return self.start + (self.end - self.start) / 2
-
-    @property
-    def months(self) -> list[str]:
-        """``YYYY-MM`` of each span midpoint."""
-        return [str(m) for m in self.mid.astype("datetime64[M]")]
-
-    def replace(self, **changes) -> L2Series:
-        return dataclasses.replace(self, **changes)
 
 
 # -- SHM (GSM) ------------------------------------------------------------------------------
@@ -242,7 +206,7 @@ def read_shm(path, *, lmax: int | None = None) -> SHCoefficients:
     return SHCoefficients(
         clm=clm, slm=slm, start=start, end=end, lmax=lmax_keep,
         gm_m3_s2=float(gm.replace("D", "E")) if gm else 3.986004415e14,
-        radius_m=float(radius.replace("D", "E")) if radius else 6378136.3,
+        radius_m=float(radius.replace("D", "E")) if radius else GRACE_RADIUS_M,
         centre=centre, path=str(path), tide_system=tide,
     )
 
@@ -321,7 +285,8 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
     return SHCoefficients(
         clm=clm, slm=slm, start=start, end=end, lmax=lmax_keep,
         gm_m3_s2=float(head.get("earth_gravity_constant", "3.986004415e14").replace("D", "E")),
-        radius_m=float(head.get("radius", "6378136.3").replace("D", "E")),
+        radius_m=(float(head["radius"].replace("D", "E")) if "radius" in head
+                  else GRACE_RADIUS_M),
         centre=centre, path=str(path),
         tide_system=tide if tide in ("zero_tide", "tide_free", "mean_tide") else "unknown",
     )
@@ -333,91 +298,3 @@ def read_l2_file(path, *, lmax: int | None = None) -> SHCoefficients:
     if name.endswith((".gfc", ".gfc.gz")):
         return read_gfc(path, lmax=lmax)
     return read_shm(path, lmax=lmax)
-
-
-# -- series -------------------------------------------------------------------------------
-
-def _list_files(source) -> list[Path]:
-    if isinstance(source, (str, Path)) and Path(source).is_dir():
-        d = Path(source)
-        files = sorted(p for p in d.iterdir()
-                       if p.is_file() and (p.name.startswith(("GSM-2_", "GAC-2_", "GAD-2_"))
-                                           or p.name.lower().endswith((".gfc", ".gfc.gz"))))
-        if not files:
-            raise FileNotFoundError(f"{d}: no Level-2 files (GSM-2_*, *.gfc) found")
-        return files
-    if isinstance(source, (str, Path)):
-        if not Path(source).exists():
-            raise FileNotFoundError(f"{source}: no such file or directory")
-        return [Path(source)]
-    files = [Path(p) for p in source]
-    for p in files:
-        if not p.exists():
-            raise FileNotFoundError(f"{p}: no such file")
-    return files
-
-
-def missing_months(mid: np.ndarray) -> list[str]:
-    """Calendar months (``YYYY-MM``) between the first and last midpoint with no solution."""
-    months = np.unique(np.asarray(mid).astype("datetime64[M]"))
-    if months.size == 0:
-        return []
-    full = np.arange(months[0], months[-1] + 1)
-    return [str(m) for m in np.setdiff1d(full, months)]
-
-
-def read_l2_series(source: str | Path | Iterable, *, lmax: int | None = None,
-                   progress: bool = False) -> L2Series:
-    """Read a directory (or list) of Level-2 files into one time-sorted :class:`L2Series`.
-
-    Args:
-        source: a directory (files ``GSM-2_*`` or ``*.gfc``), one file, or a list of files.
-        lmax: common truncation degree; default the files' degree, which must then agree.
-        progress: show a tqdm progress bar.
-
-    Returns:
-        :class:`L2Series`.
-
-    Raises:
-        ValueError: mixed centres, mixed degrees (without ``lmax``), inconsistent GM/radius,
-            duplicate spans, or any unreadable file (named).
-
-    Warns:
-        UserWarning: listing the calendar months without a solution (GRACE has real gaps,
-            e.g. 2017-07..2018-05 between the missions).
-    """
-    from tqdm.auto import tqdm
-
-    files = _list_files(source)
-    sols: list[SHCoefficients] = []
-    for p in tqdm(files, desc="reading Level-2", unit="file", disable=not progress):
-        sols.append(read_l2_file(p, lmax=lmax))
-    ref = sols[0]
-    for s in sols[1:]:
-        if s.centre != ref.centre:
-            raise ValueError(f"mixed processing centres: {ref.path} is {ref.centre}, "
-                             f"{s.path} is {s.centre}")
-        if s.lmax != ref.lmax:
-            raise ValueError(f"mixed degrees: {ref.path} has lmax {ref.lmax}, {s.path} "
-                             f"({s.month}) has lmax {s.lmax}; pass lmax= to truncate")
-        if (abs(s.gm_m3_s2 / ref.gm_m3_s2 - 1) > 1e-12
-                or abs(s.radius_m / ref.radius_m - 1) > 1e-12):
-            raise ValueError(f"{s.path}: GM/radius differ from {ref.path}")
-    sols.sort(key=lambda s: s.start)
-    for a, b in zip(sols, sols[1:], strict=False):
-        if a.start == b.start and a.end == b.end:
-            raise ValueError(f"duplicate month {a.month}: {a.path} and {b.path}")
-    series = L2Series(
-        clm=np.stack([s.clm for s in sols]), slm=np.stack([s.slm for s in sols]),
-        start=np.array([s.start for s in sols], dtype="datetime64[s]"),
-        end=np.array([s.end for s in sols], dtype="datetime64[s]"),
-        lmax=ref.lmax, gm_m3_s2=ref.gm_m3_s2, radius_m=ref.radius_m, centre=ref.centre,
-        paths=tuple(s.path for s in sols), tide_system=ref.tide_system,
-    )
-    gaps = missing_months(series.mid)
-    if gaps:
-        warnings.warn(f"{len(gaps)} calendar months have no {ref.centre} solution between "
-                      f"{series.months[0]} and {series.months[-1]}: {', '.join(gaps)}",
-                      UserWarning, stacklevel=2)
-    return series
-

@@ -1,23 +1,16 @@
-"""Spherical-harmonic synthesis on a cell-centred :class:`jaxgeo.Grid`, and the
-conversion of Stokes coefficients to equivalent water height, in JAX."""
+"""Spherical-harmonic synthesis on a cell-centred :class:`jaxgeo.Grid`, in JAX."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._dtype import PRECISION, input_float_dtype, resolve_dtype
 from .._grid import Grid
-from ..sphere import gaussian_legendre_weights
-from ._love import load_love_numbers
-
-RHO_EARTH_KG_M3 = 5517.0
-"""Average density of the Earth used by Wahr, Molenaar & Bryan (1998), kg/m³."""
-RHO_WATER_KG_M3 = 1000.0
-"""Density of fresh water, kg/m³ (equivalent water height convention)."""
+from .._pytree import pytree_dataclass, static_field
 
 
 def legendre_table(lat_deg, lmax: int) -> np.ndarray:
@@ -66,8 +59,7 @@ def legendre_table(lat_deg, lmax: int) -> np.ndarray:
     return p
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
+@pytree_dataclass
 class SynthesisTable:
     """Precomputed tables for synthesis of degree ≤ ``lmax`` onto ``grid``.
 
@@ -80,13 +72,19 @@ class SynthesisTable:
 
     plm: jax.Array
     trig: jax.Array
-    grid: Grid = dataclasses.field(metadata=dict(static=True))
-    lmax: int = dataclasses.field(metadata=dict(static=True))
+    grid: Grid = static_field()
+    lmax: int = static_field()
+
+    @property
+    def dtype(self):
+        """The dtype the tables are stored and the synthesis computed in."""
+        return self.plm.dtype
 
     @classmethod
     def create(cls, grid: Grid, lmax: int, dtype=None) -> SynthesisTable:
         """Tables for ``grid`` up to degree ``lmax`` (computed in float64, stored as ``dtype``,
         default JAX's default float: float64 when x64 is enabled)."""
+        dtype = resolve_dtype(dtype)
         if int(lmax) != lmax or lmax < 0:
             raise ValueError(f"lmax must be a non-negative integer, got {lmax!r}")
         lmax = int(lmax)
@@ -101,6 +99,8 @@ def synthesize(table: SynthesisTable, clm: jax.Array, slm: jax.Array) -> jax.Arr
     """Evaluate ``f(φ, λ) = Σ_l Σ_m P̄_lm(sin φ) (C_lm cos mλ + S_lm sin mλ)`` on the grid.
 
     Pure and differentiable; leading batch axes (e.g. months) are mapped with ``vmap``.
+    Computed in the table's dtype; the result has the coefficients' floating dtype
+    (integer coefficients: the table's).
 
     Args:
         table: precomputed :class:`SynthesisTable`.
@@ -108,13 +108,14 @@ def synthesize(table: SynthesisTable, clm: jax.Array, slm: jax.Array) -> jax.Arr
             with m > l are ignored.
 
     Returns:
-        array of shape ``(..., nlat, nlon)`` (lat ascending, as the grid).
+        array of shape ``(..., nlat, nlon)`` (lat ascending, as the grid), dtype as above.
 
     Reference: Heiskanen & Moritz (1967), Physical Geodesy, eq. 1-81/2-38 (real
     fully normalised surface harmonics).
     """
     clm = jnp.asarray(clm)
     slm = jnp.asarray(slm)
+    out_dtype = input_float_dtype(clm, default=table.dtype)
     if clm.shape != slm.shape or clm.shape[-2:] != (table.lmax + 1, table.lmax + 1):
         raise ValueError(f"clm/slm must have shape (..., {table.lmax + 1}, {table.lmax + 1}), "
                          f"got {clm.shape} and {slm.shape}")
@@ -122,79 +123,14 @@ def synthesize(table: SynthesisTable, clm: jax.Array, slm: jax.Array) -> jax.Arr
     f = _synthesize_one
     for _ in batch:
         f = jax.vmap(f, in_axes=(None, 0, 0))
-    return f(table, clm, slm)
+    return f(table, clm.astype(table.dtype), slm.astype(table.dtype)).astype(out_dtype)
 
 
 def _synthesize_one(table: SynthesisTable, clm, slm):
     # Legendre contraction over l first (cost L²·nlat), then one matmul with the
     # cos/sin table (cost 2L·nlat·nlon), instead of an L²·nlat·nlon direct sum.
-    a = jnp.einsum("mlj,lm->mj", table.plm, clm)
-    b = jnp.einsum("mlj,lm->mj", table.plm, slm)
+    # precision=HIGHEST: GPUs would otherwise round the operands to TF32 (10-bit mantissa)
+    a = jnp.einsum("mlj,lm->mj", table.plm, clm, precision=PRECISION)
+    b = jnp.einsum("mlj,lm->mj", table.plm, slm, precision=PRECISION)
     ab = jnp.concatenate([a, b], axis=0)
-    return jnp.einsum("mj,mk->jk", ab, table.trig)
-
-
-def ewh_degree_factors(lmax: int, *, radius_m: float, love_k=None,
-                       rho_earth_kg_m3: float = RHO_EARTH_KG_M3,
-                       rho_water_kg_m3: float = RHO_WATER_KG_M3) -> np.ndarray:
-    """Per-degree factor turning ΔC/ΔS into equivalent water height in metres.
-
-    ``F_l = a ρ_ave (2l+1) / (3 ρ_w (1 + k_l))``, so that
-    ``EWH = Σ F_l P̄_lm (ΔC cos mλ + ΔS sin mλ)`` in m of water.
-
-    Args:
-        lmax: maximum degree.
-        radius_m: reference radius ``a`` of the coefficients, m.
-        love_k: load Love numbers ``k_l``, shape ``(lmax+1,)``; PREM with k_1 = 0.021
-            (:func:`load_love_numbers`) by default.
-        rho_earth_kg_m3, rho_water_kg_m3: densities, kg/m³.
-
-    Returns:
-        float64 array of shape ``(lmax + 1,)``, metres.
-
-    Reference: Wahr, Molenaar & Bryan (1998), J. Geophys. Res. 103(B12), 30205, eq. 14.
-    """
-    k = load_love_numbers(lmax) if love_k is None else np.asarray(love_k, np.float64)
-    if k.shape != (lmax + 1,):
-        raise ValueError(f"love_k must have shape ({lmax + 1},), got {k.shape}")
-    ell = np.arange(lmax + 1, dtype=np.float64)
-    return radius_m * rho_earth_kg_m3 * (2 * ell + 1) / (3 * rho_water_kg_m3 * (1 + k))
-
-
-def degree_weights(lmax: int, *, radius_m: float, gaussian_km: float | None = None,
-                   love_k=None) -> np.ndarray:
-    """EWH factors times the Gaussian smoothing weights ``W_l`` (if ``gaussian_km``), m.
-
-    Args:
-        lmax: maximum degree.
-        radius_m: reference radius of the coefficients, m.
-        gaussian_km: Gaussian half-width in km (Jekeli/Wahr), or None for no smoothing.
-        love_k: load Love numbers, shape ``(lmax+1,)`` (default PREM, k_1 = 0.021).
-
-    Returns:
-        float64 array of shape ``(lmax + 1,)``, metres of water per unit coefficient.
-
-    Reference: Wahr, Molenaar & Bryan (1998), eq. 14 and 30–34.
-    """
-    w = ewh_degree_factors(lmax, radius_m=radius_m, love_k=love_k)
-    if gaussian_km:
-        w = w * gaussian_legendre_weights(gaussian_km, lmax)
-    return w
-
-
-def synthesize_ewh(table: SynthesisTable, dclm: jax.Array, dslm: jax.Array,
-                   weights_m: jax.Array) -> jax.Array:
-    """Equivalent water height from coefficient anomalies, m (differentiable).
-
-    Args:
-        table: :class:`SynthesisTable` of degree ``L``.
-        dclm, dslm: Stokes coefficient anomalies ``[..., l, m]``, shape ``(..., L+1, L+1)``.
-        weights_m: per-degree weights from :func:`degree_weights`, shape ``(L+1,)``, m.
-
-    Returns:
-        EWH in metres of water, shape ``(..., nlat, nlon)``.
-
-    Reference: Wahr, Molenaar & Bryan (1998), eq. 14.
-    """
-    w = jnp.asarray(weights_m)[:, None]
-    return synthesize(table, jnp.asarray(dclm) * w, jnp.asarray(dslm) * w)
+    return jnp.einsum("mj,mk->jk", ab, table.trig, precision=PRECISION)

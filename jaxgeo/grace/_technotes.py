@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._shm import L2Series, _yyyymmdd
-
-_MJD0 = np.datetime64("1858-11-17T00:00:00", "s")
+from ..time import datetime64_from_mjd
+from ._series import L2Series
+from ._shm import _yyyymmdd
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -97,8 +97,8 @@ def read_tn14(path) -> TechNote:
         raise ValueError(f"{path}: no data rows after 'Product:'")
     a = np.array(rows)
     return TechNote(
-        start=_MJD0 + np.round(a[:, 0] * 86400).astype(np.int64).astype("timedelta64[s]"),
-        end=_MJD0 + np.round(a[:, 8] * 86400).astype(np.int64).astype("timedelta64[s]"),
+        start=datetime64_from_mjd(a[:, 0]).astype("datetime64[s]"),
+        end=datetime64_from_mjd(a[:, 8]).astype("datetime64[s]"),
         values={"C20": a[:, 2], "C30": a[:, 5]},
         path=str(path),
     )

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .._grid import Grid, to_grid_order
+from .._dtype import input_float_dtype
+from .._grid import Grid
+from .._xarray import coord_names, grid_of, to_grid_order
+from ._operator import CapAverage, GaussianSmooth
 
 
 @xr.register_dataarray_accessor("jaxgeo")
@@ -24,7 +27,7 @@ class JaxgeoAccessor:
     @property
     def grid(self) -> Grid:
         """The regular global :class:`~jaxgeo.Grid` of this array (raises if it has none)."""
-        return Grid.from_xarray(self._obj)
+        return grid_of(self._obj)
 
     def apply(self, op, *, name_suffix: str | None = None) -> xr.DataArray:
         """Apply a jaxgeo operator over the lat/lon dims, keeping the other dims, coords, attrs.
@@ -33,7 +36,7 @@ class JaxgeoAccessor:
             op: a :class:`~jaxgeo.sphere.IsotropicOperator` built on this array's grid.
         """
         da = self._obj
-        lat_name, lon_name = Grid.coord_names(da)
+        lat_name, lon_name = coord_names(da)
         grid = self.grid
         if op.grid != grid:
             raise ValueError(f"operator is built on {op.grid}, data are on {grid}")
@@ -68,25 +71,13 @@ class JaxgeoAccessor:
         ``mask`` may be a boolean/[0, 1] DataArray on the same grid (any lat order) or an
         array in ascending-latitude order.
         """
-        from ._operator import CapAverage
-
         op = CapAverage(self.grid, radius_deg, mask=mask, targets=targets,
-                        dtype=_dtype_for(self._obj))
+                        dtype=input_float_dtype(self._obj))
         return self.apply(op)
 
     def gaussian_smooth(self, half_width_km: float, *, mask=None, targets: Grid | None = None):
         """Jekeli/Wahr Gaussian smoothing of half-width ``half_width_km`` (see GaussianSmooth)."""
-        from ._operator import GaussianSmooth
-
         op = GaussianSmooth(self.grid, half_width_km, mask=mask, targets=targets,
-                            dtype=_dtype_for(self._obj))
+                            dtype=input_float_dtype(self._obj))
         return self.apply(op)
 
-
-def _dtype_for(da):
-    import jax
-    import jax.numpy as jnp
-
-    if da.dtype == np.float64 and jax.config.jax_enable_x64:
-        return jnp.float64
-    return jnp.float32

@@ -1,90 +1,73 @@
-"""Fitting HZWD coefficients to ZWD profiles: streamed closed-form least squares per node,
-refined with optax in ZWD space; and per-column fits of height-function families.
+"""Fitting HZWD coefficients to ZWD profiles: the normal equations streamed over chunks
+of profiles and solved per node, then refined in ZWD space; nodes optionally split over the
+devices of a mesh.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import math
+import warnings
 from collections.abc import Iterable
 from functools import partial
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
+from .._deprecation import reject_unknown, renamed
 from .._grid import Grid
-from ._hzwd import (
-    FAMILIES,
-    H_BREAKS_M,
-    H_MAX_M,
-    H_MIN_M,
-    HZWD,
-    N_HARM,
-    N_PARAM,
-    harmonic_basis,
-    height_basis,
-)
+from ..time import day_of_year
+from ._hzwd import FAMILIES, HZWD, N_HARM, N_PARAM
+from ._normal import N_COEF, moment_sums, normal_from_moments, solve_nodes, valid_targets
 from ._physics import THAYER_1974, zwd_profile
-
-N_COEF = N_PARAM * N_HARM
-INTERVALS_M = ((H_MIN_M, H_BREAKS_M[0]), (H_BREAKS_M[0], H_BREAKS_M[1]),
-               (H_BREAKS_M[1], H_MAX_M))
-INTERVAL_LABELS = ("0-2 km", "2-5 km", "5-10 km")
+from ._refine import all_residuals, refine_nodes
+from ._report import FitReport, interval_stats
+from ._times import kernel_doy
 
 
-class ProfileChunk(NamedTuple):
-    """A block of ZWD profiles on fixed columns.
+@dataclasses.dataclass(frozen=True, init=False, eq=False)
+class ProfileChunk:
+    """A block of ZWD profiles on fixed columns (the input of :func:`fit_hzwd`).
 
     Attributes:
-        doy: day of year, shape (T,) or (T, C).
-        height_m: level heights, m, shape (T, C, L) (NaN = missing level).
+        time: ``numpy.datetime64`` (UTC), shape (T,) or (T, C).
+        height_msl_m: level heights above mean sea level, m, shape (T, C, L) (NaN = missing).
         zwd_m: ZWD above each level, m, shape (T, C, L) (NaN = missing).
     """
 
-    doy: np.ndarray
-    height_m: np.ndarray
+    time: np.ndarray
+    height_msl_m: np.ndarray
     zwd_m: np.ndarray
 
+    def __init__(self, time=None, height_msl_m=None, zwd_m=None, **kwargs):
+        where = "ProfileChunk"
+        time = renamed(kwargs, "doy", "time", where=where, current=time)
+        height_msl_m = renamed(kwargs, "height_m", "height_msl_m", where=where,
+                               current=height_msl_m)
+        reject_unknown(kwargs, where=where)
+        if time is None or height_msl_m is None or zwd_m is None:
+            raise TypeError(f"{where} needs time, height_msl_m and zwd_m")
+        if np.asarray(time).dtype.kind in "fiu":
+            kernel_doy(np.asarray(time), where=where)  # the retired numeric day of year: warns
+        object.__setattr__(self, "time", time)
+        object.__setattr__(self, "height_msl_m", height_msl_m)
+        object.__setattr__(self, "zwd_m", zwd_m)
 
-@dataclasses.dataclass
-class FitReport:
-    """Per-interval residual statistics of a fit (ZWD space, metres).
+    @property
+    def doy(self) -> np.ndarray:
+        """Day of year of :attr:`time` (the kernels' clock), float64."""
+        t = np.asarray(self.time)
+        if t.dtype.kind in "fiu":  # retired numeric day of year (warned when built)
+            return t.astype(np.float64)
+        return day_of_year(t)
 
-    ``rms_m``/``bias_m`` (model − data) map interval labels to values, for the
-    closed-form (``"closed_form"``) and the refined (``"refined"``) coefficients, computed
-    on the retained refinement sample (every ``refine_stride``-th time step, up to
-    ``max_samples_per_node`` profiles per node). Here ``"0-2 km"`` spans the model's whole
-    lowest interval, −0.5 to 2 km.
-    """
-
-    family: str
-    n_nodes_fitted: int
-    n_nodes_total: int
-    n_profiles: int
-    n_points: int
-    n_points_per_interval: dict
-    rms_m: dict
-    bias_m: dict
-    refine_steps: int
-    seconds: float = float("nan")
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def table(self) -> str:
-        lines = [f"HZWD fit ({self.family}): {self.n_nodes_fitted}/{self.n_nodes_total} nodes, "
-                 f"{self.n_profiles} profiles, {self.n_points} points"]
-        lines.append(f"{'interval':>9} {'stage':>12} {'RMS mm':>8} {'bias mm':>8} {'n':>9}")
-        for stage in self.rms_m:
-            for lab in INTERVAL_LABELS:
-                lines.append(f"{lab:>9} {stage:>12} {1e3 * self.rms_m[stage][lab]:8.2f} "
-                             f"{1e3 * self.bias_m[stage][lab]:8.2f} "
-                             f"{self.n_points_per_interval[lab]:9d}")
-        return "\n".join(lines)
+    @property
+    def height_m(self) -> np.ndarray:
+        """Retired name of :attr:`height_msl_m` (DeprecationWarning)."""
+        warnings.warn("ProfileChunk.height_m is deprecated and will be removed in the next "
+                      "release; use height_msl_m", DeprecationWarning, stacklevel=2)
+        return self.height_msl_m
 
 
 def profiles_from_dataset(ds, *, k2p=THAYER_1974.k2p, k3=THAYER_1974.k3):
@@ -97,18 +80,15 @@ def profiles_from_dataset(ds, *, k2p=THAYER_1974.k2p, k3=THAYER_1974.k3):
     h = np.asarray(ds["height"].values, dtype=np.float64)
     zwd = np.asarray(zwd_profile(h, ds["temperature"].values, ds["vapour_pressure"].values,
                                  k2p=k2p, k3=k3))
-    doy = _doy_of_times(ds["time"].values)
+    time = np.asarray(ds["time"].values).astype("datetime64[ns]")
     return (np.asarray(ds["lat"].values, dtype=np.float64),
             np.asarray(ds["lon"].values, dtype=np.float64),
-            ProfileChunk(doy[None, :], h[None], zwd[None]))
+            ProfileChunk(time[None, :], h[None], zwd[None]))
 
 
-def _doy_of_times(times) -> np.ndarray:
-    t = np.asarray(times).astype("datetime64[ns]")
-    if np.any(np.isnat(t)):
-        raise ValueError("profiles without a time cannot be fitted (day of year unknown)")
-    year_start = t.astype("datetime64[Y]").astype("datetime64[ns]")
-    return (t - year_start) / np.timedelta64(1, "D") + 1.0
+@partial(jax.jit, donate_argnums=(0, 1, 2))
+def _add3(a, b, c, da, db, dc):
+    return a + da, b + db, c + dc
 
 
 def nearest_node(grid: Grid, lat_deg, lon_deg) -> np.ndarray:
@@ -119,172 +99,6 @@ def nearest_node(grid: Grid, lat_deg, lon_deg) -> np.ndarray:
     i = np.clip(np.round((lat - grid.lat[0]) / grid.resolution_deg), 0, grid.nlat - 1)
     j = np.mod(np.round(grid.lon_index(lon_deg)), grid.nlon)
     return (i * grid.nlon + j).astype(np.int64)
-
-
-def _valid_targets(h, z, family, min_zwd_m):
-    valid = jnp.isfinite(h) & jnp.isfinite(z) & (h >= H_MIN_M) & (h <= H_MAX_M)
-    if family == "exp":
-        valid = valid & (z > min_zwd_m)
-        y = jnp.log(jnp.where(valid, z, 1.0))
-    else:
-        y = jnp.where(valid, z, 0.0)
-    return valid, y
-
-
-def _interval_maps() -> np.ndarray:
-    """``D[k]`` (7 × 3): the height basis in interval k as a map of ``[1, u, u²]``.
-
-    ``u`` is the height above the interval's base (km): interval 1 has base 0 and s1 = u;
-    interval 2 has s1 = 2, s2 = u; interval 3 has s1 = 2, s2 = 3, s3 = u.
-    """
-    b1 = H_BREAKS_M[0] / 1000.0
-    w2 = (H_BREAKS_M[1] - H_BREAKS_M[0]) / 1000.0
-    d = np.zeros((3, N_PARAM, 3))
-    for k in range(3):
-        d[k, 0, 0] = 1.0
-        if k >= 1:
-            d[k, 1, 0], d[k, 2, 0] = -b1, -b1 * b1
-        if k >= 2:
-            d[k, 3, 0], d[k, 4, 0] = -w2, -w2 * w2
-        d[k, 1 + 2 * k, 1] = -1.0
-        d[k, 2 + 2 * k, 2] = -1.0
-    return d
-
-
-_D = _interval_maps()
-_HANKEL = np.add.outer(np.arange(3), np.arange(3))  # power index p + q
-
-
-@partial(jax.jit, static_argnames=("family", "shared_doy"))
-def _moment_sums(doy, h, z, *, family, shared_doy, min_zwd_m):
-    """Seasonal moment sums of one chunk, per column.
-
-    The normal matrix of the design ``basis(h) ⊗ harmonics(doy)`` only needs, per profile
-    and interval, the moments ``Σ u^p`` (p ≤ 4) and ``Σ y u^p`` (p ≤ 2) of the height
-    above the interval base — 24 sums per level instead of the 56 products of the full
-    design — and these are then crossed with the harmonics by one matrix product over time.
-
-    Returns ``(mu (C, 3, 5, 5, 5), nu (C, 3, 3, 5), n (C,))``: moment ⊗ harmonic outer
-    products summed over time.
-    """
-    valid, y = _valid_targets(h, z, family, min_zwd_m)
-    w = valid.astype(h.dtype)
-    hk = jnp.clip(jnp.where(valid, h, 0.0), H_MIN_M, H_MAX_M) / 1000.0
-    b1, b2 = H_BREAKS_M[0] / 1000.0, H_BREAKS_M[1] / 1000.0
-    k = (hk >= b1).astype(jnp.int32) + (hk >= b2).astype(jnp.int32)
-    u = hk - jnp.where(k == 0, 0.0, jnp.where(k == 1, b1, b2))
-    u2 = u * u
-    powers = jnp.stack([jnp.ones_like(u), u, u2, u2 * u, u2 * u2], axis=-1)  # (T,C,L,5)
-    onehot = (k[..., None] == jnp.arange(3, dtype=jnp.int32)).astype(h.dtype) * w[..., None]
-    mu = jnp.sum(onehot[..., :, None] * powers[..., None, :], axis=2)  # (T,C,3,5)
-    nu = jnp.sum((onehot * y[..., None])[..., :, None] * powers[..., None, :3], axis=2)
-    t, c = h.shape[:2]
-    if shared_doy:
-        s = harmonic_basis(doy[:, 0])  # (T,5)
-        ss = (s[:, :, None] * s[:, None, :]).reshape(t, N_HARM * N_HARM)
-        mu_s = (mu.reshape(t, -1).T @ ss).reshape(c, 3, 5, N_HARM, N_HARM)
-        nu_s = (nu.reshape(t, -1).T @ s).reshape(c, 3, 3, N_HARM)
-    else:
-        s = harmonic_basis(doy)  # (T,C,5)
-        ss = s[..., :, None] * s[..., None, :]
-        mu_s = jnp.einsum("tckp,tcab->ckpab", mu, ss)
-        nu_s = jnp.einsum("tckp,tca->ckpa", nu, s)
-    return mu_s, nu_s, w.sum(axis=(0, 2))
-
-
-@partial(jax.jit, donate_argnums=(0, 1, 2))
-def _add3(a, b, c, da, db, dc):
-    return a + da, b + db, c + dc
-
-
-def _normal_from_moments(mu_s, nu_s):
-    """Normal matrix (N, 35, 35) and right-hand side (N, 35) from summed moments."""
-    hank = mu_s[:, :, _HANKEL]  # (N, 3, 3, 3, 5, 5): [k, p, q, a, b]
-    m = np.einsum("kip,kjq,nkpqab->niajb", _D, _D, hank, optimize=True)
-    r = np.einsum("kip,nkpa->nia", _D, nu_s, optimize=True)
-    n = mu_s.shape[0]
-    return m.reshape(n, N_COEF, N_COEF), r.reshape(n, N_COEF)
-
-
-@partial(jax.jit, static_argnames=("family",))
-def _normal_equations_direct(doy, h, z, *, family, min_zwd_m):
-    # the plain Kronecker-design normal equations: a test oracle for the moment route
-    valid, y = _valid_targets(h, z, family, min_zwd_m)
-    w = valid.astype(h.dtype)
-    g = height_basis(jnp.where(valid, h, 0.0)) * w[..., None]
-    s = jnp.broadcast_to(harmonic_basis(doy), (*h.shape[:2], N_HARM))
-    a = jnp.einsum("tcli,tclj->tcij", g, g)
-    m = jnp.einsum("tcij,tca,tcb->ciajb", a, s, s).reshape(h.shape[1], N_COEF, N_COEF)
-    r = jnp.einsum("tcli,tcl,tca->cia", g, y, s).reshape(h.shape[1], N_COEF)
-    return m, r, w.sum(axis=(0, 2))
-
-
-@jax.jit
-def _solve_nodes(m, r, ridge):
-    def one(mi, ri):
-        d = jnp.diagonal(mi)
-        scale = jnp.mean(d) + 1e-300
-        # seasonal coefficients are penalised more than the means: with few epochs they
-        # are collinear with a0 and should then stay near zero
-        seasonal = (jnp.arange(N_COEF) % N_HARM) != 0
-        pen = scale * jnp.where(seasonal, ridge, 1e-3 * ridge)
-        return jnp.linalg.solve(mi + jnp.diag(pen), ri)
-
-    return jax.vmap(one)(m, r)
-
-
-def _node_residuals(theta, h, doy, z, w, family):
-    c = theta.reshape(N_PARAM, N_HARM)
-    g = height_basis(h)
-    p = harmonic_basis(doy) @ c.T  # (S, 7)
-    eta = jnp.einsum("sli,si->sl", g, p)
-    pred = jnp.exp(eta) if family == "exp" else eta
-    return jnp.where(w > 0, pred - z, 0.0)
-
-
-def _adam_update(opt, grads, state, params):
-    # optax mixes its int32 step counter with floats (bias correction, schedules), which
-    # the strict dtype-promotion mode rejects; allow standard promotion inside optax only
-    with jax.numpy_dtype_promotion("standard"):
-        return opt.update(grads, state, params)
-
-
-@partial(jax.jit, static_argnames=("family", "steps"))
-def _refine(theta0, h, doy, z, w, *, family, steps, learning_rate):
-    def node_loss(theta, hn, dn, zn, wn):
-        res = _node_residuals(theta, hn, dn, zn, wn, family)
-        return jnp.sum(res * res) / jnp.maximum(jnp.sum(wn), 1.0)
-
-    batched = jax.vmap(node_loss)
-
-    def total(theta):
-        # nodes are independent: the sum's gradient is the per-node gradient
-        return jnp.sum(batched(theta, h, doy, z, w))
-
-    opt = optax.adam(optax.cosine_decay_schedule(learning_rate, steps))
-    state = opt.init(theta0)
-
-    def step(carry, _):
-        theta, state = carry
-        grads = jax.grad(total)(theta)
-        updates, state = _adam_update(opt, grads, state, theta)
-        return (optax.apply_updates(theta, updates), state), None
-
-    (theta, _), _ = jax.lax.scan(step, (theta0, state), None, length=steps)
-    before = batched(theta0, h, doy, z, w)
-    after = batched(theta, h, doy, z, w)
-    # keep, per node, whichever is better in ZWD space
-    return jnp.where((after < before)[:, None], theta, theta0)
-
-
-def _refine_positional(theta0, h, doy, z, w, learning_rate, *, family, steps):
-    return _refine(theta0, h, doy, z, w, family=family, steps=steps,
-                   learning_rate=learning_rate)
-
-
-def _all_residuals(theta, h, doy, z, w, *, family):
-    return jax.vmap(lambda t, a, b, c, d: _node_residuals(t, a, b, c, d, family))(
-        theta, h, doy, z, w)
 
 
 @functools.lru_cache(maxsize=32)
@@ -344,19 +158,6 @@ class _Nodes:
         from .._sharding import to_host
 
         return to_host(y)[:self.n] if self.mesh is not None else np.asarray(y)
-
-
-def _interval_stats(res, h, w):
-    res = np.asarray(res)
-    hh = np.asarray(h)
-    ok = np.asarray(w) > 0
-    rms, bias, count = {}, {}, {}
-    for lab, (lo, hi) in zip(INTERVAL_LABELS, INTERVALS_M, strict=True):
-        sel = ok & (hh >= lo) & ((hh < hi) if hi < H_MAX_M else (hh <= hi))
-        count[lab] = int(sel.sum())
-        rms[lab] = float(np.sqrt(np.mean(res[sel] ** 2))) if sel.any() else float("nan")
-        bias[lab] = float(np.mean(res[sel])) if sel.any() else float("nan")
-    return rms, bias, count
 
 
 def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], *,
@@ -419,7 +220,7 @@ def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], 
     t_global = 0
     n_profiles = 0
     for chunk in profiles:
-        h = np.asarray(chunk.height_m, dtype=np.float64)
+        h = np.asarray(chunk.height_msl_m, dtype=np.float64)
         z = np.asarray(chunk.zwd_m, dtype=np.float64)
         if h.ndim != 3 or h.shape != z.shape or h.shape[1] != n_col:
             raise ValueError(f"profile chunk arrays must be (T, C={n_col}, L) and equal; got "
@@ -429,7 +230,7 @@ def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], 
         doy = np.broadcast_to(np.asarray(chunk.doy, dtype=np.float64).reshape(
             h.shape[0], -1), h.shape[:2])
         shared = bool(np.all(doy == doy[:, :1]))
-        mu, nu, n = _moment_sums(jnp.asarray(doy), jnp.asarray(h), jnp.asarray(z),
+        mu, nu, n = moment_sums(jnp.asarray(doy), jnp.asarray(h), jnp.asarray(z),
                                  family=family, shared_doy=shared, min_zwd_m=min_zwd_m)
         # accumulate on the device without blocking, so that producing the next chunk on
         # the host overlaps with this chunk's computation (JAX dispatches asynchronously)
@@ -455,9 +256,9 @@ def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], 
     if fitted.size == 0:
         raise ValueError("no node has enough valid profile points to fit "
                          f"(need {min_points_per_node} per node)")
-    m_node, r_node = _normal_from_moments(mu_node[fitted], nu_node[fitted])
+    m_node, r_node = normal_from_moments(mu_node[fitted], nu_node[fitted])
     nodes = _Nodes(mesh, fitted.size)
-    theta = nodes.call(_solve_nodes, (nodes.put(m_node, np.eye(N_COEF)), nodes.put(r_node)),
+    theta = nodes.call(solve_nodes, (nodes.put(m_node, np.eye(N_COEF)), nodes.put(r_node)),
                        (ridge,))
 
     # retained sample, grouped by node and padded: (N_fit, S, L)
@@ -482,117 +283,27 @@ def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], 
     sh = kh.reshape(-1, n_lev)[idx_c]
     sz = kz.reshape(-1, n_lev)[idx_c]
     sd = kd.reshape(-1)[idx_c]
-    valid, _ = _valid_targets(jnp.asarray(sh), jnp.asarray(sz), family, min_zwd_m)
+    valid, _ = valid_targets(jnp.asarray(sh), jnp.asarray(sz), family, min_zwd_m)
     sw = np.asarray(valid) & ~pad[..., None]
     sh = np.where(sw, sh, 0.0)
     sz = np.where(sw, sz, 0.0)
     sw = sw.astype(np.float64)
     args = tuple(nodes.put(a) for a in (sh, sd, sz, sw))
-    rms, bias = {}, {}
-    res = nodes.host(nodes.call(_all_residuals, (theta, *args), family=family))
-    rms["closed_form"], bias["closed_form"], count = _interval_stats(res, sh, sw)
+    res = nodes.host(nodes.call(all_residuals, (theta, *args), family=family))
+    closed_form = interval_stats(sh, np.where(sw > 0, res, np.nan))
+    refined = None
     steps = refine_steps if family == "exp" else 0
     if steps > 0:
-        theta = nodes.call(_refine_positional, (theta, *args), (learning_rate,), family=family,
+        theta = nodes.call(refine_nodes, (theta, *args), (learning_rate,), family=family,
                            steps=steps)
-        res = nodes.host(nodes.call(_all_residuals, (theta, *args), family=family))
-        rms["refined"], bias["refined"], _ = _interval_stats(res, sh, sw)
+        res = nodes.host(nodes.call(all_residuals, (theta, *args), family=family))
+        refined = interval_stats(sh, np.where(sw > 0, res, np.nan))
     theta = nodes.host(theta)
     coef = np.full((n_nodes, N_PARAM, N_HARM), np.nan)
     coef[fitted] = theta.reshape(-1, N_PARAM, N_HARM)
     model = HZWD(jnp.asarray(coef.reshape(*grid.shape, N_PARAM, N_HARM)), grid, family)
     report = FitReport(family=family, n_nodes_fitted=int(fitted.size), n_nodes_total=n_nodes,
                        n_profiles=int(n_profiles), n_points=int(n_acc.sum()),
-                       n_points_per_interval=count, rms_m=rms, bias_m=bias,
-                       refine_steps=steps, seconds=_time.perf_counter() - t_start)
+                       refine_steps=steps, closed_form=closed_form, refined=refined,
+                       seconds=_time.perf_counter() - t_start)
     return model, report
-
-
-# -- per-column fits of height-function families (validation) ---------------------------
-COLUMN_FAMILIES = ("hzwd-exp", "hzwd-poly", "single-exp")
-
-
-def _column_basis(h, family):
-    if family == "single-exp":
-        hk = jnp.clip(h, H_MIN_M, H_MAX_M) / 1000.0
-        return jnp.stack([jnp.ones_like(hk), -hk], axis=-1)
-    return height_basis(h)
-
-
-@partial(jax.jit, static_argnames=("family", "steps"))
-def fit_columns(height_m, zwd_m, *, family: str = "hzwd-exp", steps: int = 300,
-                learning_rate: float = 3e-3, min_zwd_m: float = 1e-4):
-    """Fit one height function per column (no time terms) and return it at the levels.
-
-    ``"hzwd-exp"``/``"hzwd-poly"`` are the HZWD families of a single node;
-    ``"single-exp"`` is the one-exponential profile of GPT2w/GPT3 type,
-    ``ZWD(h) = ZWD0 exp(−h / H)``. Closed-form least squares (on ln ZWD for the
-    exponential forms), then Adam on the ZWD-space mean square error (not for ``poly``),
-    vmapped over columns. Only levels in [−500 m, 10 km] with ZWD > ``min_zwd_m`` count.
-
-    Args:
-        height_m, zwd_m: shape (C, L), m.
-
-    Returns:
-        ``(predicted_zwd_m (C, L), parameters (C, P))``.
-    """
-    h = jnp.asarray(height_m)
-    z = jnp.asarray(zwd_m)
-    log_space = family != "hzwd-poly"
-    valid, y = _valid_targets(h, z, "exp" if log_space else "poly", min_zwd_m)
-    w = valid.astype(h.dtype)
-    g = _column_basis(jnp.where(valid, h, 0.0), family)
-    z = jnp.where(valid, z, 0.0)
-
-    def ls(gi, yi, wi):
-        a = (gi * wi[:, None]).T @ gi
-        # relative ridge for conditioning; the absolute floor makes empty columns give zeros
-        lam = 1e-12 * jnp.mean(jnp.diagonal(a)) + 1e-30
-        return jnp.linalg.solve(a + lam * jnp.eye(a.shape[0]), (gi * wi[:, None]).T @ yi)
-
-    theta0 = jax.vmap(ls)(g, y, w)
-
-    def predict(theta, gi):
-        eta = gi @ theta
-        return jnp.exp(eta) if log_space else eta
-
-    if log_space and steps > 0:
-        def loss(theta):
-            res = jax.vmap(predict)(theta, g) - z
-            return jnp.sum(jnp.sum(w * res * res, axis=1) / jnp.maximum(w.sum(1), 1.0))
-
-        opt = optax.adam(optax.cosine_decay_schedule(learning_rate, steps))
-
-        def step(carry, _):
-            theta, state = carry
-            updates, state = _adam_update(opt, jax.grad(loss)(theta), state, theta)
-            return (optax.apply_updates(theta, updates), state), None
-
-        (theta, _), _ = jax.lax.scan(step, (theta0, opt.init(theta0)), None, length=steps)
-
-        def col_mse(th):
-            res = jax.vmap(predict)(th, g) - z
-            return jnp.sum(w * res * res, axis=1)
-
-        # Adam moves even at an optimum; keep per column whichever is better in ZWD space
-        theta = jnp.where((col_mse(theta) < col_mse(theta0))[:, None], theta, theta0)
-    else:
-        theta = theta0
-    g_all = _column_basis(jnp.where(jnp.isfinite(h), h, 0.0), family)
-    pred = jnp.where(jnp.isfinite(h), jax.vmap(predict)(theta, g_all), jnp.nan)
-    return pred, theta
-
-
-def interval_stats(height_m, residual_m) -> dict:
-    """Per-interval RMS, bias (m) and count of residuals; NaN residuals are skipped."""
-    h = np.asarray(height_m, dtype=np.float64)
-    r = np.asarray(residual_m, dtype=np.float64)
-    out = {}
-    for lab, (lo, hi) in zip(INTERVAL_LABELS, INTERVALS_M, strict=True):
-        lo = max(lo, 0.0) if lab == "0-2 km" else lo
-        sel = np.isfinite(r) & np.isfinite(h) & (h >= lo) & ((h < hi) if hi < H_MAX_M
-                                                             else (h <= hi))
-        n = int(sel.sum())
-        out[lab] = {"rms_m": float(np.sqrt(np.mean(r[sel] ** 2))) if n else math.nan,
-                    "bias_m": float(np.mean(r[sel])) if n else math.nan, "n": n}
-    return out

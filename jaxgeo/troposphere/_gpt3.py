@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -11,14 +10,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._deprecation import reject_unknown, renamed
 from .._grid import Grid
-from ._interp import bilinear_combine, bilinear_nodes, doy_from_mjd
+from .._pytree import pytree_dataclass, static_field
+from ..constants import G0_M_S2, JULIAN_YEAR_DAYS, M_DRY_KG_MOL, R_UNIVERSAL_GPT_J_MOL_K
+from ._interp import bilinear_combine, bilinear_nodes
 from ._peers import askne_nordius_zwd
 from ._physics import _f64
-
-_G0 = 9.80665
-_M_DRY = 28.965e-3
-_R_GAS = 8.3143
+from ._times import kernel_doy
 
 
 class GPT3Result(NamedTuple):
@@ -34,8 +33,7 @@ class GPT3Result(NamedTuple):
     zwd: jnp.ndarray
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
+@pytree_dataclass
 class GPT3:
     """GPT3 grid coefficients on an ascending :class:`jaxgeo.Grid` (``lon_start=0``).
 
@@ -53,7 +51,7 @@ class GPT3:
     Hs: jax.Array
     lam: jax.Array
     Tm: jax.Array
-    grid: Grid = dataclasses.field(metadata=dict(static=True))
+    grid: Grid = static_field()
 
     @classmethod
     def from_file(cls, path) -> GPT3:
@@ -90,43 +88,61 @@ class GPT3:
                    undu=jnp.asarray(table[..., 22]), Hs=jnp.asarray(table[..., 23]),
                    lam=periodic(34), Tm=periodic(39), grid=grid)
 
-    def __call__(self, lat_deg, lon_deg, h_ell_m, mjd, *, time_variation: bool = True
-                 ) -> GPT3Result:
-        lat = _f64(lat_deg)
-        if not isinstance(lat, jax.core.Tracer):
-            bad = np.asarray(lat)[~(np.abs(np.asarray(lat)) <= 90.0)]
-            if bad.size:
-                raise ValueError(f"latitude outside [-90, 90]: {bad[:5]}")
-        return _gpt3_eval(self, lat, lon_deg, h_ell_m, mjd, time_variation)
-
-    def _evaluate(self, lat_deg, lon_deg, h_ell_m, mjd, time_variation: bool = True
-                  ) -> GPT3Result:
-        """Evaluate GPT3 at points (vectorised over broadcast shapes, jit-able).
-
-        Per node: seasonal terms, then reduction to the point's height (temperature lapse
-        rate, exponential pressure, ``e ∝ p^(λ+1)``); then bilinear interpolation of the
-        four nodes (nearest in longitude poleward of the last row); ZWD from Askne &
-        Nordius with the interpolated e, Tm and λ.
+    def __call__(self, lat_deg, lon_deg, height_ell_m=None, time=None, *,
+                 time_variation: bool = True, **kwargs) -> GPT3Result:
+        """GPT3 at points (vectorised over broadcast shapes, jit-able).
 
         Args:
-            lat_deg, lon_deg: degrees; h_ell_m: ellipsoidal height, m; mjd: Modified
-                Julian Date. Broadcastable.
+            lat_deg, lon_deg: degrees; height_ell_m: height above the WGS84 ellipsoid, m;
+                time: ``numpy.datetime64`` (UTC). Broadcastable.
             time_variation: False drops the periodic terms (the ``it=1`` option).
 
         Bad input: latitude outside [−90, 90] raises ``ValueError`` eagerly; under ``jit``
         it, like non-finite inputs, gives NaN. Heights are not limited (the reduction is
         the model's own extrapolation).
         """
+        where = "GPT3"
+        height_ell_m = renamed(kwargs, "h_ell_m", "height_ell_m", where=where,
+                               current=height_ell_m)
+        time = renamed(kwargs, "mjd", "time", where=where, current=time)
+        reject_unknown(kwargs, where=where)
+        if height_ell_m is None:
+            raise TypeError(f"{where}: missing height_ell_m")
+        # retired numeric times of GPT3 were MJDs
+        doy = kernel_doy(time, where=where, numeric="mjd")
+        return self.at_doy(lat_deg, lon_deg, height_ell_m, doy, time_variation=time_variation)
+
+    def at_doy(self, lat_deg, lon_deg, height_ell_m, doy, *, time_variation: bool = True
+               ) -> GPT3Result:
+        """The kernel of :meth:`__call__`: ``doy`` is the day of year (1.0 = 1 January
+        00:00 UTC), traceable."""
+        lat = _f64(lat_deg)
+        if not isinstance(lat, jax.core.Tracer):
+            bad = np.asarray(lat)[~(np.abs(np.asarray(lat)) <= 90.0)]
+            if bad.size:
+                raise ValueError(f"latitude outside [-90, 90]: {bad[:5]}")
+        return _gpt3_eval(self, lat, lon_deg, height_ell_m, doy, time_variation)
+
+    def _evaluate(self, lat_deg, lon_deg, h_ell_m, doy, time_variation: bool = True
+                  ) -> GPT3Result:
+        """Evaluate GPT3 at points; the day of year is a kernel input.
+
+        Per node: seasonal terms, then reduction to the point's height (temperature lapse
+        rate, exponential pressure, ``e ∝ p^(λ+1)``); then bilinear interpolation of the
+        four nodes (nearest in longitude poleward of the last row); ZWD from Askne &
+        Nordius with the interpolated e, Tm and λ.
+
+        """
         lat = _f64(lat_deg)
         lon = _f64(lon_deg)
         h = _f64(h_ell_m)
-        mjd = _f64(mjd)
-        lat, lon, h, mjd = jnp.broadcast_arrays(lat, lon, h, mjd)
-        ok = (jnp.abs(lat) <= 90.0) & jnp.isfinite(lon) & jnp.isfinite(h) & jnp.isfinite(mjd)
+        doy = _f64(doy)
+        lat, lon, h, doy = jnp.broadcast_arrays(lat, lon, h, doy)
+        ok = (jnp.abs(lat) <= 90.0) & jnp.isfinite(lon) & jnp.isfinite(h) & jnp.isfinite(doy)
         lat = jnp.where(ok, lat, 0.0)
         lon = jnp.where(ok, lon, 0.0)
-        doy = doy_from_mjd(jnp.where(ok, mjd, 51544.0))
-        w = 2.0 * jnp.pi * doy / 365.25
+        doy = jnp.where(ok, doy, 1.0)
+        w = 2.0 * jnp.pi * doy / JULIAN_YEAR_DAYS
         if time_variation:
             harm = [None, jnp.cos(w), jnp.sin(w), jnp.cos(2 * w), jnp.sin(2 * w)]
         else:
@@ -165,7 +181,7 @@ class GPT3:
             tm = seas("Tm")
             t = t0 + dt * redh
             tv = t0 * (1.0 + 0.6077 * q)
-            c = _G0 * _M_DRY / (_R_GAS * tv)
+            c = G0_M_S2 * M_DRY_KG_MOL / (R_UNIVERSAL_GPT_J_MOL_K * tv)
             p = p0 * jnp.exp(-c * redh) / 100.0
             e0 = q * p0 / (0.622 + 0.378 * q) / 100.0
             e = e0 * (100.0 * p / p0) ** (lam + 1.0)
@@ -180,6 +196,6 @@ class GPT3:
 
 
 @partial(jax.jit, static_argnums=(5,))
-def _gpt3_eval(model, lat_deg, lon_deg, h_ell_m, mjd, time_variation):
+def _gpt3_eval(model, lat_deg, lon_deg, h_ell_m, doy, time_variation):
     # one compiled program instead of hundreds of eagerly dispatched operations
-    return model._evaluate(lat_deg, lon_deg, h_ell_m, mjd, time_variation)
+    return model._evaluate(lat_deg, lon_deg, h_ell_m, doy, time_variation)

@@ -22,9 +22,6 @@ log-ZWD for ``"exp"``, in ZWD for ``"poly"`` — which is what makes the closed-
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import tempfile
 from functools import partial
 from pathlib import Path
 
@@ -32,9 +29,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._deprecation import reject_unknown, renamed
+from .._dtype import PRECISION
 from .._grid import Grid
+from .._pytree import pytree_dataclass, static_field
+from ..constants import JULIAN_YEAR_DAYS
 from ._interp import bilinear_combine, bilinear_nodes
 from ._physics import _f64
+from ._times import kernel_doy
 
 H_MIN_M = -500.0
 """Lowest height the model covers, m."""
@@ -47,7 +49,7 @@ PARAMETER_NAMES = ("c0", "beta1", "gamma1", "beta2", "gamma2", "beta3", "gamma3"
 HARMONIC_NAMES = ("a0", "a1", "b1", "a2", "b2")
 N_PARAM = len(PARAMETER_NAMES)
 N_HARM = len(HARMONIC_NAMES)
-YEAR_DAYS = 365.25
+YEAR_DAYS = JULIAN_YEAR_DAYS
 
 
 def height_basis(height_m, *, extrapolate: bool = False):
@@ -72,7 +74,10 @@ def height_basis(height_m, *, extrapolate: bool = False):
 
 
 def harmonic_basis(doy):
-    """``[1, cos ω, sin ω, cos 2ω, sin 2ω]`` with ``ω = 2π doy/365.25``; shape (..., 5)."""
+    """``[1, cos ω, sin ω, cos 2ω, sin 2ω]`` with ``ω = 2π doy/365.25``; shape (..., 5).
+
+    A kernel: ``doy`` is the day of year (1.0 = 1 January 00:00 UTC), any shape.
+    """
     w = 2.0 * jnp.pi * _f64(doy) / YEAR_DAYS
     c, s = jnp.cos(w), jnp.sin(w)
     # double-angle identities: two transcendental calls instead of four
@@ -80,14 +85,20 @@ def harmonic_basis(doy):
 
 
 def linear_predictor(coefficients, height_m, doy, *, extrapolate: bool = False):
-    """``basis(h) · C · harm(doy)`` for node coefficients ``C`` of shape (..., 7, 5)."""
+    """``basis(h) · C · harm(doy)`` for node coefficients ``C`` of shape (..., 7, 5).
+
+    A kernel (day of year); heights above mean sea level, m.
+    """
     g = height_basis(height_m, extrapolate=extrapolate)
     s = harmonic_basis(doy)
-    return jnp.einsum("...i,...ia,...a->...", g, coefficients, s)
+    return jnp.einsum("...i,...ia,...a->...", g, coefficients, s, precision=PRECISION)
 
 
 def node_zwd(coefficients, height_m, doy, family: str = "exp", *, extrapolate: bool = False):
-    """ZWD of one node's function, m: ``exp`` of the predictor, or the predictor itself."""
+    """ZWD of one node's function, m: ``exp`` of the predictor, or the predictor itself.
+
+    A kernel: ``doy`` is the day of year; ``height_m`` is above mean sea level.
+    """
     eta = linear_predictor(coefficients, height_m, doy, extrapolate=extrapolate)
     return jnp.exp(eta) if family == "exp" else eta
 
@@ -96,8 +107,7 @@ def _is_concrete(*xs) -> bool:
     return not any(isinstance(x, jax.core.Tracer) for x in xs)
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
+@pytree_dataclass
 class HZWD:
     """Piecewise-height ZWD model: coefficients ``(nlat, nlon, 7, 5)`` on a node grid.
 
@@ -110,9 +120,8 @@ class HZWD:
     """
 
     coefficients: jax.Array
-    grid: Grid = dataclasses.field(default=Grid.regular(5.0, lon_start=0.0),
-                                   metadata=dict(static=True))
-    family: str = dataclasses.field(default="exp", metadata=dict(static=True))
+    grid: Grid = static_field(default=Grid.regular(5.0, lon_start=0.0))
+    family: str = static_field(default="exp")
 
     def __post_init__(self):
         if self.family not in FAMILIES:
@@ -128,13 +137,16 @@ class HZWD:
         grid = grid or Grid.regular(5.0, lon_start=0.0)
         return cls(jnp.full((*grid.shape, N_PARAM, N_HARM), jnp.nan), grid, family)
 
-    def __call__(self, lat_deg, lon_deg, height_m, doy, *, extrapolate: bool = False):
+    def __call__(self, lat_deg, lon_deg, height_msl_m=None, time=None, *,
+                 extrapolate: bool = False, **kwargs):
         """Zenith wet delay at points, m.
 
         Each of the four surrounding nodes evaluates its own height function, then the
         values are blended bilinearly (longitude wraps at the dateline; poleward of the
         outermost node row the row is used). Vectorised over broadcast shapes, jit-able
-        and differentiable in every input and in the coefficients.
+        and differentiable in the coordinates, the heights and the coefficients (the
+        times are converted on the host; :meth:`at_doy` is the kernel with a traced day
+        of year).
 
         Bad input: latitude outside [−90, 90] and heights outside [−500 m, 10 km]
         (unless ``extrapolate``, which continues the lowest/highest interval's function)
@@ -142,11 +154,24 @@ class HZWD:
         give NaN. Points near nodes without data give NaN.
 
         Args:
-            lat_deg, lon_deg: degrees; height_m: height above mean sea level, m;
-                doy: day of year (fractional). Broadcastable.
+            lat_deg, lon_deg: degrees; height_msl_m: height above mean sea level, m;
+                time: ``numpy.datetime64`` (UTC). Broadcastable.
         """
+        where = "HZWD"
+        height_msl_m = renamed(kwargs, "height_m", "height_msl_m", where=where,
+                               current=height_msl_m)
+        time = renamed(kwargs, "doy", "time", where=where, current=time)
+        reject_unknown(kwargs, where=where)
+        if height_msl_m is None:
+            raise TypeError(f"{where}: missing height_msl_m")
+        return self.at_doy(lat_deg, lon_deg, height_msl_m, kernel_doy(time, where=where),
+                           extrapolate=extrapolate)
+
+    def at_doy(self, lat_deg, lon_deg, height_msl_m, doy, *, extrapolate: bool = False):
+        """The kernel of :meth:`__call__`: ``doy`` is the day of year (1.0 = 1 January
+        00:00 UTC), traceable and differentiable like the other inputs."""
         lat = _f64(lat_deg)
-        h = _f64(height_m)
+        h = _f64(height_msl_m)
         if _is_concrete(lat, h):
             lat_np, h_np = np.asarray(lat), np.asarray(h)
             if np.any(~(np.abs(lat_np) <= 90.0)):
@@ -194,9 +219,14 @@ class HZWD:
                                at(i1 * nlon + j1), wi, wj)
         return jnp.where(ok, val, jnp.nan)
 
-    def node_parameters(self, doy):
-        """The 7 parameters at every node for a day of year, shape (nlat, nlon, 7)."""
-        return jnp.einsum("yxia,a->yxi", self.coefficients, harmonic_basis(doy))
+    def node_parameters(self, time=None, **kwargs):
+        """The 7 parameters at every node at one ``numpy.datetime64`` time, (nlat, nlon, 7)."""
+        where = "HZWD.node_parameters"
+        time = renamed(kwargs, "doy", "time", where=where, current=time)
+        reject_unknown(kwargs, where=where)
+        doy = kernel_doy(time, where=where)
+        return jnp.einsum("yxia,a->yxi", self.coefficients, harmonic_basis(doy),
+                          precision=PRECISION)
 
     # -- CF NetCDF ---------------------------------------------------------------------
     def to_xarray(self):
@@ -229,18 +259,10 @@ class HZWD:
         return ds
 
     def to_netcdf(self, path) -> Path:
-        """Write CF NetCDF atomically (temporary file in the same folder, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".nc.part", dir=path.parent)
-        os.close(fd)
-        try:
-            self.to_xarray().to_netcdf(tmp, engine="netcdf4")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        """Write CF NetCDF atomically (temporary sibling, then moved into place)."""
+        from .._io import write_netcdf
+
+        return write_netcdf(self.to_xarray(), path)
 
     @classmethod
     def from_netcdf(cls, path) -> HZWD:

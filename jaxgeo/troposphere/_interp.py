@@ -1,4 +1,4 @@
-"""Bilinear interpolation on a :class:`jaxgeo.Grid` of nodes, and calendar helpers."""
+"""Bilinear interpolation on a :class:`jaxgeo.Grid` of nodes."""
 
 from __future__ import annotations
 
@@ -46,50 +46,3 @@ def bilinear_nodes(grid: Grid, lat_deg, lon_deg, *, polar_nearest: bool = False)
 def bilinear_combine(v00, v01, v10, v11, wi, wj):
     """Blend node values: ``v{row}{col}``, weights of the upper row ``wi`` and column ``wj``."""
     return (1.0 - wi) * ((1.0 - wj) * v00 + wj * v01) + wi * ((1.0 - wj) * v10 + wj * v11)
-
-
-_MJD_UNIX_EPOCH = 40587  # MJD of 1970-01-01
-
-
-def _days_from_civil_jan1(year):
-    # days since 1970-01-01 of 1 January of ``year`` (proleptic Gregorian, integer maths)
-    y = year - 1
-    era = jnp.floor_divide(y, 400)
-    yoe = y - era * 400
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + 306
-    return era * 146097 + doe - 719468
-
-
-def _year_from_days(days):
-    z = days + 719468
-    era = jnp.floor_divide(z, 146097)
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy_mar = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy_mar + 2) // 153
-    month = jnp.where(mp < 10, mp + 3, mp - 9)
-    return yoe + era * 400 + jnp.where(month <= 2, 1, 0)
-
-
-def doy_from_mjd(mjd):
-    """Fractional day of year (1.0 = 1 January 0 h) from a Modified Julian Date.
-
-    Args:
-        mjd: Modified Julian Date (UTC days), any shape.
-
-    Returns:
-        Day of year as float, same shape (jit-able, integer calendar maths inside).
-    """
-    mjd = _f64(mjd)
-    day = jnp.floor(mjd)
-    days = day.astype(jnp.int64 if day.dtype == jnp.float64 else jnp.int32) - _MJD_UNIX_EPOCH
-    jan1 = _days_from_civil_jan1(_year_from_days(days))
-    return (days - jan1).astype(mjd.dtype) + 1.0 + (mjd - day)
-
-
-def mjd_from_datetime64(t) -> float:
-    """MJD (float days) of a ``numpy.datetime64`` or ISO string."""
-    import numpy as np
-
-    t = np.datetime64(t, "ns")
-    return float((t - np.datetime64("1858-11-17T00:00", "ns")) / np.timedelta64(1, "D"))

@@ -7,12 +7,12 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from .._deprecation import reject_unknown, renamed
+from ..constants import G0_M_S2, JULIAN_YEAR_DAYS, M_DRY_KG_MOL, R_UNIVERSAL_GPT_J_MOL_K
 from ._physics import THAYER_1974, _f64
+from ._times import kernel_doy
 
-_G0 = 9.80665
-_R_UNIVERSAL = 8.3143  # J/(mol K), as in the TU Wien GPT codes
-_M_DRY = 28.965e-3  # kg/mol
-_RD_GPT = _R_UNIVERSAL / _M_DRY
+_RD_GPT = R_UNIVERSAL_GPT_J_MOL_K / M_DRY_KG_MOL  # as in the TU Wien GPT codes
 
 
 def askne_nordius_zwd(e_hpa, tm_k, lam, *, k2p=THAYER_1974.k2p, k3=THAYER_1974.k3):
@@ -29,7 +29,7 @@ def askne_nordius_zwd(e_hpa, tm_k, lam, *, k2p=THAYER_1974.k2p, k3=THAYER_1974.k
 
     Reference: Askne & Nordius (1987), Radio Sci. 22, 379–386, eq. 22.
     """
-    return 1e-6 * (k2p + k3 / _f64(tm_k)) * _RD_GPT / ((_f64(lam) + 1.0) * _G0) * _f64(e_hpa)
+    return 1e-6 * (k2p + k3 / _f64(tm_k)) * _RD_GPT / ((_f64(lam) + 1.0) * G0_M_S2) * _f64(e_hpa)
 
 
 def saastamoinen_zwd(t_k, e_hpa):
@@ -74,27 +74,40 @@ class UNB3mResult(NamedTuple):
     zwd: jnp.ndarray
 
 
-@jax.jit
-def unb3m(lat_deg, height_m, doy):
+def unb3m(lat_deg, height_msl_m=None, time=None, **kwargs) -> UNB3mResult:
     """UNB3m: latitude/season table of surface met, reduced to the height, and its delays.
 
     Args:
         lat_deg: latitude, degrees, any shape.
-        height_m: orthometric height, m, broadcastable.
-        doy: day of year (fractional allowed), broadcastable.
+        height_msl_m: height above mean sea level (orthometric), m, broadcastable.
+        time: ``numpy.datetime64`` (UTC), broadcastable.
 
     Returns:
-        :class:`UNB3mResult` of arrays of the broadcast shape.
+        :class:`UNB3mResult` of arrays of the broadcast shape (jit-able and differentiable
+        in latitude and height; the times are converted on the host).
 
     Reference: Leandro, Santos & Langley (2006), "UNB neutral atmosphere models:
     development and performance", ION NTM 2006; UNB3m_pack Fortran (2008).
     """
+    where = "unb3m"
+    height_msl_m = renamed(kwargs, "height_m", "height_msl_m", where=where,
+                           current=height_msl_m)
+    time = renamed(kwargs, "doy", "time", where=where, current=time)
+    reject_unknown(kwargs, where=where)
+    if height_msl_m is None:
+        raise TypeError(f"{where}: missing height_msl_m")
+    return _unb3m_kernel(lat_deg, height_msl_m, kernel_doy(time, where=where))
+
+
+@jax.jit
+def _unb3m_kernel(lat_deg, height_m, doy):
+    # the kernel of unb3m: doy is the day of year
     lat = _f64(lat_deg)
     h = _f64(height_m)
     doy = _f64(doy)
     lat, h, doy = jnp.broadcast_arrays(lat, h, doy)
     td = jnp.where(lat < 0, doy + 182.625, doy)
-    cosphs = jnp.cos((td - 28.0) * 2.0 * jnp.pi / 365.25)
+    cosphs = jnp.cos((td - 28.0) * 2.0 * jnp.pi / JULIAN_YEAR_DAYS)
     alat = jnp.clip(jnp.abs(lat), 15.0, 75.0)
     lats = _UNB3M_AVG[:, 0]
 
@@ -110,7 +123,7 @@ def unb3m(lat_deg, height_m, doy):
     es = 0.01 * jnp.exp(1.2378847e-5 * t0**2 - 1.9121316e-2 * t0 + 33.93711047 - 6.3431645e3 / t0)
     fw = 1.00062 + 3.14e-6 * p0 + 5.6e-7 * (t0 - 273.15) ** 2
     e0 = rh / 100.0 * es * fw
-    ep = 9.80665 / 287.054 / beta
+    ep = G0_M_S2 / 287.054 / beta
     t = t0 - beta * h
     p = p0 * (t / t0) ** ep
     e = e0 * (t / t0) ** (ep * (lam + 1.0))
@@ -128,6 +141,6 @@ def unb3m(lat_deg, height_m, doy):
     return UNB3mResult(p, t, e, tm, lam, beta, zhd, zwd)
 
 
-def unb3m_zwd(lat_deg, height_m, doy):
+def unb3m_zwd(lat_deg, height_msl_m=None, time=None, **kwargs):
     """UNB3m zenith wet delay, m (see :func:`unb3m`)."""
-    return unb3m(lat_deg, height_m, doy).zwd
+    return unb3m(lat_deg, height_msl_m, time, **kwargs).zwd

@@ -11,14 +11,17 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-EPSILON = 18.0152 / 28.9644
+from ..constants import (
+    EPSILON_WATER_DRY,
+    G0_M_S2,
+    R_VAPOUR_J_KG_K,
+    RHO_WATER_KG_M3,
+    WGS84_A_M,
+    WGS84_B_M,
+)
+
+EPSILON = EPSILON_WATER_DRY
 """Ratio of the molar masses of water vapour and dry air (Mw / Md)."""
-
-R_VAPOUR = 461.5
-"""Specific gas constant of water vapour, J/(kg K)."""
-
-RHO_WATER = 1000.0
-"""Density of liquid water, kg/m³."""
 
 
 class RefractivityConstants(NamedTuple):
@@ -215,7 +218,7 @@ def pwv_from_zwd(zwd_m, tm_k, *, k2p=BEVIS_1994.k2p, k3=BEVIS_1994.k3):
     Reference: Bevis et al. (1994), J. Appl. Meteor. 33, 379–386, eq. 4–5.
     """
     # k in K/hPa → K/Pa: divide by 100
-    pi = 1e6 / (RHO_WATER * R_VAPOUR * (k3 / 100.0 / _f64(tm_k) + k2p / 100.0))
+    pi = 1e6 / (RHO_WATER_KG_M3 * R_VAPOUR_J_KG_K * (k3 / 100.0 / _f64(tm_k) + k2p / 100.0))
     return pi * _f64(zwd_m)
 
 
@@ -242,11 +245,11 @@ def geopotential_to_height(geopotential_m2s2, lat_deg):
 
     Reference: Mahoney, "A discussion of various measures of altitude" (2008), eqs. 2–4.
     """
-    g0 = 9.80665
+    g0 = G0_M_S2
     phi = jnp.deg2rad(_f64(lat_deg))
     s2 = jnp.sin(phi) ** 2
     g = 9.780356 * (1 + 0.0052885 * s2 - 0.0000059 * jnp.sin(2 * phi) ** 2)
-    a, b = 6378137.0, 6356752.3142
+    a, b = WGS84_A_M, WGS84_B_M
     r = jnp.sqrt(((a * a * jnp.cos(phi)) ** 2 + (b * b * jnp.sin(phi)) ** 2)
                  / ((a * jnp.cos(phi)) ** 2 + (b * jnp.sin(phi)) ** 2))
     h_geo = _f64(geopotential_m2s2) / g0

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import xarray as xr
 from support.cli import run_subcommand
-from _grace_files import random_coeffs, shm_name, write_shm
-from test_grace_mascon import _field, _write_mascon
+from support.grace_files import mascon_field as _field
+from support.grace_files import random_coeffs, shm_name, write_shm
+from support.grace_files import write_mascon as _write_mascon
 
 from jaxgeo import Grid, cli
 from jaxgeo.grace import ewh_degree_factors

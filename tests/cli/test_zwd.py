@@ -36,7 +36,7 @@ def test_fit_then_eval(shared_data, tmp_path, capsys):
     got = json.loads(capsys.readouterr().out)
     doy = float(day_of_year(np.array([got["time"]]))[0])
     model = tr.HZWD.from_netcdf(out)
-    ref = np.asarray(model(18.1, -99.3, np.array([500.0, 3000.0]), doy))
+    ref = np.asarray(model(18.1, -99.3, np.array([500.0, 3000.0]), np.datetime64(got["time"])))
     np.testing.assert_allclose(got["zwd_m"], ref, rtol=1e-12)
     assert doy == pytest.approx(86 + 13 / 24)
     # against the ERA5 column nearest to the point: a 5° node model within 40 mm
@@ -84,9 +84,9 @@ def test_validate_cli_era5_subset_and_sounding(shared_data, tmp_path, capsys):
     z = np.asarray(tr.zwd_profile(h, ds["temperature"].values, ds["vapour_pressure"].values))
     lat = ds["lat"].values[:, None] + 0.0 * h
     lon = ds["lon"].values[:, None] + 0.0 * h
-    mjd = tr.mjd_from_datetime64(ds["time"].values[0])
-    undu = np.asarray(gpt3(lat, lon, 0.0 * h, mjd).undu)  # same shapes: one compilation
-    g = np.asarray(gpt3(lat, lon, h + undu, mjd).zwd)
+    t = ds["time"].values[0]
+    undu = np.asarray(gpt3(lat, lon, 0.0 * h, t).undu)  # same shapes: one compilation
+    g = np.asarray(gpt3(lat, lon, h + undu, t).zwd)
     sel = (h >= 0) & (h < 2000)
     era5_name = next(n for n in res["datasets"] if n.startswith("ERA5"))
     got = res["datasets"][era5_name]["models"]["GPT3 (5° grid)"]["0-2 km"]

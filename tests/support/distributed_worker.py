@@ -1,6 +1,6 @@
-"""One process of the two-process test (tests/test_distributed_multihost.py).
+"""One process of the two-process test (tests/distributed/test_multihost.py).
 
-Run as ``python tests/_distributed_worker.py OUT.npz`` with the JAXGEO_* variables set; every
+Run as ``python tests/support/distributed_worker.py OUT.npz`` with the JAXGEO_* variables set; every
 process computes the same sharded cap averages over the global mesh, process 0 saves them.
 """
 

@@ -15,7 +15,7 @@ from jaxgeo import Grid
 from jaxgeo.distributed import initialize_from_env
 from jaxgeo.sphere import CapAverage
 
-WORKER = Path(__file__).with_name("_distributed_worker.py")
+WORKER = Path(__file__).parents[1] / "support" / "distributed_worker.py"
 TIMEOUT_S = 120
 
 

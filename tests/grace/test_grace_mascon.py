@@ -3,37 +3,11 @@
 import numpy as np
 import pytest
 import xarray as xr
+from support.grace_files import mascon_field as _field
+from support.grace_files import write_mascon as _write_mascon
 
 from jaxgeo import Grid
 from jaxgeo.grace import open_mascon
-
-
-def _field(lat, lon, k):
-    # a smooth analytic field in cm, so values at any (lat, lon) are known exactly
-    lat, lon = np.meshgrid(np.deg2rad(lat), np.deg2rad(lon), indexing="ij")
-    return (10.0 * np.cos(lat) * np.sin(lon) + k).astype(np.float32)
-
-
-def _write_mascon(path, res, months, *, descending=False, units="cm"):
-    """JPL/CSR layout: lat (asc), lon 0..360 cell centres, time days since 2002-01-01."""
-    g = Grid.regular(res, 0.0)
-    lat = g.lat[::-1] if descending else g.lat
-    days = np.array([(np.datetime64(m + "-16") - np.datetime64("2002-01-01")).astype(int)
-                     for m in months], dtype=np.float64)
-    data = np.stack([_field(lat, g.lon, k) for k in range(len(months))])
-    ds = xr.Dataset(
-        {"lwe_thickness": (("time", "lat", "lon"), data,
-                           {"units": units, "long_name": "Liquid_Water_Equivalent_Thickness"}),
-         "time_bounds": (("time", "bounds"), np.stack([days - 15, days + 15], axis=1))},
-        coords={"lat": ("lat", lat, {"units": "degrees_north"}),
-                "lon": ("lon", g.lon, {"units": "degrees_east"}),
-                "time": ("time", days, {"units": "days since 2002-01-01T00:00:00Z",
-                                        "calendar": "gregorian"})},
-        attrs={"institution": "NASA/JPL",
-               "title": "JPL GRACE and GRACE-FO MASCON RL06.3Mv04 CRI"},
-    )
-    ds.to_netcdf(path)
-    return g
 
 
 def test_open_jpl_like_with_scale_and_mask(tmp_path):
@@ -83,3 +57,21 @@ def test_mascon_bad_input(tmp_path):
         open_mascon(tmp_path / "junk.nc")
     with pytest.raises(ValueError, match="m.nc: no variable 'lwe'"):
         open_mascon(tmp_path / "m.nc", variable="lwe")
+
+
+def test_mascon_land_mask_follows_the_mask_rule(tmp_path):
+    # NaN in a land mask is an error naming the file, never read as 0 (ocean)
+    g0 = _write_mascon(tmp_path / "m.nc", 3.0, ["2004-01"])
+    lm = np.ones(g0.shape)
+    lm[5, 7] = np.nan
+    xr.Dataset({"land_mask": (("lat", "lon"), lm)}, coords=g0.to_xarray_coords()).to_netcdf(
+        tmp_path / "nan_mask.nc")
+    with pytest.raises(ValueError, match="nan_mask.nc: land mask 'land_mask' has 1 NaN"):
+        open_mascon(tmp_path / "m.nc", land_mask=tmp_path / "nan_mask.nc")
+    # membership only: fractional values are refused; a boolean DataArray is accepted
+    frac = xr.DataArray(np.full(g0.shape, 0.5), dims=("lat", "lon"),
+                        coords=g0.to_xarray_coords())
+    with pytest.raises(ValueError, match="fractional"):
+        open_mascon(tmp_path / "m.nc", land_mask=frac)
+    da = open_mascon(tmp_path / "m.nc", land_mask=frac > 0.4)
+    assert np.isfinite(da.values).all() and "a DataArray" in da.attrs["history"]

@@ -1,7 +1,6 @@
 """Execute notebooks/grace_l2.ipynb on a few real months at a coarse grid."""
 
 import pytest
-
 from support.notebooks import run_notebook
 
 
@@ -12,7 +11,7 @@ def test_grace_notebook_runs(shared_data, monkeypatch):
         "GRACE_NB_DATA": str(shared_data / "grace-l2")})
     assert "not found" not in text
     # the Amazon seasonal cycle is large (194 mm basin mean, ~300 mm in a central box, on
-    # all 231 months: benchmarks/validate_grace.py); 14 months at 2° only need a loose range
+    # all 231 months: jaxgeo.validation.grace); 14 months at 2° only need a loose range
     amp = float(text.split("annual amplitude ")[1].split(" mm")[0])
     assert 100.0 < amp < 500.0
     # cap averaging (nearly) preserves the global mean: the discrete caps' varying

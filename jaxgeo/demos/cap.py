@@ -1,14 +1,16 @@
-"""A self-contained cap-averaging demonstration: synthetic water storage, caps, a gradient."""
+"""``jaxgeo demo cap``: cap averages of synthetic water storage and a gradient, plotted."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .._deprecation import reject_unknown, renamed
 from .._grid import Grid
+from .._io import write_json, write_netcdf
+from .._plot import Panel, map_panels
 
 
 def _dist2(grid: Grid, c_lat: float, c_lon: float) -> np.ndarray:
@@ -53,24 +55,32 @@ def synthetic_field(grid: Grid, n_months: int = 3, seed: int = 0):
 
 
 def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 0.5, radius_deg: float = 3.0,
-             n_months: int = 3, seed: int = 0, verbose: bool = True) -> dict:
+             n_months: int = 3, seed: int = 0, quiet: bool = False, **kwargs) -> dict:
     """Cap-average a synthetic field with and without a land mask, take a gradient, plot.
 
     Writes ``cap_demo.nc``, ``cap_demo.png`` and ``cap_demo.json`` into ``out_dir``.
+
+    Args:
+        out_dir: output folder.
+        resolution_deg: grid cell size, degrees.
+        radius_deg: cap angular radius, degrees.
+        n_months: months of the synthetic stack.
+        seed: seed of the synthetic field and mask.
+        quiet: print no summary (``verbose=`` is its retired, inverted spelling).
 
     Returns:
         the timing and check figures written to ``cap_demo.json``.
     """
     import jax
     import jax.numpy as jnp
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import xarray as xr
 
-    from .._io import atomic_path, save_figure, write_netcdf
-    from ._operator import CapAverage
+    from ..sphere import CapAverage
+
+    verbose = renamed(kwargs, "verbose", "quiet", where="jaxgeo.demos.cap.run_demo")
+    reject_unknown(kwargs, where="jaxgeo.demos.cap.run_demo")
+    if verbose is not None:
+        quiet = not verbose
 
     out = Path(out_dir)
     grid = Grid.regular(resolution_deg)
@@ -120,29 +130,25 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 0.5, radius_deg: 
     )
     write_netcdf(ds, out / "cap_demo.nc")
 
-    fig, axes = plt.subplots(2, 2, figsize=(12, 6.5), constrained_layout=True)
-    ext = [grid.lon[0], grid.lon[-1], grid.lat[0], grid.lat[-1]]
-    lim = np.percentile(np.abs(field[0]), 99)
-    panels = [(field[0], "synthetic field (mm)", "RdBu_r", lim),
-              (np.asarray(smooth[0]), f"{radius_deg:g}° cap mean (mm)", "RdBu_r", lim),
-              (np.where(mask, np.asarray(smooth_land[0]), np.nan),
-               f"{radius_deg:g}° land-only cap mean (mm)", "RdBu_r", lim),
-              # FFT round-off leaves ~1e-9 of the peak along whole rows; hide it
-              (np.where(np.abs(grad) > 1e-6 * np.abs(grad).max(), grad, np.nan),
-               "∂(regional land mean)/∂field (zoom)", "viridis", None)]
-    for ax, (img, title, cmap, vlim) in zip(axes.flat, panels, strict=True):
-        kw = {"vmin": -vlim, "vmax": vlim} if vlim else {}
-        im = ax.imshow(img, origin="lower", extent=ext, cmap=cmap, aspect="auto", **kw)
-        ax.contour(grid.lon, grid.lat, mask, levels=[0.5], colors="k", linewidths=0.4)
-        ax.set_title(title)
-        fig.colorbar(im, ax=ax, shrink=0.8)
+    lim = float(np.percentile(np.abs(field[0]), 99))
+    land = ((mask, "k"),)
     rows, cols = np.nonzero(region)
     pad = radius_deg + 6
-    axes.flat[3].set_xlim(grid.lon[cols].min() - pad, grid.lon[cols].max() + pad)
-    axes.flat[3].set_ylim(grid.lat[rows].min() - pad, grid.lat[rows].max() + pad)
-    axes.flat[3].contour(grid.lon, grid.lat, region, levels=[0.5], colors="r", linewidths=0.8)
-    save_figure(fig, out / "cap_demo.png", dpi=110)
-    plt.close(fig)
+
+    def zoom(fig, axes):
+        axes.flat[3].set_xlim(grid.lon[cols].min() - pad, grid.lon[cols].max() + pad)
+        axes.flat[3].set_ylim(grid.lat[rows].min() - pad, grid.lat[rows].max() + pad)
+
+    map_panels(out / "cap_demo.png", grid, [
+        Panel("synthetic field (mm)", field[0], lim, "RdBu_r", land),
+        Panel(f"{radius_deg:g}° cap mean (mm)", np.asarray(smooth[0]), lim, "RdBu_r", land),
+        Panel(f"{radius_deg:g}° land-only cap mean (mm)",
+              np.where(mask, np.asarray(smooth_land[0]), np.nan), lim, "RdBu_r", land),
+        # FFT round-off leaves ~1e-9 of the peak along whole rows; hide it
+        Panel("∂(regional land mean)/∂field (zoom)",
+              np.where(np.abs(grad) > 1e-6 * np.abs(grad).max(), grad, np.nan), None,
+              "viridis", land + ((region, "r"),)),
+    ], ncols=2, figsize=(12, 6.5), dpi=110, finish=zoom)
 
     figures = {
         "resolution_deg": resolution_deg,
@@ -155,9 +161,8 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 0.5, radius_deg: 
         "grad_sum": float(grad.sum()),
         "outputs": ["cap_demo.nc", "cap_demo.png", "cap_demo.json"],
     }
-    with atomic_path(out / "cap_demo.json") as tmp:
-        tmp.write_text(json.dumps(figures, indent=2))
-    if verbose:
+    write_json(figures, out / "cap_demo.json")
+    if not quiet:
         print(f"jaxgeo cap demo: {grid.nlat}x{grid.nlon} grid, {n_months} months, "
               f"ψ = {radius_deg:g}°")
         print(f"  operator build {t_build * 1e3:8.1f} ms   apply {t_apply * 1e3:8.2f} ms")

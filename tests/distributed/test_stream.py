@@ -1,4 +1,4 @@
-"""Streaming (stream_apply, ``jaxgeo cap-stream``): batch-by-batch output == in-memory result.
+"""Streaming (stream_apply, ``jaxgeo sphere stream``): batch-by-batch output == in-memory result.
 
 Oracle: the operator applied to the whole in-memory stack on one device. Streaming runs
 the same per-month arithmetic, so the values must be identical (float64, and float32 where
@@ -8,25 +8,14 @@ the CLI casts the input), except where a device holds a single month (see the te
 import dask.array as dsa
 import jax.numpy as jnp
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
+from support.streams import month_stack as _stack
 
 from jaxgeo import Grid
 from jaxgeo.cli import main
-from jaxgeo.distributed import make_mesh, stream_apply
+from jaxgeo.distributed import BatchLoader, make_mesh, stream_apply
 from jaxgeo.sphere import CapAverage
-
-
-def _stack(g: Grid, months: int, *, descending=False, seed=0) -> xr.DataArray:
-    x = np.random.default_rng(seed).normal(size=(months,) + g.shape)
-    lat = g.lat
-    if descending:
-        x, lat = x[:, ::-1], lat[::-1]
-    t = pd.date_range("2002-04-01", periods=months, freq="MS")
-    return xr.DataArray(x, dims=("time", "lat", "lon"),
-                        coords={"time": t, "lat": lat, "lon": g.lon},
-                        name="tws", attrs={"units": "mm"})
 
 
 def _open(path):
@@ -44,7 +33,7 @@ def test_stream_equals_in_memory(tmp_path, suffix):
     ref = np.asarray(op(da.values[:, ::-1]))  # grid order: ascending latitude
     out = tmp_path / f"out{suffix}"
     stream_apply(op, src, out, batch_months=5, prefetch=2, mesh=make_mesh(months=4),
-                 progress=False)
+                 quiet=True)
     with _open(out) as res:
         np.testing.assert_array_equal(res.tws.values, ref)
         np.testing.assert_array_equal(res.lat.values, g.lat)
@@ -58,7 +47,7 @@ def test_stream_targets_and_callable(tmp_path):
     da = _stack(g, 7, seed=1).chunk({"time": 3})
     op = CapAverage(g, 8.0, targets=Grid.regular(6.0))
     out = tmp_path / "coarse.zarr"
-    stream_apply(op, da, out, batch_months=3, progress=False)
+    stream_apply(op, da, out, batch_months=3, quiet=True)
     with _open(out) as res:
         # 1 ulp: on 8 devices each holds one month, and XLA rounds a one-month batch of a
         # targets operator differently from a 7-month one (op(x[:1]) != op(x)[:1] on one
@@ -72,7 +61,7 @@ def test_stream_targets_and_callable(tmp_path):
         return 2.0 * fine(f)
 
     out2 = tmp_path / "twice.nc"
-    stream_apply(fn, da, out2, batch_months=4, progress=False, name="twice")
+    stream_apply(fn, da, out2, batch_months=4, quiet=True, name="twice")
     with _open(out2) as res:
         np.testing.assert_array_equal(res.twice.values, 2.0 * np.asarray(fine(da.values)))
 
@@ -82,18 +71,18 @@ def test_stream_failure_keeps_old_output(tmp_path):
     da = _stack(g, 6)
     out = tmp_path / "out.zarr"
     op = CapAverage(g, 9.0)
-    stream_apply(op, da, out, batch_months=2, progress=False)
+    stream_apply(op, da, out, batch_months=2, quiet=True)
     before = _open(out).tws.values
     bad = da.copy()
     bad[4, 3, 3] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        stream_apply(op, bad, out, batch_months=2, progress=False)
+        stream_apply(op, bad, out, batch_months=2, quiet=True)
     np.testing.assert_array_equal(_open(out).tws.values, before)
     assert [p.name for p in tmp_path.iterdir()] == ["out.zarr"]
 
 
 @pytest.mark.filterwarnings("ignore:Consolidated metadata:UserWarning")
-def test_cap_stream_cli(tmp_path, capsys):
+def test_sphere_stream_cli(tmp_path, capsys):
     g = Grid.regular(4.0)
     da = _stack(g, 9, descending=True, seed=2)
     da.to_dataset().to_zarr(tmp_path / "in.zarr")
@@ -101,9 +90,9 @@ def test_cap_stream_cli(tmp_path, capsys):
     xr.DataArray(mask.astype("i1"), dims=("lat", "lon"), coords={"lat": g.lat, "lon": g.lon},
                  name="land").to_netcdf(tmp_path / "mask.nc")
     out = tmp_path / "out.nc"
-    assert main(["cap-stream", str(tmp_path / "in.zarr"), "--radius-deg", "9", "--mask",
-                 str(tmp_path / "mask.nc"), "--out", str(out), "--batch", "4",
-                 "--no-progress"]) == 0
+    assert main(["sphere", "stream", str(tmp_path / "in.zarr"), "--radius-deg", "9",
+                 "--mask", str(tmp_path / "mask.nc"), "--out", str(out), "--batch-months",
+                 "4"]) == 0
     assert "wrote" in capsys.readouterr().out
     op = CapAverage(g, 9.0, mask=mask, dtype=jnp.float32)
     ref = np.asarray(op(da.values[:, ::-1].astype(np.float32)))
@@ -111,15 +100,13 @@ def test_cap_stream_cli(tmp_path, capsys):
         assert res.tws.dtype == np.float32
         np.testing.assert_array_equal(res.tws.values, ref)
         assert "spherical cap radius 9" in res.tws.attrs["cell_methods"]
-    assert main(["cap-stream", str(tmp_path / "missing.nc"), "--radius-deg", "3", "--out",
+    assert main(["sphere", "stream", str(tmp_path / "missing.nc"), "--radius-deg", "3", "--out",
                  str(tmp_path / "x.zarr")]) == 2
 
 
 def test_loader_reads_at_most_prefetch_ahead():
     import threading
     import time
-
-    from jaxgeo.distributed._stream import _Loader
 
     reads, lock = [], threading.Lock()
 
@@ -129,7 +116,7 @@ def test_loader_reads_at_most_prefetch_ahead():
         return np.full((b - a, 2, 2), float(a))
 
     bounds = [(a, a + 3) for a in range(0, 30, 3)]
-    loader = _Loader(read, bounds, prefetch=2)
+    loader = BatchLoader(read, bounds, prefetch=2)
     seen = []
     for a, _, block in loader:
         time.sleep(0.02)  # a slow consumer: the reader must wait, not run ahead
@@ -147,7 +134,7 @@ def test_netcdf_output_has_unlimited_time(tmp_path):
 
     g = Grid.regular(6.0)
     out = tmp_path / "o.nc"
-    stream_apply(CapAverage(g, 10.0), _stack(g, 5), out, batch_months=2, progress=False)
+    stream_apply(CapAverage(g, 10.0), _stack(g, 5), out, batch_months=2, quiet=True)
     with netCDF4.Dataset(out) as nc:
         assert nc.dimensions["time"].isunlimited() and len(nc.dimensions["time"]) == 5
 
@@ -157,7 +144,7 @@ import sys, tempfile
 from pathlib import Path
 import numpy as np, xarray as xr
 sys.path.insert(0, sys.argv[1])
-from test_distributed_stream import _stack
+from support.streams import month_stack as _stack
 from jaxgeo import Grid
 from jaxgeo.distributed import make_mesh, stream_apply
 from jaxgeo.sphere import CapAverage
@@ -171,7 +158,7 @@ for i in range(int(sys.argv[2])):
         da.to_dataset().to_netcdf(d / "in.nc")
         with xr.open_dataset(d / "in.nc", chunks={"time": 4}) as src:
             stream_apply(op, src.tws, d / "out.nc", batch_months=5, prefetch=2,
-                         mesh=make_mesh(months=4), progress=False)
+                         mesh=make_mesh(months=4), quiet=True)
         with xr.open_dataset(d / "out.nc") as out:
             np.testing.assert_array_equal(out.tws.values, ref)
 print("done")
@@ -189,6 +176,16 @@ def test_netcdf_streaming_survives_concurrent_prefetch_reads(tmp_path):
 
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
                JAX_PLATFORMS="cpu")
-    res = subprocess.run([sys.executable, "-c", _REPEAT_NETCDF, str(Path(__file__).parent),
+    res = subprocess.run([sys.executable, "-c", _REPEAT_NETCDF, str(Path(__file__).parents[1]),
                           "25"], env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and "done" in res.stdout, (res.returncode, res.stderr[-2000:])
+
+
+def test_retired_progress_keyword_warns(tmp_path):
+    g = Grid.regular(6.0)
+    with pytest.warns(DeprecationWarning, match="progress= is deprecated"):
+        stream_apply(CapAverage(g, 10.0), _stack(g, 3), tmp_path / "o.nc", batch_months=2,
+                     progress=False)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        stream_apply(CapAverage(g, 10.0), _stack(g, 3), tmp_path / "o.nc", batch_months=2,
+                     verbose=False)

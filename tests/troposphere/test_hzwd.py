@@ -1,15 +1,19 @@
 """HZWD model and fit: independent NumPy oracle, gradients, bad input, NetCDF, recovery."""
 
+import contextlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax.test_util import check_grads
+from support.troposphere_oracles import time_of_doy
 
 from jaxgeo import Grid
 from jaxgeo import troposphere as tr
 
 GRID = Grid.regular(30.0, lon_start=0.0)  # 6 x 12 nodes: small and fast
+_t = time_of_doy
 
 
 def _random_coefficients(rng, grid, family="exp"):
@@ -77,45 +81,57 @@ def test_model_matches_numpy_oracle(family):
     lon = rng.uniform(-180, 360, 25)
     h = rng.uniform(-500, 10000, 25)
     doy = rng.uniform(1, 366, 25)
-    out = np.asarray(model(lat, lon, h, doy))
+    out = np.asarray(model(lat, lon, h, _t(doy)))
     ref = np.array([_oracle(c, GRID, *a, family) for a in zip(lat, lon, h, doy, strict=True)])
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-15)
+
+
+
+@contextlib.contextmanager
+def _retired(word):
+    # every DeprecationWarning of the call is caught; one of them must name ``word``
+    with pytest.warns(DeprecationWarning) as record:
+        yield
+    assert any(word in str(w.message) for w in record), [str(w.message) for w in record]
 
 
 def test_exp_family_continuous_and_positive():
     rng = np.random.default_rng(1)
     model = tr.HZWD(jnp.asarray(_random_coefficients(rng, GRID)), GRID)
     for hb in (2000.0, 5000.0):
-        z = np.asarray(model(40.0, 10.0, jnp.array([hb - 1e-6, hb, hb + 1e-6]), 100.0))
+        z = np.asarray(model(40.0, 10.0, jnp.array([hb - 1e-6, hb, hb + 1e-6]), _t(100.0)))
         np.testing.assert_allclose(z, z[1], rtol=1e-8)
-    z = model(jnp.linspace(-90, 90, 50), 33.0, jnp.linspace(-500, 10000, 50), 200.0)
+    z = model(jnp.linspace(-90, 90, 50), 33.0, jnp.linspace(-500, 10000, 50), _t(200.0))
     assert np.all(np.asarray(z) > 0)
 
 
 def test_dateline_pole_vectorised_and_jit():
     rng = np.random.default_rng(2)
     model = tr.HZWD(jnp.asarray(_random_coefficients(rng, GRID)), GRID)
-    a = model(10.0, 180.0 - 1e-9, 1000.0, 50.0)
-    b = model(10.0, -180.0 + 1e-9, 1000.0, 50.0)
+    a = model(10.0, 180.0 - 1e-9, 1000.0, _t(50.0))
+    b = model(10.0, -180.0 + 1e-9, 1000.0, _t(50.0))
     assert float(a) == pytest.approx(float(b), rel=1e-9)
     # poleward of the last node row the row itself is used (constant in latitude)
-    assert float(model(89.0, 20.0, 0.0, 1.0)) == pytest.approx(float(model(75.0, 20.0, 0.0, 1.0)),
-                                                               rel=1e-12)
+    assert float(model(89.0, 20.0, 0.0, _t(1.0))) == pytest.approx(
+        float(model(75.0, 20.0, 0.0, _t(1.0))), rel=1e-12)
     lat = jnp.linspace(-80, 80, 24).reshape(2, 3, 4)
-    out = jax.jit(model.__call__)(lat, lat, 500.0 + 0 * lat, 10.0)
+    out = jax.jit(lambda a, b, c: model(a, b, c, _t(10.0)))(lat, lat, 500.0 + 0 * lat)
     assert out.shape == (2, 3, 4)
-    np.testing.assert_allclose(out, model(lat, lat, 500.0, 10.0), rtol=1e-14)
+    np.testing.assert_allclose(out, model(lat, lat, 500.0, _t(10.0)), rtol=1e-14)
+    # the kernel takes a traced day of year
+    out = jax.jit(model.at_doy)(lat, lat, 500.0 + 0 * lat, 10.0)
+    np.testing.assert_allclose(out, model(lat, lat, 500.0, _t(10.0)), rtol=1e-14)
 
 
 def test_gradients_inputs_and_coefficients():
     rng = np.random.default_rng(3)
     model = tr.HZWD(jnp.asarray(_random_coefficients(rng, GRID)), GRID)
     lat, lon, h = jnp.array([12.3, -40.0]), jnp.array([100.7, 300.2]), jnp.array([800.0, 6100.0])
-    check_grads(lambda a, b, c: model(a, b, c, 77.0), (lat, lon, h), order=1, modes=["rev"],
-                rtol=1e-5, atol=1e-8)
+    check_grads(lambda a, b, c: model(a, b, c, _t(77.0)), (lat, lon, h), order=1,
+                modes=["rev"], rtol=1e-5, atol=1e-8)
 
     def of_coef(c):
-        return tr.HZWD(c, GRID)(lat, lon, h, 77.0)
+        return tr.HZWD(c, GRID)(lat, lon, h, _t(77.0))
 
     check_grads(of_coef, (model.coefficients,), order=1, modes=["rev"], rtol=1e-5, atol=1e-8)
     # dZWD/dh at a node equals the analytic -β(h) ZWD for the exp family (γ included)
@@ -123,23 +139,24 @@ def test_gradients_inputs_and_coefficients():
     p = c @ np.array([1, 1, 0, 1, 0])  # doy = 0 -> cos 1, sin 0
     lat0, lon0 = float(GRID.lat[2]), float(GRID.lon[3])
     hk = 0.5
-    dz = jax.grad(lambda hh: model(lat0, lon0, hh, 0.0))(500.0)
-    z = float(model(lat0, lon0, 500.0, 0.0))
+    dz = jax.grad(lambda hh: model.at_doy(lat0, lon0, hh, 0.0))(500.0)
+    z = float(model.at_doy(lat0, lon0, 500.0, 0.0))
     assert float(dz) == pytest.approx(-(p[1] + 2 * p[2] * hk) * z / 1000.0, rel=1e-9)
 
 
 def test_bad_input_errors_and_jit_nan():
     model = tr.HZWD(jnp.asarray(_random_coefficients(np.random.default_rng(4), GRID)), GRID)
+    t = _t(1.0)
     with pytest.raises(ValueError, match="height outside"):
-        model(10.0, 10.0, 12000.0, 1.0)
+        model(10.0, 10.0, 12000.0, t)
     with pytest.raises(ValueError, match="height outside"):
-        model(10.0, 10.0, -600.0, 1.0)
+        model(10.0, 10.0, -600.0, t)
     with pytest.raises(ValueError, match="latitude outside"):
-        model(95.0, 10.0, 100.0, 1.0)
-    out = jax.jit(model.__call__)(jnp.array([95.0, 10.0, 10.0]), 10.0,
-                                  jnp.array([100.0, 12000.0, 100.0]), 1.0)
+        model(95.0, 10.0, 100.0, t)
+    out = jax.jit(lambda a, h: model(a, 10.0, h, t))(jnp.array([95.0, 10.0, 10.0]),
+                                                     jnp.array([100.0, 12000.0, 100.0]))
     assert np.isnan(out[0]) and np.isnan(out[1]) and np.isfinite(out[2])
-    assert np.isfinite(model(10.0, 10.0, 12000.0, 1.0, extrapolate=True))
+    assert np.isfinite(model(10.0, 10.0, 12000.0, t, extrapolate=True))
     with pytest.raises(ValueError, match="family"):
         tr.HZWD(model.coefficients, GRID, "cubic")
     with pytest.raises(ValueError, match="shape"):
@@ -172,7 +189,7 @@ def _synthetic(model, grid, n_times=12, jitter=0.0, seed=0):
     doy = np.linspace(1, 365, n_times)
     h = np.sort(rng.uniform(-400, 10500, (n_times, lat.size, 20)), axis=-1)
     z = np.asarray(model(lat[None, :, None], lon[None, :, None], np.clip(h, -500, 10000),
-                         doy[:, None, None]))
+                         _t(doy)[:, None, None]))
     z = np.where((h >= -500) & (h <= 10000), z * np.exp(jitter * rng.normal(size=z.shape)),
                  np.nan)
     return lat, lon, doy, h, z
@@ -183,36 +200,38 @@ def test_fit_recovers_exact_coefficients_streamed(family):
     truth = tr.HZWD(jnp.asarray(_random_coefficients(np.random.default_rng(6), GRID, family)),
                     GRID, family)
     lat, lon, doy, h, z = _synthetic(truth, GRID)
-    chunks = [tr.ProfileChunk(doy[k:k + 4], h[k:k + 4], z[k:k + 4]) for k in range(0, 12, 4)]
+    chunks = [tr.ProfileChunk(_t(doy[k:k + 4]), h[k:k + 4], z[k:k + 4])
+              for k in range(0, 12, 4)]
     model, report = tr.fit_hzwd(lat, lon, chunks, grid=GRID, family=family, ridge=1e-12,
                                 refine_steps=0)
     np.testing.assert_allclose(np.asarray(model.coefficients), np.asarray(truth.coefficients),
                                rtol=0, atol=1e-6)
     assert report.n_nodes_fitted == GRID.nlat * GRID.nlon
-    assert max(report.rms_m["closed_form"].values()) < 1e-8
+    assert max(report.closed_form.rms_m) < 1e-8
 
 
 def test_fit_refinement_does_not_hurt_zwd_rms():
     truth = tr.HZWD(jnp.asarray(_random_coefficients(np.random.default_rng(7), GRID)), GRID)
     lat, lon, doy, h, z = _synthetic(truth, GRID, jitter=0.1, seed=1)
-    _, report = tr.fit_hzwd(lat, lon, tr.ProfileChunk(doy, h, z), grid=GRID, refine_steps=100)
-    cf = report.rms_m["closed_form"]
-    rf = report.rms_m["refined"]
-    total_cf = sum(cf[k] ** 2 * report.n_points_per_interval[k] for k in cf)
-    total_rf = sum(rf[k] ** 2 * report.n_points_per_interval[k] for k in rf)
+    _, report = tr.fit_hzwd(lat, lon, tr.ProfileChunk(_t(doy), h, z), grid=GRID,
+                            refine_steps=100)
+    cf = report.closed_form.rms_m
+    rf = report.refined.rms_m
+    total_cf = sum(cf[k] ** 2 * report.n_points_per_interval[k] for k in range(3))
+    total_rf = sum(rf[k] ** 2 * report.n_points_per_interval[k] for k in range(3))
     assert total_rf <= total_cf * (1 + 1e-12)
     assert "0-2 km" in report.table()
 
 
 def test_fit_bad_input():
     with pytest.raises(ValueError, match="latitude"):
-        tr.fit_hzwd([100.0], [0.0], tr.ProfileChunk(np.ones(1), np.ones((1, 1, 3)),
+        tr.fit_hzwd([100.0], [0.0], tr.ProfileChunk(_t(np.ones(1)), np.ones((1, 1, 3)),
                                                     np.ones((1, 1, 3))), grid=GRID)
     with pytest.raises(ValueError, match="negative ZWD"):
-        tr.fit_hzwd([10.0], [0.0], tr.ProfileChunk(np.ones(1), np.ones((1, 1, 3)),
+        tr.fit_hzwd([10.0], [0.0], tr.ProfileChunk(_t(np.ones(1)), np.ones((1, 1, 3)),
                                                    -np.ones((1, 1, 3))), grid=GRID)
     with pytest.raises(ValueError, match="family"):
-        tr.fit_hzwd([10.0], [0.0], tr.ProfileChunk(np.ones(1), np.ones((1, 1, 3)),
+        tr.fit_hzwd([10.0], [0.0], tr.ProfileChunk(_t(np.ones(1)), np.ones((1, 1, 3)),
                                                    np.ones((1, 1, 3))), family="spline")
 
 
@@ -234,22 +253,15 @@ def test_fit_columns_single_exponential_and_piecewise():
 @pytest.mark.parametrize("shared", [True, False])
 def test_moment_normal_equations_match_direct_design(shared):
     # the fast moment route vs the plain Kronecker design (brute force oracle)
-    from jaxgeo.troposphere._fit import (
-        _moment_sums,
-        _normal_equations_direct,
-        _normal_from_moments,
-    )
+    from support.troposphere_oracles import normal_equations_direct
 
     rng = np.random.default_rng(8)
     h = np.sort(rng.uniform(-700, 11000, (6, 5, 9)), axis=-1)
     z = 0.2 * np.exp(-h / 2000.0)
     doy = (np.broadcast_to(rng.uniform(1, 365, (6, 1)), (6, 5)) if shared
            else rng.uniform(1, 365, (6, 5)))
-    mu, nu, n = _moment_sums(jnp.asarray(doy), jnp.asarray(h), jnp.asarray(z), family="exp",
-                             shared_doy=shared, min_zwd_m=1e-4)
-    m, r = _normal_from_moments(np.asarray(mu), np.asarray(nu))
-    m2, r2, n2 = _normal_equations_direct(jnp.asarray(doy), jnp.asarray(h), jnp.asarray(z),
-                                          family="exp", min_zwd_m=1e-4)
+    m, r, n = tr.normal_equations(doy, h, z, family="exp", min_zwd_m=1e-4)
+    m2, r2, n2 = normal_equations_direct(doy, h, z, family="exp", min_zwd_m=1e-4)
     np.testing.assert_allclose(m, m2, rtol=1e-12, atol=1e-10)
     np.testing.assert_allclose(r, r2, rtol=1e-12, atol=1e-10)
     np.testing.assert_array_equal(np.asarray(n), np.asarray(n2))
@@ -269,3 +281,39 @@ def test_fit_columns_refines_with_missing_levels():
     refined, _ = tr.fit_columns(h, z, family="single-exp", steps=100)
     assert rms(refined) < 0.8 * rms(closed)
     assert np.isnan(np.asarray(refined)[0, 30])
+
+
+def test_pytree_round_trip_keeps_attributes():
+    model = tr.HZWD(jnp.asarray(_random_coefficients(np.random.default_rng(9), GRID, "poly")),
+                    GRID, "poly")
+    for obj in (jax.tree.map(lambda x: x, model), jax.jit(lambda m: m)(model)):
+        assert type(obj) is tr.HZWD and obj.grid == GRID and obj.family == "poly"
+        np.testing.assert_array_equal(obj.coefficients, model.coefficients)
+    # the static fields stay attributes inside jit
+    out = jax.jit(lambda m: m.at_doy(10.0, 20.0, 300.0, 5.0) if m.family == "poly" else 0.0)(
+        model)
+    assert float(out) == float(model(10.0, 20.0, 300.0, _t(5.0)))
+    assert len(jax.tree.leaves(model)) == 1
+
+
+def test_retired_spellings_warn_and_agree():
+    model = tr.HZWD(jnp.asarray(_random_coefficients(np.random.default_rng(10), GRID)), GRID)
+    ref = float(model(10.0, 20.0, 500.0, _t(30.5)))
+    with _retired("height_m"):
+        assert float(model(10.0, 20.0, height_m=500.0, time=_t(30.5))) == ref
+    with _retired("doy"):
+        assert float(model(10.0, 20.0, 500.0, doy=30.5)) == pytest.approx(ref, rel=1e-14)
+    with _retired("numeric time"):
+        assert float(model(10.0, 20.0, 500.0, 30.5)) == pytest.approx(ref, rel=1e-14)
+    with _retired("doy"):
+        chunk = tr.ProfileChunk(doy=np.array([30.5]), height_m=np.ones((1, 1, 2)),
+                                zwd_m=np.ones((1, 1, 2)))
+    np.testing.assert_array_equal(chunk.doy, [30.5])
+    with _retired("doy"):
+        old = model.node_parameters(doy=30.5)
+    np.testing.assert_allclose(old, model.node_parameters(_t(30.5)), rtol=1e-14)
+    with pytest.raises(TypeError, match="unexpected"):
+        model(10.0, 20.0, 500.0, _t(1.0), heigth_msl_m=3.0)
+    with pytest.raises(ValueError, match="NaT"):
+        _ = tr.ProfileChunk(np.array(["NaT"], "datetime64[ns]"), np.ones((1, 1, 2)),
+                            np.ones((1, 1, 2))).doy

@@ -89,7 +89,7 @@ def test_synthesis_batched_jit_and_gradient():
     for k in range(3):
         np.testing.assert_allclose(batched[k], _ducc0_synthesis(c[k], s[k], grid),
                                    rtol=0, atol=1e-12)
-    w = jnp.asarray(degree_weights(12, radius_m=6378136.3, gaussian_km=500.0))
+    w = jnp.asarray(degree_weights(12, radius_m=6378136.3, half_width_km=500.0))
     check_grads(lambda cc, ss: synthesize_ewh(table, cc, ss, w)[..., ::7, ::9],
                 (jnp.asarray(c[0]) * 1e-9, jnp.asarray(s[0]) * 1e-9), order=1,
                 modes=["fwd", "rev"], eps=1e-10)
@@ -126,7 +126,7 @@ def test_ewh_single_zonal_matches_closed_form():
     # EWH of ΔC_l0 alone: a ρ_e (2l+1)/(3 ρ_w (1+k_l)) · sqrt(2l+1) P_l(sin φ) · W_l
     grid = Grid.regular(5.0)
     lmax, a = 20, 6378136.3
-    w = degree_weights(lmax, radius_m=a, gaussian_km=300.0)
+    w = degree_weights(lmax, radius_m=a, half_width_km=300.0)
     table = SynthesisTable.create(grid, lmax)
     t = np.sin(np.deg2rad(grid.lat))
     for ell, k_pub in [(2, -0.303), (10, -0.069), (20, -0.051)]:
@@ -150,7 +150,7 @@ def test_real_month_ewh_matches_ducc0(shared_data):
     files = sorted((shared_data / "grace-l2" / "csr-rl06").glob("GSM-2_*.gz"))
     a, b = read_shm(files[50]), read_shm(files[60])
     dc, ds = b.clm - a.clm, b.slm - a.slm
-    w = degree_weights(96, radius_m=a.radius_m, gaussian_km=300.0)
+    w = degree_weights(96, radius_m=a.radius_m, half_width_km=300.0)
     grid = Grid.regular(0.5)
     f = np.asarray(synthesize_ewh(SynthesisTable.create(grid, 96), dc, ds, w))
     ref = _ducc0_synthesis(dc * w[:, None], ds * w[:, None], grid)

@@ -1,30 +1,21 @@
 """The issue-#5 validation on the 231 real CSR RL06 months: signs and sizes against
-published values (the figures and their sources live in benchmarks/validate_grace.py,
-``PUBLISHED``; every bound below uses a value marked verified there).
+published values (the figures and their sources live in the data file
+jaxgeo/validation/data/grace_published.json, read through ``jaxgeo.validation.grace``;
+every bound below uses a value marked verified there).
 
 About 15 s and 2 GB: the files are read once and two 0.5° syntheses are shared by all
 tests of this module.
 """
 
 import functools
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "validate_grace.py"
+from jaxgeo.validation import grace as V
 
-
-def _module():
-    spec = importlib.util.spec_from_file_location("validate_grace", _SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-V = _module()
-P = V.PUBLISHED
+P = V.published()
 
 
 @functools.lru_cache(maxsize=1)
@@ -50,7 +41,7 @@ def test_region_masks():
 
     g = Grid.regular(0.5)
     area = np.asarray(g.cell_area)
-    land = V.land_mask(g)
+    land = V.land(g)
     # land (Antarctica included) covers ≈ 29 % of the Earth's surface
     assert 0.27 < (area * land).sum() / area.sum() < 0.31
     gl, region = V.greenland_region(g, land)
@@ -113,3 +104,53 @@ def test_comparison_rows(r):
     assert all(row["same_sign"] in (True, None) for row in rows)
     forsberg = next(row for row in rows if row["ref"] == "greenland_forsberg2017")
     assert forsberg["ratio"] == pytest.approx(r["greenland_trend_2002_2015_gt_yr"] / -265.0)
+
+
+def test_data_folder_is_never_guessed(monkeypatch, tmp_path):
+    monkeypatch.delenv("JAXGEO_DATA_DIR", raising=False)
+    with pytest.raises(ValueError, match="--data-dir DIR or set JAXGEO_DATA_DIR"):
+        V.grace_dir()
+    with pytest.raises(FileNotFoundError, match="no csr-rl06/"):
+        V.grace_dir(tmp_path)
+    (tmp_path / "grace-l2" / "csr-rl06").mkdir(parents=True)
+    assert V.grace_dir(tmp_path) == tmp_path / "grace-l2"
+    assert V.grace_dir(tmp_path / "grace-l2") == tmp_path / "grace-l2"
+    monkeypatch.setenv("JAXGEO_DATA_DIR", str(tmp_path))
+    assert V.grace_dir() == tmp_path / "grace-l2"
+
+
+def test_region_outlines_come_from_the_data_file():
+    ref = V.reference()
+    assert set(ref) >= {"regions", "published"} and ref["published"] == P
+    assert len(ref["regions"]["greenland_select"]["lon_lat_deg"]) == 20
+    assert ref["regions"]["greenland_buffer_km"]["value"] == 200.0
+
+
+def test_cli_validate_needs_a_data_folder(monkeypatch, capsys):
+    from jaxgeo import cli
+
+    monkeypatch.delenv("JAXGEO_DATA_DIR", raising=False)
+    assert cli.main(["grace", "validate", "--quiet"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "jaxgeo grace validate: error: no data folder: pass --data-dir DIR or set "
+        "JAXGEO_DATA_DIR")
+
+
+@pytest.mark.shared_data
+def test_cli_validate_prints_and_writes_json(shared_data, r, monkeypatch, tmp_path, capsys):
+    import json
+
+    from jaxgeo import cli
+
+    # the same figures as the fixture's (computed once per session), through the CLI
+    monkeypatch.setattr(V, "compute", lambda data_dir, resolution_deg: _results(str(data_dir)))
+    out = tmp_path / "grace_validation.json"
+    assert cli.main(["grace", "validate", "--data-dir", str(shared_data), "--out",
+                     str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Greenland mass trend 2002-04..2015-12" in text and f"wrote {out}" in text
+    doc = json.loads(out.read_text())
+    assert doc["results"]["greenland_trend_2002_2015_gt_yr"] == pytest.approx(
+        r["greenland_trend_2002_2015_gt_yr"])
+    assert doc["published"] == P and len(doc["comparisons"]) == len(V.comparisons(r))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]

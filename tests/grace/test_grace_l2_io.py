@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _grace_files import random_coeffs, shm_name, write_shm
+from support.grace_files import random_coeffs, shm_name, write_shm
 
 from jaxgeo import Grid
 from jaxgeo.grace import (
@@ -229,7 +229,7 @@ def test_real_pipeline_few_months(shared_data):
     files = sorted((gdir / "csr-rl06").glob("GSM-2_2008*.gz"))[:3]
     with pytest.warns(UserWarning):
         da = grace_l2_tws(files, grid=Grid.regular(2.0), tn13=None,
-                          tn14=gdir / "TN-14_C30_C20_GSFC_SLR.txt", gaussian_km=300.0,
+                          tn14=gdir / "TN-14_C30_C20_GSFC_SLR.txt", half_width_km=300.0,
                           mean_period=None)
     assert da.dims == ("time", "lat", "lon") and da.dtype == np.float32
     assert da.attrs["units"] == "mm" and str(da.time.values[0])[:7] == "2008-01"

@@ -1,0 +1,142 @@
+"""A time series of Level-2 solutions: reading a folder of files, and its months."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from ..time import grace_month as _grace_month
+from ..time import grace_month_start
+from ._shm import SHCoefficients, read_l2_file
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class L2Series:
+    """A time series of Level-2 solutions of one centre and degree, sorted by time.
+
+    Attributes:
+        clm, slm: coefficients, shape ``(ntime, lmax+1, lmax+1)``.
+        start, end: data spans, ``datetime64[s]`` arrays of shape ``(ntime,)``.
+        lmax, gm_m3_s2, radius_m, centre, tide_system: as in :class:`SHCoefficients`.
+        paths: the files, one per month.
+    """
+
+    clm: np.ndarray
+    slm: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    lmax: int
+    gm_m3_s2: float
+    radius_m: float
+    centre: str
+    paths: tuple[str, ...]
+    tide_system: str = "unknown"
+
+    @property
+    def mid(self) -> np.ndarray:
+        """Midpoints of the data spans, ``datetime64[s]``."""
+        return self.start + (self.end - self.start) / 2
+
+    @property
+    def grace_month(self) -> np.ndarray:
+        """GRACE month number of each span midpoint (1 = January 2002), int64."""
+        return _grace_month(self.mid)
+
+    @property
+    def months(self) -> list[str]:
+        """``YYYY-MM`` of each span midpoint."""
+        return [str(m) for m in self.mid.astype("datetime64[M]")]
+
+    def replace(self, **changes) -> L2Series:
+        return dataclasses.replace(self, **changes)
+
+
+def _list_files(source) -> list[Path]:
+    if isinstance(source, (str, Path)) and Path(source).is_dir():
+        d = Path(source)
+        files = sorted(p for p in d.iterdir()
+                       if p.is_file() and (p.name.startswith(("GSM-2_", "GAC-2_", "GAD-2_"))
+                                           or p.name.lower().endswith((".gfc", ".gfc.gz"))))
+        if not files:
+            raise FileNotFoundError(f"{d}: no Level-2 files (GSM-2_*, *.gfc) found")
+        return files
+    if isinstance(source, (str, Path)):
+        if not Path(source).exists():
+            raise FileNotFoundError(f"{source}: no such file or directory")
+        return [Path(source)]
+    files = [Path(p) for p in source]
+    for p in files:
+        if not p.exists():
+            raise FileNotFoundError(f"{p}: no such file")
+    return files
+
+
+def missing_months(mid: np.ndarray) -> list[str]:
+    """Calendar months (``YYYY-MM``) between the first and last midpoint with no solution."""
+    mid = np.asarray(mid)
+    if mid.size == 0:
+        return []
+    months = np.unique(_grace_month(mid))
+    gaps = np.setdiff1d(np.arange(months[0], months[-1] + 1), months)
+    return [str(m) for m in grace_month_start(gaps).astype("datetime64[M]")]
+
+
+def read_l2_series(source: str | Path | Iterable, *, lmax: int | None = None,
+                   progress: bool = False) -> L2Series:
+    """Read a directory (or list) of Level-2 files into one time-sorted :class:`L2Series`.
+
+    Args:
+        source: a directory (files ``GSM-2_*`` or ``*.gfc``), one file, or a list of files.
+        lmax: common truncation degree; default the files' degree, which must then agree.
+        progress: show a tqdm progress bar.
+
+    Returns:
+        :class:`L2Series`.
+
+    Raises:
+        ValueError: mixed centres, mixed degrees (without ``lmax``), inconsistent GM/radius,
+            duplicate spans, or any unreadable file (named).
+
+    Warns:
+        UserWarning: listing the calendar months without a solution (GRACE has real gaps,
+            e.g. 2017-07..2018-05 between the missions).
+    """
+    from tqdm.auto import tqdm
+
+    files = _list_files(source)
+    sols: list[SHCoefficients] = []
+    for p in tqdm(files, desc="reading Level-2", unit="file", disable=not progress):
+        sols.append(read_l2_file(p, lmax=lmax))
+    ref = sols[0]
+    for s in sols[1:]:
+        if s.centre != ref.centre:
+            raise ValueError(f"mixed processing centres: {ref.path} is {ref.centre}, "
+                             f"{s.path} is {s.centre}")
+        if s.lmax != ref.lmax:
+            raise ValueError(f"mixed degrees: {ref.path} has lmax {ref.lmax}, {s.path} "
+                             f"({s.month}) has lmax {s.lmax}; pass lmax= to truncate")
+        if (abs(s.gm_m3_s2 / ref.gm_m3_s2 - 1) > 1e-12
+                or abs(s.radius_m / ref.radius_m - 1) > 1e-12):
+            raise ValueError(f"{s.path}: GM/radius differ from {ref.path}")
+    sols.sort(key=lambda s: s.start)
+    for a, b in zip(sols, sols[1:], strict=False):
+        if a.start == b.start and a.end == b.end:
+            raise ValueError(f"duplicate month {a.month}: {a.path} and {b.path}")
+    series = L2Series(
+        clm=np.stack([s.clm for s in sols]), slm=np.stack([s.slm for s in sols]),
+        start=np.array([s.start for s in sols], dtype="datetime64[s]"),
+        end=np.array([s.end for s in sols], dtype="datetime64[s]"),
+        lmax=ref.lmax, gm_m3_s2=ref.gm_m3_s2, radius_m=ref.radius_m, centre=ref.centre,
+        paths=tuple(s.path for s in sols), tide_system=ref.tide_system,
+    )
+    gaps = missing_months(series.mid)
+    if gaps:
+        warnings.warn(f"{len(gaps)} calendar months have no {ref.centre} solution between "
+                      f"{series.months[0]} and {series.months[-1]}: {', '.join(gaps)}",
+                      UserWarning, stacklevel=2)
+    return series
+
