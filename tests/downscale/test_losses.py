@@ -167,5 +167,7 @@ def test_loss_constants_are_a_pytree_that_keeps_its_attributes():
         assert isinstance(again, LossConstants)
         assert type(again.cap_op) is type(c.cap_op)
         assert type(again.observation_op) is type(c.observation_op)
+        assert again.cap_op.radius_deg == c.cap_op.radius_deg == 15.0
+        assert again.observation_op.half_width_km == c.observation_op.half_width_km == 800.0
         np.testing.assert_array_equal(again.centre_weights, c.centre_weights)
         np.testing.assert_array_equal(again.pixel_weights, c.pixel_weights)
