@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._deprecation import reject_unknown, renamed
-from .._dtype import PRECISION
+from .._dtype import PRECISION, input_float_dtype, resolve_dtype
 from .._grid import Grid
 from .._pytree import pytree_dataclass, static_field
 from ..constants import JULIAN_YEAR_DAYS
@@ -170,8 +170,13 @@ class HZWD:
     def at_doy(self, lat_deg, lon_deg, height_msl_m, doy, *, extrapolate: bool = False):
         """The kernel of :meth:`__call__`: ``doy`` is the day of year (1.0 = 1 January
         00:00 UTC), traceable and differentiable like the other inputs."""
-        lat = _f64(lat_deg)
-        h = _f64(height_msl_m)
+        # the dtype rule: compute in the coefficients' dtype, return the heights' float dtype
+        dtype = self.dtype
+        out_dtype = input_float_dtype(height_msl_m, dtype)
+        lat = jnp.asarray(lat_deg, dtype)
+        h = jnp.asarray(height_msl_m, dtype)
+        lon_deg = jnp.asarray(lon_deg, dtype)
+        doy = jnp.asarray(doy, dtype)
         if _is_concrete(lat, h):
             lat_np, h_np = np.asarray(lat), np.asarray(h)
             if np.any(~(np.abs(lat_np) <= 90.0)):
@@ -182,7 +187,15 @@ class HZWD:
                 raise ValueError(f"height outside the HZWD range [{H_MIN_M:g}, {H_MAX_M:g}] m: "
                                  f"{bad[:5]} (use extrapolate=True to continue the edge "
                                  "intervals)")
-        return _hzwd_eval(self, lat, lon_deg, h, doy, extrapolate)
+        return _hzwd_eval(self, lat, lon_deg, h, doy, extrapolate).astype(out_dtype)
+
+    @property
+    def dtype(self):
+        """The dtype the model computes in: its coefficients' (JAX's default float if
+        they are not floating)."""
+        dt = getattr(self.coefficients, "dtype", None)
+        return resolve_dtype(dt if dt is not None and jnp.issubdtype(dt, jnp.floating)
+                             else None)
 
     def _evaluate(self, lat, lon_deg, h, doy, extrapolate):
         lat, lon, h, doy = jnp.broadcast_arrays(lat, _f64(lon_deg), h, _f64(doy))

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .._deprecation import reject_unknown, renamed
+from .._dtype import input_float_dtype
 from ..constants import G0_M_S2, JULIAN_YEAR_DAYS, M_DRY_KG_MOL, R_UNIVERSAL_GPT_J_MOL_K
 from ._physics import THAYER_1974, _f64
 from ._times import kernel_doy
@@ -102,17 +103,19 @@ def unb3m(lat_deg, height_msl_m=None, time=None, **kwargs) -> UNB3mResult:
 @jax.jit
 def _unb3m_kernel(lat_deg, height_m, doy):
     # the kernel of unb3m: doy is the day of year
-    lat = _f64(lat_deg)
-    h = _f64(height_m)
-    doy = _f64(doy)
+    # a function: it computes in the heights' floating dtype (the dtype rule)
+    dtype = input_float_dtype(height_m)
+    lat = jnp.asarray(lat_deg, dtype)
+    h = jnp.asarray(height_m, dtype)
+    doy = jnp.asarray(doy, dtype)
     lat, h, doy = jnp.broadcast_arrays(lat, h, doy)
     td = jnp.where(lat < 0, doy + 182.625, doy)
     cosphs = jnp.cos((td - 28.0) * 2.0 * jnp.pi / JULIAN_YEAR_DAYS)
     alat = jnp.clip(jnp.abs(lat), 15.0, 75.0)
-    lats = _UNB3M_AVG[:, 0]
+    lats = _UNB3M_AVG[:, 0].astype(dtype)
 
     def interp(col, table):
-        return jnp.interp(alat, lats, table[:, col])
+        return jnp.interp(alat, lats, table[:, col].astype(dtype))
 
     p0 = interp(1, _UNB3M_AVG) - interp(1, _UNB3M_AMP) * cosphs
     t0 = interp(2, _UNB3M_AVG) - interp(2, _UNB3M_AMP) * cosphs
