@@ -53,9 +53,15 @@ def _train_case(n: int, repeats: int) -> tuple[dict, float, float, float, bool]:
 
     from jaxgeo import Grid
     from jaxgeo.distributed import make_mesh, replicate, shard_months
-    from jaxgeo.downscale import DownscaleNet, LossConfig, NetConfig
-    from jaxgeo.downscale._api import _loss_constants
-    from jaxgeo.downscale._train import TrainConfig, make_optimizer, make_train_step
+    from jaxgeo.downscale import (
+        DownscaleNet,
+        LossConfig,
+        NetConfig,
+        TrainConfig,
+        loss_constants,
+        make_optimizer,
+        make_train_step,
+    )
 
     grid = Grid.regular(TRAIN_RES_DEG)
     rng = np.random.default_rng(0)
@@ -64,7 +70,8 @@ def _train_case(n: int, repeats: int) -> tuple[dict, float, float, float, bool]:
     mask = np.abs(grid.lat)[:, None] + 0 * grid.lon[None, :] < 75.0
     x = rng.normal(size=(months,) + grid.shape + (channels,)).astype(np.float32)
     model_field = x[..., 1].copy()
-    op, aux = _loss_constants(grid, mask, RADIUS_DEG, None)
+    aux = loss_constants(grid, mask, RADIUS_DEG)
+    op = aux.cap_op
     caps = np.nan_to_num(np.asarray(op(jnp.asarray(x[..., 0])))).astype(np.float32)
     step = make_train_step(LossConfig())
 

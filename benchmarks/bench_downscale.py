@@ -43,11 +43,17 @@ def run_case(res: float, months: int, batch: int, steps: int, full_epoch: bool,
     from flax import nnx
 
     from jaxgeo import Grid
-    from jaxgeo.downscale import DownscaleNet, LossConfig, NetConfig, TrainConfig
-    from jaxgeo.downscale._api import _loss_constants
-    from jaxgeo.downscale._demo import DEMO_DEFAULTS
-    from jaxgeo.downscale._train import make_optimizer, make_train_step
-    from jaxgeo.downscale.synthetic import land_mask
+    from jaxgeo.demos.downscale import DEMO_DEFAULTS
+    from jaxgeo.downscale import (
+        DownscaleNet,
+        LossConfig,
+        NetConfig,
+        TrainConfig,
+        loss_constants,
+        make_optimizer,
+        make_train_step,
+    )
+    from jaxgeo.regions import land_mask
 
     grid = Grid.regular(res)
     mask = land_mask(grid)
@@ -56,10 +62,11 @@ def run_case(res: float, months: int, batch: int, steps: int, full_epoch: bool,
     x = rng.standard_normal((months,) + grid.shape + (channels,)).astype(np.float32)
     model = rng.standard_normal((months,) + grid.shape).astype(np.float32)
     t0 = time.perf_counter()
-    loss_cfg = (LossConfig(observation_km=DEMO_DEFAULTS["observation_km"],
+    loss_cfg = (LossConfig(observation_half_width_km=DEMO_DEFAULTS["observation_half_width_km"],
                            cap_power=DEMO_DEFAULTS["cap_power"]) if loss == "demo"
                 else LossConfig())
-    op, aux = _loss_constants(grid, mask, 3.0, None, loss_cfg.observation_km)
+    aux = loss_constants(grid, mask, 3.0, loss_cfg)
+    op = aux.cap_op
     t_op = time.perf_counter() - t0
     caps = np.nan_to_num(np.asarray(op(jnp.asarray(model[:batch])))).astype(np.float32)
     net = DownscaleNet.create(channels, NetConfig(), residual_channel=2, seed=0)

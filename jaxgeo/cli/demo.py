@@ -38,7 +38,7 @@ def register(sub) -> None:
 
 
 def _downscale(args) -> int:
-    from ..downscale import run_demo
+    from ..demos.downscale import run_demo
 
     run_demo(args.out, resolution_deg=args.resolution_deg, n_months=args.n_months,
              epochs=args.epochs, radius_deg=args.radius_deg, seed=args.seed,

@@ -51,7 +51,7 @@ def _fit(args) -> int:
     import numpy as np
 
     from .._io import pick_variable, write_netcdf
-    from ..downscale import LossConfig, fit
+    from ..downscale import LossConfig, TrainConfig, fit
 
     coarse = pick_variable(_open(args.coarse), args.coarse_var, args.coarse)
     model = pick_variable(_open(args.model), args.model_var, args.model)
@@ -64,9 +64,11 @@ def _fit(args) -> int:
             raise ValueError("no --mask given and the coarse field has no NaN cells to infer "
                              "one from; pass --mask with a (lat, lon) 0/1 variable")
     fitted = fit(coarse, model, mask=mask, features=features, radius_deg=args.radius_deg,
-                 epochs=args.epochs, seed=args.seed, checkpoint_dir=args.checkpoint_dir,
-                 loss=LossConfig(observation_km=args.observation_half_width_km,
-                                 cap_power=args.cap_power), noise2self=args.noise2self)
+                 noise2self=args.noise2self,
+                 loss=LossConfig(observation_half_width_km=args.observation_half_width_km,
+                                 cap_power=args.cap_power),
+                 train=TrainConfig(epochs=args.epochs, seed=args.seed),
+                 checkpoint_dir=args.checkpoint_dir, quiet=args.quiet)
     out = fitted.predict(coarse, model, features)
     ds = out.to_dataset(name=str(model.name or "downscaled"))
     ds.attrs.update({"Conventions": "CF-1.8", "source": "jaxgeo downscale fit",

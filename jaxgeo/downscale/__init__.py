@@ -7,30 +7,48 @@ coarse field while its pattern follows the model (:mod:`jaxgeo.downscale.losses`
 
 Entry points: :func:`fit` → :class:`Downscaler` (``.predict``), :func:`baseline`, the
 synthetic experiment :func:`jaxgeo.downscale.synthetic.make_experiment`, and
-:mod:`jaxgeo.downscale.metrics`.
+:mod:`jaxgeo.downscale.metrics` (the experiment end to end: :mod:`jaxgeo.demos.downscale`,
+``jaxgeo demo``). Settings: :class:`NetConfig` (architecture),
+:class:`LossConfig` (loss), :class:`TrainConfig` (optimisation); a trained network carries
+its :class:`RunSettings`. Seams for notebooks and benchmarks: :func:`network_inputs`,
+:func:`loss_constants`, :func:`composite_loss`, :func:`make_optimizer`,
+:func:`make_train_step`.
+
+Layout: ``_data`` (checking and gridding the inputs), ``_features`` (normalisation and input
+channels), ``_loss`` (loss settings, constants, sum), ``_model`` (the network),
+``_settings`` / ``_checkpoint`` (run settings, orbax checkpoints), ``_train`` (the loop),
+``_api`` (``fit``, ``Downscaler``, ``baseline``).
 
 Reference: Gou & Soja (2024), Nature Water 2, 139–150; Gou et al. (2025), J. Geodesy.
 """
 
 from . import losses, metrics, synthetic
-from ._api import Downscaler, baseline, fit, seasonal_trend_fit
-from ._demo import run_demo
+from ._api import Downscaler, baseline, fit
+from ._features import NetworkInputs, NormStats, network_inputs
+from ._loss import LossConfig, LossConstants, composite_loss, loss_constants
 from ._model import DownscaleNet, NetConfig, sphere_pad
-from ._train import LossConfig, TrainConfig, composite_loss
+from ._settings import RunSettings
+from ._train import TrainConfig, make_optimizer, make_train_step
 
 __all__ = [
     "DownscaleNet",
     "Downscaler",
     "LossConfig",
+    "LossConstants",
     "NetConfig",
+    "NetworkInputs",
+    "NormStats",
+    "RunSettings",
     "TrainConfig",
     "baseline",
     "composite_loss",
     "fit",
+    "loss_constants",
     "losses",
+    "make_optimizer",
+    "make_train_step",
     "metrics",
-    "run_demo",
-    "seasonal_trend_fit",
+    "network_inputs",
     "sphere_pad",
     "synthetic",
 ]

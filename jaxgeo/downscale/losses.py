@@ -30,16 +30,21 @@ __all__ = [
 _EPS = 1e-12
 
 
+def _over(weights, x):
+    """``weights`` ``(nlat, nlon)`` broadcast explicitly to ``x``'s shape (no rank promotion)."""
+    return jnp.broadcast_to(weights, jnp.shape(x))
+
+
 def _zero_outside(x, weights):
     # where() rather than multiplication so that NaNs outside the mask neither leak into
     # the value nor into the gradient.
-    return jnp.where(weights > 0, x, jnp.zeros((), x.dtype))
+    return jnp.where(_over(weights, x) > 0, x, jnp.zeros((), x.dtype))
 
 
 def _wmean(x, weights):
     """Weighted mean over the last two axes."""
     w = weights.astype(x.dtype)
-    return jnp.sum(w * _zero_outside(x, weights), axis=(-2, -1)) / jnp.sum(w)
+    return jnp.sum(_over(w, x) * _zero_outside(x, weights), axis=(-2, -1)) / jnp.sum(w)
 
 
 def cap_consistency(pred, target_caps, cap_op, centre_weights, *, power: int = 1):
@@ -101,8 +106,8 @@ def gradient_matching(pred, model, weights):
     w_ew = jnp.minimum(weights, jnp.roll(weights, -1, axis=-1))
     g_ns = d[..., 1:, :] - d[..., :-1, :]
     g_ew = jnp.roll(d, -1, axis=-1) - d
-    num = (jnp.sum(w_ns * _zero_outside(g_ns, w_ns) ** 2, axis=(-2, -1))
-           + jnp.sum(w_ew * _zero_outside(g_ew, w_ew) ** 2, axis=(-2, -1)))
+    num = (jnp.sum(_over(w_ns, g_ns) * _zero_outside(g_ns, w_ns) ** 2, axis=(-2, -1))
+           + jnp.sum(_over(w_ew, g_ew) * _zero_outside(g_ew, w_ew) ** 2, axis=(-2, -1)))
     return jnp.mean(num / (jnp.sum(w_ns) + jnp.sum(w_ew)))
 
 

@@ -2,7 +2,9 @@
 
 All functions take plain arrays shaped ``(time, nlat, nlon)`` (or ``(nlat, nlon)``), a
 boolean ``mask`` ``(nlat, nlon)`` and the :class:`jaxgeo.Grid`; averages over space are
-area-weighted over the mask. Values outside the mask are ignored (may be NaN).
+area-weighted over the mask. Values outside the mask are ignored (may be NaN). Trends and
+annual amplitudes: :func:`jaxgeo.seasonal.trend_annual`; area weights:
+:func:`jaxgeo.regions.area_weights`.
 """
 
 from __future__ import annotations
@@ -10,29 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from .._grid import Grid
+from ..regions import area_weights
 
 __all__ = [
-    "area_weights",
     "cap_residual",
     "correlation",
     "region_labels",
     "region_mean_rms",
     "rmse",
-    "seasonal_design",
     "spatial_correlation",
-    "trend_annual",
 ]
-
-
-def area_weights(grid: Grid, mask) -> np.ndarray:
-    """Cell areas over the mask normalised to sum 1, shape ``(nlat, nlon)``; 0 outside."""
-    mask = np.asarray(mask, dtype=bool)
-    if mask.shape != grid.shape:
-        raise ValueError(f"mask has shape {mask.shape}, grid is {grid.shape}")
-    if not mask.any():
-        raise ValueError("mask is empty: no cell to average over")
-    w = np.where(mask, grid.cell_area, 0.0)
-    return w / w.sum()
 
 
 def _masked(x, mask):
@@ -134,45 +123,3 @@ def region_mean_rms(pred, coarse, grid: Grid, labels, *, min_cells: int = 1) -> 
         raise ValueError("no region has enough cells")
     return {"median": float(np.median(out)), "mean": float(out.mean()),
             "max": float(out.max()), "n_regions": int(out.size)}
-
-
-def seasonal_design(t_years, harmonics: int) -> np.ndarray:
-    """Least-squares design ``[1, t − mean, cos 2πkt, sin 2πkt for k = 1..harmonics]``.
-
-    Args:
-        t_years: ``(T,)`` decimal years.
-        harmonics: 1 (annual) or more (semi-annual, ...).
-
-    Returns:
-        ``(T, 2 + 2·harmonics)`` float64.
-    """
-    t = np.asarray(t_years, dtype=np.float64)
-    # phases from the first whole year: the same cosines as of t, without cancellation
-    w = 2.0 * np.pi * (t - np.floor(t[0]))
-    cols = [np.ones_like(t), t - t.mean()]
-    for k in range(1, harmonics + 1):
-        cols += [np.cos(k * w), np.sin(k * w)]
-    return np.stack(cols, axis=1)
-
-
-def trend_annual(x, t_years) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares linear trend and annual amplitude of each cell.
-
-    Fits ``a + b t + c cos 2πt + d sin 2πt`` to each cell's series.
-
-    Args:
-        x: ``(time, nlat, nlon)`` (NaN cells give NaN).
-        t_years: ``(time,)`` decimal years.
-
-    Returns:
-        ``(trend, amplitude)``: maps ``(nlat, nlon)`` in unit/year and unit.
-    """
-    design = seasonal_design(t_years, 1)
-    x = np.asarray(x, dtype=np.float64)
-    flat = x.reshape(x.shape[0], -1)
-    coef, *_ = np.linalg.lstsq(design, np.nan_to_num(flat), rcond=None)
-    bad = np.isnan(flat).any(axis=0)
-    coef[:, bad] = np.nan
-    trend = coef[1].reshape(x.shape[1:])
-    amp = np.hypot(coef[2], coef[3]).reshape(x.shape[1:])
-    return trend, amp

@@ -6,19 +6,18 @@ land mask; a hydrological-model field with realistic errors (wrong amplitudes, p
 trends, depletion missing, weakened droughts); a GRACE-like field (truth smoothed by a
 300 km Gaussian over the land plus spatially correlated noise of the same resolution);
 and forcing features (precipitation, evapotranspiration, runoff). Everything is seeded.
+The land mask is :func:`jaxgeo.regions.land_mask`.
 """
 
 from __future__ import annotations
 
-import functools
-import zipfile
-from pathlib import Path
-
 import numpy as np
 
+from .._deprecation import reject_unknown, renamed
 from .._grid import Grid
+from ..regions import land_mask
 
-__all__ = ["DEPLETION_HOTSPOTS", "land_fraction", "land_mask", "make_experiment"]
+__all__ = ["DEPLETION_HOTSPOTS", "make_experiment"]
 
 # (lat °N, lon °E, e-folding radius °, trend mm/yr): regions of strong, mostly
 # groundwater-driven mass loss seen by GRACE (Rodell et al. 2018, Nature 557, 651–659).
@@ -30,97 +29,6 @@ DEPLETION_HOTSPOTS = (
     (37.0, -101.0, 3.0, -9.0),   # High Plains aquifer
     (27.0, 49.0, 4.0, -8.0),     # Arabian aquifers
 )
-
-
-def _globe_mask_path() -> Path:
-    try:
-        import global_land_mask
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise ImportError("the synthetic experiment needs the 'global-land-mask' package "
-                          "(pip install global-land-mask)") from exc
-    return Path(global_land_mask.__file__).parent / "globe_combined_mask_compressed.npz"
-
-
-_BASE_RES_DEG = 0.5  # read once at this resolution, coarser multiples are block means
-
-
-@functools.lru_cache(maxsize=4)
-def _read_globe(resolution_deg: float) -> np.ndarray:
-    """Land fraction on the grid of ``resolution_deg`` starting at 180°W, from the file."""
-    from numpy.lib import format as npformat
-
-    grid = Grid.regular(resolution_deg)
-    # The GLOBE 30" ocean mask (True = ocean) is 21600 × 43200 booleans (~1 GB); stream it
-    # row block by row block out of the zip so memory stays at a few MB.
-    with zipfile.ZipFile(_globe_mask_path()) as zf, zf.open("mask.npy") as f:
-        version = npformat.read_magic(f)
-        read_header = (npformat.read_array_header_1_0 if version == (1, 0)
-                       else npformat.read_array_header_2_0)
-        (nrow, ncol), fortran, dtype = read_header(f)
-        if fortran or dtype != np.dtype(bool) or nrow * 2 != ncol:
-            raise ValueError("unexpected layout of the global-land-mask data file")
-        per_deg = nrow // 180
-        block = int(round(grid.resolution_deg * per_deg))
-        if abs(block - grid.resolution_deg * per_deg) > 1e-9 or block < 1:
-            raise ValueError(f"land fraction needs a resolution that is a multiple of "
-                             f"1/{per_deg}°, got {grid.resolution_deg}°")
-        frac = np.empty((grid.nlat, grid.nlon))
-        for i in range(grid.nlat):
-            land = ~np.frombuffer(f.read(block * ncol), dtype=bool).reshape(block, ncol)
-            # rows run from 90°N southward: weight the 30" rows by their area (cos φ)
-            lat = 90.0 - (i * block + np.arange(block) + 0.5) / per_deg
-            w = np.cos(np.deg2rad(lat))
-            per_col = land.reshape(block, grid.nlon, block).mean(axis=2)
-            frac[grid.nlat - 1 - i] = w @ per_col / w.sum()
-    return frac
-
-
-def _land_fraction_cached(resolution_deg: float, lon_start: float) -> np.ndarray:
-    grid = Grid.regular(resolution_deg, lon_start)
-    ratio = resolution_deg / _BASE_RES_DEG
-    if ratio >= 1 and abs(ratio - round(ratio)) < 1e-9:
-        base_grid = Grid.regular(_BASE_RES_DEG)
-        f = int(round(ratio))
-        area = base_grid.row_area[:, None]
-        frac = (_read_globe(_BASE_RES_DEG) * area).reshape(grid.nlat, f, grid.nlon, f).sum(
-            axis=(1, 3)) / (area.reshape(grid.nlat, f, 1).sum(axis=1) * f)
-    else:
-        frac = _read_globe(resolution_deg)
-    shift = int(round((grid.lon_start + 180.0) / grid.resolution_deg)) % grid.nlon
-    frac = np.clip(np.roll(frac, -shift, axis=1), 0.0, 1.0)
-    frac.setflags(write=False)
-    return frac
-
-
-def land_fraction(grid: Grid) -> np.ndarray:
-    """Fraction of land in each cell of ``grid`` from the GLOBE 1 km land–sea mask.
-
-    Args:
-        grid: target grid; its resolution must be a multiple of 1/120°.
-
-    Returns:
-        float64 array ``(nlat, nlon)`` in [0, 1].
-
-    Reference: GLOBE Task Team (1999), The Global Land One-kilometer Base Elevation
-    (GLOBE) DEM, NOAA NGDC; packaged by the ``global-land-mask`` PyPI project.
-    """
-    return _land_fraction_cached(grid.resolution_deg, grid.lon_start)
-
-
-def land_mask(grid: Grid, *, min_fraction: float = 0.5, hydrology_only: bool = True
-              ) -> np.ndarray:
-    """Boolean land mask ``(nlat, nlon)``: cells at least ``min_fraction`` land.
-
-    With ``hydrology_only`` the ice sheets are left out as land-hydrology products do:
-    Antarctica (south of 60°S) and Greenland (a box around it).
-    """
-    mask = land_fraction(grid) >= min_fraction
-    if hydrology_only:
-        lat2d, lon2d = np.meshgrid(grid.lat, (grid.lon + 180.0) % 360.0 - 180.0, indexing="ij")
-        greenland = (lat2d > 59.0) & (lon2d > -74.0) & (lon2d < -10.0) & ~(
-            (lat2d < 66.0) & (lon2d > -30.0))  # keeps Iceland
-        mask &= ~((lat2d < -60.0) | greenland)
-    return mask
 
 
 def _red_fields(rng: np.random.Generator, grid: Grid, n: int, *, slope: float,
@@ -154,8 +62,8 @@ def _blob(grid: Grid, lat0: float, lon0: float, radius_deg: float) -> np.ndarray
 
 
 def make_experiment(resolution_deg: float = 1.0, n_months: int = 120, *, seed: int = 0,
-                    noise_mm: float = 12.0, smoothing_km: float = 300.0,
-                    start: str = "2003-01"):
+                    noise_mm: float = 12.0, half_width_km: float = 300.0,
+                    start: str = "2003-01", **retired):
     """Build the synthetic downscaling experiment as an ``xarray.Dataset``.
 
     Args:
@@ -163,7 +71,8 @@ def make_experiment(resolution_deg: float = 1.0, n_months: int = 120, *, seed: i
         n_months: number of monthly time steps.
         seed: seed of every random draw; the same seed gives the same dataset.
         noise_mm: standard deviation of the GRACE-like noise over the land, mm.
-        smoothing_km: half-width of the Gaussian that makes the GRACE-like field, km.
+        half_width_km: half-width of the Gaussian that makes the GRACE-like field, km
+            (retired spelling ``smoothing_km``).
         start: first month, ``YYYY-MM``; time stamps are mid-month.
 
     Returns:
@@ -180,6 +89,10 @@ def make_experiment(resolution_deg: float = 1.0, n_months: int = 120, *, seed: i
 
     from ..sphere import gaussian_smooth
 
+    if "smoothing_km" in retired:
+        half_width_km = renamed(retired, "smoothing_km", "half_width_km",
+                                where="make_experiment")
+    reject_unknown(retired, where="make_experiment")
     if int(n_months) != n_months or n_months < 2:
         raise ValueError(f"n_months must be an integer ≥ 2, got {n_months!r}")
     grid = Grid.regular(resolution_deg)
@@ -233,10 +146,10 @@ def make_experiment(resolution_deg: float = 1.0, n_months: int = 120, *, seed: i
 
     # GRACE-like: truth seen through a 300 km Gaussian over the land, plus noise of the same
     # resolution (white noise smoothed the same way, rescaled to noise_mm over the land).
-    coarse = np.asarray(gaussian_smooth(np.where(mask, truth, np.nan), grid, smoothing_km,
+    coarse = np.asarray(gaussian_smooth(np.where(mask, truth, np.nan), grid, half_width_km,
                                         mask=mask))
     white = rng.standard_normal((nt,) + grid.shape)
-    noise = np.asarray(gaussian_smooth(white, grid, smoothing_km))
+    noise = np.asarray(gaussian_smooth(white, grid, half_width_km))
     noise = noise * (noise_mm / noise[:, mask].std())
     coarse = coarse + noise
 
@@ -269,6 +182,6 @@ def make_experiment(resolution_deg: float = 1.0, n_months: int = 120, *, seed: i
         "mask": xr.DataArray(mask, dims=("lat", "lon"), coords=grid.to_xarray_coords(),
                              attrs={"long_name": "land mask (no ice sheets)"}),
     }, attrs={"title": "jaxgeo synthetic GRACE downscaling experiment", "seed": seed,
-              "noise_mm": noise_mm, "smoothing_km": smoothing_km,
+              "noise_mm": noise_mm, "half_width_km": half_width_km,
               "resolution_deg": grid.resolution_deg})
     return ds

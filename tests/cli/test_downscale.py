@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from _downscale_oracle import centres
+from support.downscale_oracle import centres
 
 from jaxgeo.cli import main
 

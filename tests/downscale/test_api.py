@@ -3,12 +3,21 @@
 import jax
 import numpy as np
 import pytest
-from _downscale_data import TINY_RES as RES
-from _downscale_data import tiny_experiment
-from _downscale_oracle import cap_mean
 from flax import nnx
+from support.downscale_data import TINY_RES as RES
+from support.downscale_data import tiny_experiment
+from support.downscale_oracle import cap_mean
 
-from jaxgeo.downscale import Downscaler, NetConfig, baseline, fit
+from jaxgeo.downscale import (
+    Downscaler,
+    LossConfig,
+    NetConfig,
+    RunSettings,
+    TrainConfig,
+    baseline,
+    fit,
+    network_inputs,
+)
 
 RADIUS = 15.0
 NET = NetConfig(width=4, depth=1, blocks=1)
@@ -20,10 +29,14 @@ def data():
     return tiny_experiment(NT)
 
 
+_TRAIN_FIELDS = ("epochs", "batch_months", "learning_rate", "seed", "checkpoint_every")
+
+
 def _fit(d, **kw):
-    kw = {"radius_deg": RADIUS, "epochs": 3, "batch_size": 2, "net_config": NET,
-          "progress": False, "features": d["features"], **kw}
-    return fit(d["coarse"], d["model"], mask=d["mask"], **kw)
+    train = {"epochs": 3, "batch_months": 2,
+             **{k: kw.pop(k) for k in _TRAIN_FIELDS if k in kw}}
+    kw = {"radius_deg": RADIUS, "net": NET, "quiet": True, "features": d["features"], **kw}
+    return fit(d["coarse"], d["model"], mask=d["mask"], train=TrainConfig(**train), **kw)
 
 
 def _params(ds: Downscaler):
@@ -80,7 +93,7 @@ def test_resume_after_a_kill_ends_where_an_uninterrupted_run_ends(data, tmp_path
                                [h["cap"] for h in ref.history[4:]], rtol=0, atol=0)
     # normalisation statistics travel with the checkpoint
     loaded = Downscaler.load(tmp_path / "b", mask=data["mask"])
-    assert loaded.meta["norm"] == ref.meta["norm"]
+    assert loaded.settings.norm == ref.settings.norm
     np.testing.assert_array_equal(
         loaded.predict(data["coarse"], data["model"], data["features"]).values,
         ref.predict(data["coarse"], data["model"], data["features"]).values)
@@ -129,14 +142,12 @@ def test_bad_inputs_are_named(data):
 
 
 def test_input_channels_match_their_definitions(data):
-    from jaxgeo.downscale._api import _inputs, _norm_stats, _prepare
-
-    d = _prepare(data["coarse"], data["model"], data["mask"], data["features"])
-    stats = _norm_stats(d)
-    x, coarse_n, model_n, residual = _inputs(d, stats, RADIUS, tendency=True)
+    x, coarse_n, model_n, residual, stats = network_inputs(
+        data["coarse"], data["model"], mask=data["mask"], features=data["features"],
+        radius_deg=RADIUS, model_tendency=True)
     assert residual == 2
     mask = data["mask"].values
-    off, scale = stats["field"]
+    off, scale = stats.offset, stats.scale
     m = data["model"].values
     # one normalisation for coarse, model and output, so cap means stay comparable
     np.testing.assert_allclose(x[..., 1][:, mask], ((m - off) / scale)[:, mask], rtol=1e-5)
@@ -157,7 +168,7 @@ def test_input_channels_match_their_definitions(data):
 
 
 def test_seasonal_trend_fit_against_lstsq_and_leave_one_out_refits():
-    from jaxgeo.downscale import seasonal_trend_fit
+    from jaxgeo.seasonal import seasonal_trend_fit
 
     rng = np.random.default_rng(3)
     times = np.datetime64("2004-01-15") + np.array([0, 31, 60, 91, 121, 152, 213, 244, 274,
@@ -185,21 +196,65 @@ def test_seasonal_trend_fit_against_lstsq_and_leave_one_out_refits():
 
 
 def test_noise2self_inputs_of_a_month_do_not_see_its_coarse_field():
-    from jaxgeo.downscale._api import _inputs, _norm_stats, _prepare
-
     d14 = tiny_experiment(14)
-    d = _prepare(d14["coarse"], d14["model"], d14["mask"], d14["features"])
-    stats = _norm_stats(d)
-    x, _, _, residual = _inputs(d, stats, RADIUS, noise2self=True)
+    kw = {"mask": d14["mask"], "features": d14["features"], "radius_deg": RADIUS,
+          "noise2self": True}
+    x, _, _, residual, stats = network_inputs(d14["coarse"], d14["model"], **kw)
     assert residual == 1
     k = 5
-    d.coarse = d.coarse.copy()
-    d.coarse[k] += 100.0 * np.random.default_rng(1).standard_normal(d.coarse.shape[1:])
-    x2, _, _, _ = _inputs(d, stats, RADIUS, noise2self=True)
+    coarse = d14["coarse"].copy(deep=True)
+    coarse[k] = coarse[k] + 100.0 * np.random.default_rng(1).standard_normal(coarse.shape[1:])
+    x2 = network_inputs(coarse, d14["model"], norm=stats, **kw).x
     np.testing.assert_allclose(x2[k], x[k], atol=2e-5)  # J-invariance (float32 inputs)
     assert np.abs(x2[k + 1] - x[k + 1]).max() > 1e-2  # while the other months do see it
     # a fit and prediction run end to end in this mode
     fitted = _fit(d14, noise2self=True, epochs=1)
     pred = fitted.predict(d14["coarse"], d14["model"], d14["features"])
     assert np.isfinite(pred.values[:, d14["mask"].values]).all()
-    assert fitted.meta["residual_channel"] == 1
+    assert fitted.settings.residual_channel == 1
+
+
+def test_retired_keywords_warn_and_give_the_identical_run(data):
+    new = _fit(data, epochs=1)
+    with pytest.warns(DeprecationWarning) as caught:
+        old = fit(data["coarse"], data["model"], mask=data["mask"], features=data["features"],
+                  radius_deg=RADIUS, epochs=1, batch_size=2, net_config=NET, progress=False)
+    assert sorted(str(w.message).split("=")[0] for w in caught) == [
+        "fit: batch_size", "fit: epochs", "fit: net_config", "fit: progress"]
+    assert old.history == new.history and old.settings == new.settings
+    for a, b in zip(_params(old), _params(new), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.warns(DeprecationWarning, match="batch_size"):
+        pred = old.predict(data["coarse"], data["model"], data["features"], batch_size=3)
+    np.testing.assert_array_equal(
+        pred.values, new.predict(data["coarse"], data["model"], data["features"]).values)
+    with pytest.warns(DeprecationWarning, match="observation_km"):
+        assert LossConfig(observation_km=300.0) == LossConfig(observation_half_width_km=300.0)
+    with pytest.warns(DeprecationWarning, match="batch_size"):
+        assert TrainConfig(batch_size=2) == TrainConfig(batch_months=2)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        fit(data["coarse"], data["model"], mask=data["mask"], epoch=1)
+    with pytest.raises(TypeError, match="train=TrainConfig"):
+        fit(data["coarse"], data["model"], mask=data["mask"], epochs=2,
+            train=TrainConfig(seed=1))
+
+
+def test_run_settings_round_trip_and_read_version_1_meta(data):
+    fitted = _fit(data, epochs=1)
+    s = fitted.settings
+    assert RunSettings.from_dict(s.to_dict()) == s
+    # the flat meta dict of a version-1 checkpoint, written before model_tendency,
+    # noise2self and residual_channel existed: missing keys get their historical defaults
+    v1 = {"format": "jaxgeo.downscale/1", "grid": [s.resolution_deg, s.lon_start],
+          "net": {"width": 4, "depth": 1, "blocks": 1, "skips": True, "kernel": 3},
+          "in_channels": s.in_channels, "features": list(s.features),
+          "norm": s.norm.to_dict(), "radius_deg": s.radius_deg, "centres_res_deg": None,
+          "loss": {"cap_weight": 1.0, "similarity": ["mae_decorrelation"],
+                   "similarity_weights": [1.0]},
+          "train": {"batch_size": 2, "learning_rate": 1e-3, "seed": 0},
+          "n_months": s.n_months, "data": s.data, "train_epochs": 1, "step": 4}
+    old = RunSettings.from_dict(v1)
+    assert old.version == 1 and old.residual_channel == 2 and not old.noise2self
+    assert old.difference(s) is None
+    with pytest.raises(ValueError, match="unknown run-settings format"):
+        RunSettings.from_dict({**v1, "format": "other/9"})

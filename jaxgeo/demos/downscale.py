@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from .._grid import Grid
 
-__all__ = ["DEMO_DEFAULTS", "run_demo"]
+__all__ = ["DEMO_DEFAULTS", "format_table", "run_demo"]
 
 DEMO_DEFAULTS = {
     "resolution_deg": 1.0,
@@ -18,7 +18,7 @@ DEMO_DEFAULTS = {
     "epochs": 4,
     "radius_deg": 3.0,
     "seed": 0,
-    "observation_km": 300.0,
+    "observation_half_width_km": 300.0,
     "cap_power": 2,
     "noise2self": True,
 }
@@ -26,16 +26,17 @@ DEMO_DEFAULTS = {
 
 def _trends(ds, fields: dict) -> dict:
     """``{name: (trend, annual amplitude)}`` maps of the truth and of every field."""
-    from .metrics import trend_annual
+    from ..seasonal import trend_annual
 
+    # month midpoints in decimal years (year + (month − ½)/12), as the published figures
     t = (ds.time.dt.year + (ds.time.dt.month - 0.5) / 12).values
     return {k: trend_annual(v, t) for k, v in {"truth": ds.truth.values, **fields}.items()}
 
 
 def _experiment_metrics(ds, fields: dict, trends: dict, grid: Grid, radius_deg: float) -> dict:
     """The figures of ``metrics.json`` (mm unless named otherwise)."""
+    from ..downscale import metrics
     from ..sphere import CapAverage
-    from . import metrics
 
     mask = ds.mask.values
     truth = ds.truth.values
@@ -65,28 +66,9 @@ def _experiment_metrics(ds, fields: dict, trends: dict, grid: Grid, radius_deg: 
     return out
 
 
-def _map_panels(path: Path, ds, panels, *, shape, figsize, cmap, unit) -> None:
-    """One map per ``(title, values (lat, lon), vmax)`` panel, saved as a PNG."""
-    import matplotlib
+def _maps(path: Path, ds, grid: Grid, fields: dict, month: int) -> None:
+    from .._plot import map_panels
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .._io import save_figure
-
-    fig, axes = plt.subplots(*shape, figsize=figsize, constrained_layout=True)
-    extent = (float(ds.lon[0]), float(ds.lon[-1]), float(ds.lat[0]), float(ds.lat[-1]))
-    for ax, (title, val, vmax) in zip(axes.ravel(), panels, strict=True):
-        im = ax.imshow(val, origin="lower", extent=extent, cmap=cmap, vmin=-vmax, vmax=vmax,
-                       aspect="auto", interpolation="nearest")
-        ax.set_title(title)
-        ax.set_ylim(-60, 85)
-        fig.colorbar(im, ax=ax, label=unit)
-    save_figure(fig, path, dpi=90)
-    plt.close(fig)
-
-
-def _maps(path: Path, ds, fields: dict, month: int) -> None:
     truth = ds.truth.values[month]
     named = [("truth", truth), ("coarse (GRACE-like)", fields["coarse"][month]),
              ("model", fields["model"][month]), ("baseline", fields["baseline"][month]),
@@ -96,25 +78,29 @@ def _maps(path: Path, ds, fields: dict, month: int) -> None:
     when = str(ds.time.values[month])[:7]
     panels = [(f"{name}, {when}", val, lim if "−" not in name else lim / 2)
               for name, val in named]
-    _map_panels(path, ds, panels, shape=(3, 2), figsize=(12, 10), cmap="RdBu", unit="mm")
+    map_panels(path, grid, panels, ncols=2, cmap="RdBu", unit="mm", lat_range_deg=(-60, 85),
+               figsize=(12, 10))
 
 
-def _trend_maps(path: Path, ds, trends: dict) -> None:
+def _trend_maps(path: Path, grid: Grid, trends: dict) -> None:
+    from .._plot import map_panels
+
     panels = [(f"trend: {name}", trends[name][0], 20.0)
               for name in ("truth", "model", "baseline", "downscaled")]
-    _map_panels(path, ds, panels, shape=(2, 2), figsize=(12, 6.5), cmap="BrBG", unit="mm/yr")
+    map_panels(path, grid, panels, ncols=2, cmap="BrBG", unit="mm/yr", lat_range_deg=(-60, 85),
+               figsize=(12, 6.5))
 
 
 def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: int = 120,
              epochs: int = 4, radius_deg: float = 3.0, seed: int = 0,
-             observation_km: float | None = 300.0, noise2self: bool = True,
-             progress: bool = True,
-             verbose: bool = True, **fit_kwargs) -> dict:
+             observation_half_width_km: float | None = 300.0, noise2self: bool = True,
+             quiet: bool = False, loss=None, **retired) -> dict:
     """Run the synthetic downscaling experiment and write its results to ``out_dir``.
 
-    Builds :func:`jaxgeo.downscale.synthetic.make_experiment`, trains :func:`fit` on the
-    coarse and model fields with the forcings as features, predicts, and compares the
-    downscaled field, the coarse field, the model and :func:`baseline` with the truth.
+    Builds :func:`jaxgeo.downscale.synthetic.make_experiment`, trains
+    :func:`jaxgeo.downscale.fit` on the coarse and model fields with the forcings as
+    features, predicts, and compares the downscaled field, the coarse field, the model and
+    :func:`jaxgeo.downscale.baseline` with the truth.
 
     Writes ``downscale_demo.nc`` (CF), ``downscale_maps.png``, ``downscale_trends.png`` and
     ``metrics.json`` (each via a temporary file moved into place) and prints a table.
@@ -123,23 +109,37 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
         out_dir: output folder (created).
         resolution_deg, n_months, seed: experiment size and seed.
         epochs, radius_deg: training length and cap radius (degrees).
-        observation_km: the Gaussian half-width that made the GRACE-like field; the cap
-            term compares the prediction smoothed by it with the coarse field (like with
-            like, see :class:`LossConfig`). None uses raw cap means, as published.
-        noise2self: train blind to each month's own coarse field (see :func:`fit`): the
-            network can then not lower the cap term by copying the GRACE-like noise.
-        progress: show the training progress bar.
-        verbose: print the table.
-        **fit_kwargs: passed to :func:`fit`.
+        observation_half_width_km: the Gaussian half-width that made the GRACE-like field;
+            the cap term compares the prediction smoothed by it with the coarse field (like
+            with like, see :class:`~jaxgeo.downscale.LossConfig`). None uses raw cap means,
+            as published.
+        noise2self: train blind to each month's own coarse field (see
+            :func:`~jaxgeo.downscale.fit`): the network can then not lower the cap term by
+            copying the GRACE-like noise.
+        quiet: no progress bar and no table.
+        loss: a :class:`~jaxgeo.downscale.LossConfig` instead of the demo's (squared cap
+            misfit through the ``observation_half_width_km`` Gaussian).
+        **retired: ``observation_km`` (→ ``observation_half_width_km``), ``progress`` and
+            ``verbose`` (→ ``quiet``) still work for one release with a DeprecationWarning.
 
     Returns:
         The metrics dictionary written to ``metrics.json``.
     """
     import xarray as xr
 
-    from .._io import atomic_path, write_netcdf
-    from . import synthetic
-    from ._api import baseline, fit
+    from .._deprecation import reject_unknown, renamed
+    from .._io import write_json, write_netcdf
+    from ..downscale import LossConfig, TrainConfig, baseline, fit, synthetic
+
+    if "observation_km" in retired:
+        observation_half_width_km = renamed(retired, "observation_km",
+                                            "observation_half_width_km", where="run_demo")
+    for old in ("progress", "verbose"):
+        if old in retired:
+            warnings.warn(f"run_demo: {old}= is deprecated, use quiet=", DeprecationWarning,
+                          stacklevel=2)
+            quiet = quiet or not retired.pop(old)
+    reject_unknown(retired, where="run_demo")
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -153,14 +153,13 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
     base = baseline(ds.coarse, ds.model, mask=ds.mask, radius_deg=radius_deg)
     t_base = time.perf_counter() - t0
     t0 = time.perf_counter()
-    from ._train import LossConfig
-
     # Squared cap misfits of the prediction seen through the coarse product's smoothing: in
     # this experiment better than the published L1 of raw cap means (see the README).
-    fit_kwargs.setdefault("loss", LossConfig(observation_km=observation_km, cap_power=2))
+    if loss is None:
+        loss = LossConfig(observation_half_width_km=observation_half_width_km, cap_power=2)
     ds_fit = fit(ds.coarse, ds.model, mask=ds.mask, features=features, radius_deg=radius_deg,
-                 epochs=epochs, seed=seed, progress=progress, noise2self=noise2self,
-                 **fit_kwargs)
+                 noise2self=noise2self, loss=loss, train=TrainConfig(epochs=epochs, seed=seed),
+                 quiet=quiet)
     t_fit = time.perf_counter() - t0
     down = ds_fit.predict(ds.coarse, ds.model, features)
 
@@ -176,9 +175,9 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
         "training_steps": len(ds_fit.history),
         "final_loss_terms": ds_fit.history[-1] if ds_fit.history else {},
         "settings": {"resolution_deg": resolution_deg, "n_months": n_months, "epochs": epochs,
-                     "radius_deg": radius_deg, "seed": seed, "observation_km": observation_km,
-                     "noise2self": noise2self,
-                     "loss": str(fit_kwargs["loss"]),
+                     "radius_deg": radius_deg, "seed": seed,
+                     "observation_half_width_km": observation_half_width_km,
+                     "noise2self": noise2self, "loss": str(loss),
                      "noise_mm": float(ds.attrs["noise_mm"]), "land_cells": int(ds.mask.sum())},
         "units": "mm equivalent water height (trend: mm/yr); area-weighted over the land mask",
     })
@@ -187,14 +186,13 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
                      "baseline": base, "downscaled": down, "mask": ds.mask.astype("i1")},
                     attrs={"Conventions": "CF-1.8",
                            "title": "jaxgeo downscaling demo (synthetic experiment)",
-                           "source": "jaxgeo.downscale.run_demo", "seed": seed})
+                           "source": "jaxgeo.demos.downscale.run_demo", "seed": seed})
     write_netcdf(nc, out / "downscale_demo.nc")
     month = int(np.argmax(np.nanstd(ds.truth.values, axis=(1, 2))))
-    _maps(out / "downscale_maps.png", ds, fields, month)
-    _trend_maps(out / "downscale_trends.png", ds, trends)
-    with atomic_path(out / "metrics.json") as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
-    if verbose:
+    _maps(out / "downscale_maps.png", ds, grid, fields, month)
+    _trend_maps(out / "downscale_trends.png", grid, trends)
+    write_json(result, out / "metrics.json")
+    if not quiet:
         print(format_table(result))
         print(f"wrote {out}/downscale_demo.nc, downscale_maps.png, downscale_trends.png, "
               "metrics.json")

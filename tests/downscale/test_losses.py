@@ -4,8 +4,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _downscale_oracle import cap_mean, cell_area
 from jax.test_util import check_grads
+from support.downscale_oracle import cap_mean, cell_area
 
 from jaxgeo import Grid
 from jaxgeo.downscale import losses
@@ -132,7 +132,7 @@ def test_loss_gradients_finite_differences(setup):
 
 
 def test_composite_loss_is_the_weighted_sum_of_its_terms(setup):
-    from jaxgeo.downscale import LossConfig, composite_loss
+    from jaxgeo.downscale import LossConfig, LossConstants, composite_loss
     from jaxgeo.sphere import GaussianSmooth
 
     grid, mask, pred, model, coarse, w = setup
@@ -140,10 +140,10 @@ def test_composite_loss_is_the_weighted_sum_of_its_terms(setup):
     obs = GaussianSmooth(grid, 800.0, mask=mask)
     cc = jnp.asarray(np.nan_to_num(cap_mean(coarse, RES, 15.0, mask)))
     cw = jnp.asarray(np.where(np.isfinite(cap_mean(coarse[:1], RES, 15.0, mask)[0]), w, 0.0))
-    aux = {"cap_op": op, "centre_weights": cw, "pixel_weights": jnp.asarray(w),
-           "observation_op": obs}
+    aux = LossConstants(cap_op=op, centre_weights=cw, pixel_weights=jnp.asarray(w),
+                        observation_op=obs)
     cfg = LossConfig(cap_weight=2.0, similarity=("mse", "gradient"),
-                     similarity_weights=(0.5, 3.0), observation_km=800.0)
+                     similarity_weights=(0.5, 3.0), observation_half_width_km=800.0)
     p, m = jnp.asarray(pred), jnp.asarray(model)
     total, terms = composite_loss(p, m, cc, aux, cfg)
     cap_term = losses.cap_consistency(obs(p), cc, op, cw)
@@ -153,3 +153,21 @@ def test_composite_loss_is_the_weighted_sum_of_its_terms(setup):
     np.testing.assert_allclose(float(terms["cap"]), float(cap_term), rtol=1e-12)
     with pytest.raises(ValueError, match="unknown similarity"):
         LossConfig(similarity=("ssim",))
+
+
+def test_loss_constants_are_a_pytree_that_keeps_its_attributes():
+    from jaxgeo.downscale import LossConfig, LossConstants, loss_constants
+
+    grid = Grid.regular(RES)
+    mask = np.random.default_rng(2).random(grid.shape) < 0.6
+    c = loss_constants(grid, mask, 15.0, LossConfig(observation_half_width_km=800.0,
+                                                    targets_resolution_deg=20.0))
+    assert c.centre_weights.shape == (9, 18) and c.pixel_weights.shape == grid.shape
+    for again in (jax.tree.map(lambda x: x, c), jax.jit(lambda t: t)(c)):
+        assert isinstance(again, LossConstants)
+        assert type(again.cap_op) is type(c.cap_op)
+        assert type(again.observation_op) is type(c.observation_op)
+        assert again.cap_op.radius_deg == c.cap_op.radius_deg == 15.0
+        assert again.observation_op.half_width_km == c.observation_op.half_width_km == 800.0
+        np.testing.assert_array_equal(again.centre_weights, c.centre_weights)
+        np.testing.assert_array_equal(again.pixel_weights, c.pixel_weights)

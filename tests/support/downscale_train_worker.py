@@ -1,6 +1,6 @@
-"""One process of a two-process data-parallel downscaling run (test_distributed_downscale).
+"""One process of a two-process data-parallel downscaling run (tests/downscale/test_distributed.py).
 
-Run as ``python tests/_distributed_train_worker.py DATA.nc CKPT_DIR OUT.npz`` with the
+Run as ``python tests/support/downscale_train_worker.py DATA.nc CKPT_DIR OUT.npz`` with the
 JAXGEO_* variables set. Every process trains on the global mesh with the test's ``_fit``
 settings, writes the checkpoint of step 2 into the shared ``CKPT_DIR`` and stops after
 step 3 as if killed; process 0 saves the loss history.
@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from jaxgeo.distributed import make_mesh  # noqa: E402
-from jaxgeo.downscale import NetConfig, fit  # noqa: E402
+from jaxgeo.downscale import NetConfig, TrainConfig, fit  # noqa: E402
 
 
 class Killed(Exception):
@@ -44,10 +44,10 @@ data_path, ckpt, out = sys.argv[1:4]
 with xr.open_dataset(data_path) as ds:
     ds = ds.load()
 try:
-    fit(ds["coarse"], ds["model"], mask=ds["mask"].astype(bool), radius_deg=15.0, epochs=2,
-        batch_size=8, net_config=NetConfig(width=4, depth=1, blocks=1), learning_rate=3e-3,
-        progress=False, checkpoint_dir=ckpt, checkpoint_every=2, callback=callback,
-        mesh=make_mesh())
+    fit(ds["coarse"], ds["model"], mask=ds["mask"].astype(bool), radius_deg=15.0,
+        net=NetConfig(width=4, depth=1, blocks=1),
+        train=TrainConfig(epochs=2, batch_months=8, learning_rate=3e-3, checkpoint_every=2),
+        quiet=True, checkpoint_dir=ckpt, callback=callback, mesh=make_mesh())
 except Killed:
     pass
 if info.is_coordinator:

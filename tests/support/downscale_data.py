@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 import xarray as xr
-from _downscale_oracle import cap_mean, centres
+
+from support.downscale_oracle import cap_mean, centres
 
 TINY_RES = 10.0
 

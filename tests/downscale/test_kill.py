@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from support.processes import worker_env
 
-WORKER = Path(__file__).with_name("_downscale_kill_worker.py")
+WORKER = Path(__file__).parents[1] / "support" / "downscale_kill_worker.py"
 TOTAL_STEPS = 10 * (8 // 2)  # EPOCHS × steps per epoch in the worker
 
 

@@ -19,20 +19,21 @@ import jax
 import numpy as np
 import pytest
 import xarray as xr
-from _downscale_data import tiny_experiment
-from support.processes import free_port, run_peers, worker_env
 from flax import nnx
+from support.downscale_data import tiny_experiment
+from support.processes import free_port, run_peers, worker_env
 
 from jaxgeo.distributed import make_mesh
-from jaxgeo.downscale import Downscaler, NetConfig, fit
+from jaxgeo.downscale import Downscaler, NetConfig, TrainConfig, fit
 
 RES, RADIUS = 6.0, 15.0
 NET = NetConfig(width=4, depth=1, blocks=1)
 NT = 16
 LOSS_RTOL = {"cap": 2e-6, "mae_decorrelation": 2e-5}
 WEIGHT_ATOL = 1e-5
-RESUME_WORKER = Path(__file__).with_name("_distributed_resume_worker.py")
-TRAIN_WORKER = Path(__file__).with_name("_distributed_train_worker.py")
+SUPPORT = Path(__file__).parents[1] / "support"
+RESUME_WORKER = SUPPORT / "downscale_resume_worker.py"
+TRAIN_WORKER = SUPPORT / "downscale_train_worker.py"
 TIMEOUT_S = 180
 
 
@@ -49,11 +50,15 @@ def data():
     return {k: d[k] for k in ("coarse", "model", "mask")}
 
 
+_TRAIN_FIELDS = ("epochs", "batch_months", "learning_rate", "seed", "checkpoint_every")
+
+
 def _fit(d, **kw):
     # 16 months, batches of 8, 2 epochs: 4 steps
-    kw = {"radius_deg": RADIUS, "epochs": 2, "batch_size": 8, "net_config": NET,
-          "learning_rate": 3e-3, "progress": False, **kw}
-    return fit(d["coarse"], d["model"], mask=d["mask"], **kw)
+    train = {"epochs": 2, "batch_months": 8, "learning_rate": 3e-3,
+             **{k: kw.pop(k) for k in _TRAIN_FIELDS if k in kw}}
+    kw = {"radius_deg": RADIUS, "net": NET, "quiet": True, **kw}
+    return fit(d["coarse"], d["model"], mask=d["mask"], train=TrainConfig(**train), **kw)
 
 
 def _params(ds: Downscaler):
@@ -92,8 +97,8 @@ def test_sharded_training_equals_single_device(data, single):
 def test_sharded_predict_equals_single_device(data, single):
     # 11 months in batches of 8 on 8 devices: the second batch carries 5 padded months
     c, m = data["coarse"].isel(time=slice(0, 11)), data["model"].isel(time=slice(0, 11))
-    ref = single.predict(c, m, batch_size=11).values
-    got = single.predict(c, m, batch_size=5, mesh=make_mesh())
+    ref = single.predict(c, m, batch_months=11).values
+    got = single.predict(c, m, batch_months=5, mesh=make_mesh())
     assert got.shape == ref.shape and got.dims == ("time", "lat", "lon")
     np.testing.assert_array_equal(np.isnan(got.values), np.isnan(ref))
     ok = ~np.isnan(ref)
@@ -103,9 +108,9 @@ def test_sharded_predict_equals_single_device(data, single):
 
 def test_sharded_training_names_bad_meshes_and_batches(data):
     with pytest.raises(ValueError, match="batch of 6 months cannot be split evenly over the 8"):
-        _fit(data, batch_size=6, mesh=make_mesh())
+        _fit(data, batch_months=6, mesh=make_mesh())
     with pytest.raises(ValueError, match="multiple of 4"):
-        _fit(data, batch_size=2, mesh=make_mesh(months=4))
+        _fit(data, batch_months=2, mesh=make_mesh(months=4))
     other = jax.make_mesh((8,), ("data",), (jax.sharding.AxisType.Auto,))
     with pytest.raises(ValueError, match="no 'months' axis"):
         _fit(data, mesh=other)
