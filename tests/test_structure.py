@@ -15,7 +15,8 @@ from support.public import public_names
 ROOT = Path(__file__).resolve().parents[1]
 PILLARS = ("sphere", "grace", "downscale", "troposphere", "distributed")
 MAX_LINES = 420
-RETIRED = {"gaussian_km", "observation_km", "batch_size", "centres_res_deg", "res",
+RETIRED = {"gaussian_km", "observation_km", "batch_size", "centres_res_deg", "res", "progress",
+           "verbose", "smoothing_km", "h_ell_m",
            "net_config", "n_months_per_batch"}
 
 

@@ -87,7 +87,7 @@ def _run_l2(args) -> int:
     da = grace_l2_tws(source, grid=Grid.regular(args.resolution_deg, args.lon_start),
                       tn13=args.tn13, tn14=args.tn14, half_width_km=args.half_width_km or None,
                       lmax=args.lmax, mean=args.mean_field, mean_period=tuple(args.mean_period),
-                      c30=not args.no_c30, units=args.units, progress=not args.quiet)
+                      c30=not args.no_c30, units=args.units, quiet=args.quiet)
     write_netcdf(da, out)
     if not args.quiet:
         print(_summary(out, da))

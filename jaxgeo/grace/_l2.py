@@ -8,6 +8,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from .._deprecation import renamed
 from .._grid import Grid
 from ._ewh import degree_weights, retired_half_width, synthesize_ewh
 from ._series import L2Series, read_l2_series
@@ -125,7 +126,7 @@ def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None
 def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                  half_width_km: float | None = 300.0, mean=None,
                  mean_period=DEFAULT_MEAN_PERIOD, lmax: int | None = None, c30: bool = True,
-                 units: str = "mm", progress: bool = False, **kwargs):
+                 units: str = "mm", quiet: bool = False, **kwargs):
     """Level-2 files to a gridded TWS anomaly DataArray (the whole chain).
 
     Steps: read (:func:`read_l2_series`), C20/C30 from TN-14, degree 1 from TN-13,
@@ -141,15 +142,18 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
         lmax: truncation degree.
         c30: replace C30 where TN-14 has it.
         units: "mm", "cm" or "m".
-        progress: tqdm progress bar while reading.
+        quiet: no progress bar while reading (``progress=`` is its retired inverse).
 
     Returns:
         float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` with attributes naming the
         processing.
     """
+    if "progress" in kwargs:
+        quiet = not renamed(kwargs, "progress", "quiet (inverted)",
+                            where="jaxgeo.grace.grace_l2_tws")
     half_width_km = retired_half_width(kwargs, half_width_km,
                                        where="jaxgeo.grace.grace_l2_tws", default=300.0)
-    series = read_l2_series(source, lmax=lmax, progress=progress)
+    series = read_l2_series(source, lmax=lmax, quiet=quiet)
     notes = []
     if tn14 is not None:
         series = replace_c20_c30(series, read_tn14(tn14), c30=c30)

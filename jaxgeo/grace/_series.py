@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._deprecation import reject_unknown, renamed
 from ..time import grace_month as _grace_month
 from ..time import grace_month_start
 from ._shm import SHCoefficients, read_l2_file
@@ -86,13 +87,13 @@ def missing_months(mid: np.ndarray) -> list[str]:
 
 
 def read_l2_series(source: str | Path | Iterable, *, lmax: int | None = None,
-                   progress: bool = False) -> L2Series:
+                   quiet: bool = False, **kwargs) -> L2Series:
     """Read a directory (or list) of Level-2 files into one time-sorted :class:`L2Series`.
 
     Args:
         source: a directory (files ``GSM-2_*`` or ``*.gfc``), one file, or a list of files.
         lmax: common truncation degree; default the files' degree, which must then agree.
-        progress: show a tqdm progress bar.
+        quiet: no tqdm progress bar (``progress=`` is its retired inverse).
 
     Returns:
         :class:`L2Series`.
@@ -107,9 +108,13 @@ def read_l2_series(source: str | Path | Iterable, *, lmax: int | None = None,
     """
     from tqdm.auto import tqdm
 
+    if "progress" in kwargs:
+        quiet = not renamed(kwargs, "progress", "quiet (inverted)",
+                            where="jaxgeo.grace.read_l2_series")
+    reject_unknown(kwargs, where="jaxgeo.grace.read_l2_series")
     files = _list_files(source)
     sols: list[SHCoefficients] = []
-    for p in tqdm(files, desc="reading Level-2", unit="file", disable=not progress):
+    for p in tqdm(files, desc="reading Level-2", unit="file", disable=quiet):
         sols.append(read_l2_file(p, lmax=lmax))
     ref = sols[0]
     for s in sols[1:]:

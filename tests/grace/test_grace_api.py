@@ -93,3 +93,21 @@ def test_ewh_grid_output_names_and_retired_keyword():
     with pytest.warns(DeprecationWarning, match="gaussian_km"):
         old = ewh_grid(series, Grid.regular(30.0), gaussian_km=300.0)
     np.testing.assert_array_equal(old.values, da.values)
+
+
+def test_read_l2_series_quiet_and_retired_progress(tmp_path, capsys):
+    from support.grace_files import random_coeffs, shm_name, write_shm
+
+    from jaxgeo.grace import read_l2_series
+
+    for k, (d0, d1, t0, t1) in enumerate([(1, 31, "20050101", "20050131"),
+                                          (32, 59, "20050201", "20050228")]):
+        c, s = random_coeffs(4, seed=k)
+        write_shm(tmp_path / shm_name(2005, d0, 2005, d1), c, s, t0, t1)
+    quiet = read_l2_series(tmp_path, quiet=True)
+    assert "reading Level-2" not in capsys.readouterr().err
+    with pytest.warns(DeprecationWarning, match="progress= is deprecated"):
+        old = read_l2_series(tmp_path, progress=False)
+    np.testing.assert_array_equal(old.clm, quiet.clm)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        read_l2_series(tmp_path, verbose=True)
