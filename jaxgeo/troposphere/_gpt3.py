@@ -10,14 +10,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._deprecation import reject_unknown, renamed
 from .._grid import Grid
 from .._pytree import pytree_dataclass, static_field
 from ..constants import G0_M_S2, JULIAN_YEAR_DAYS, M_DRY_KG_MOL, R_UNIVERSAL_GPT_J_MOL_K
 from ._interp import bilinear_combine, bilinear_nodes
 from ._peers import askne_nordius_zwd
 from ._physics import _f64
-from ._times import kernel_doy
+from ._times import point_inputs
 
 
 class GPT3Result(NamedTuple):
@@ -101,15 +100,10 @@ class GPT3:
         it, like non-finite inputs, gives NaN. Heights are not limited (the reduction is
         the model's own extrapolation).
         """
-        where = "GPT3"
-        height_ell_m = renamed(kwargs, "h_ell_m", "height_ell_m", where=where,
-                               current=height_ell_m)
-        time = renamed(kwargs, "mjd", "time", where=where, current=time)
-        reject_unknown(kwargs, where=where)
-        if height_ell_m is None:
-            raise TypeError(f"{where}: missing height_ell_m")
         # retired numeric times of GPT3 were MJDs
-        doy = kernel_doy(time, where=where, numeric="mjd")
+        height_ell_m, doy = point_inputs(kwargs, height_ell_m, time, where="GPT3",
+                                         height_name="height_ell_m", retired_height="h_ell_m",
+                                         retired_time="mjd", numeric="mjd")
         return self.at_doy(lat_deg, lon_deg, height_ell_m, doy, time_variation=time_variation)
 
     def at_doy(self, lat_deg, lon_deg, height_ell_m, doy, *, time_variation: bool = True

@@ -36,7 +36,7 @@ from .._pytree import pytree_dataclass, static_field
 from ..constants import JULIAN_YEAR_DAYS
 from ._interp import bilinear_combine, bilinear_nodes
 from ._physics import _f64
-from ._times import kernel_doy
+from ._times import kernel_doy, point_inputs
 
 H_MIN_M = -500.0
 """Lowest height the model covers, m."""
@@ -157,15 +157,8 @@ class HZWD:
             lat_deg, lon_deg: degrees; height_msl_m: height above mean sea level, m;
                 time: ``numpy.datetime64`` (UTC). Broadcastable.
         """
-        where = "HZWD"
-        height_msl_m = renamed(kwargs, "height_m", "height_msl_m", where=where,
-                               current=height_msl_m)
-        time = renamed(kwargs, "doy", "time", where=where, current=time)
-        reject_unknown(kwargs, where=where)
-        if height_msl_m is None:
-            raise TypeError(f"{where}: missing height_msl_m")
-        return self.at_doy(lat_deg, lon_deg, height_msl_m, kernel_doy(time, where=where),
-                           extrapolate=extrapolate)
+        height_msl_m, doy = point_inputs(kwargs, height_msl_m, time, where="HZWD")
+        return self.at_doy(lat_deg, lon_deg, height_msl_m, doy, extrapolate=extrapolate)
 
     def at_doy(self, lat_deg, lon_deg, height_msl_m, doy, *, extrapolate: bool = False):
         """The kernel of :meth:`__call__`: ``doy`` is the day of year (1.0 = 1 January

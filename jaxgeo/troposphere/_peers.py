@@ -7,11 +7,10 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .._deprecation import reject_unknown, renamed
 from .._dtype import input_float_dtype
 from ..constants import G0_M_S2, JULIAN_YEAR_DAYS, M_DRY_KG_MOL, R_UNIVERSAL_GPT_J_MOL_K
 from ._physics import THAYER_1974, _f64
-from ._times import kernel_doy
+from ._times import point_inputs
 
 _RD_GPT = R_UNIVERSAL_GPT_J_MOL_K / M_DRY_KG_MOL  # as in the TU Wien GPT codes
 
@@ -90,14 +89,8 @@ def unb3m(lat_deg, height_msl_m=None, time=None, **kwargs) -> UNB3mResult:
     Reference: Leandro, Santos & Langley (2006), "UNB neutral atmosphere models:
     development and performance", ION NTM 2006; UNB3m_pack Fortran (2008).
     """
-    where = "unb3m"
-    height_msl_m = renamed(kwargs, "height_m", "height_msl_m", where=where,
-                           current=height_msl_m)
-    time = renamed(kwargs, "doy", "time", where=where, current=time)
-    reject_unknown(kwargs, where=where)
-    if height_msl_m is None:
-        raise TypeError(f"{where}: missing height_msl_m")
-    return _unb3m_kernel(lat_deg, height_msl_m, kernel_doy(time, where=where))
+    height_msl_m, doy = point_inputs(kwargs, height_msl_m, time, where="unb3m")
+    return _unb3m_kernel(lat_deg, height_msl_m, doy)
 
 
 @jax.jit

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from .. import time as _time
+from .._deprecation import reject_unknown, renamed
 
 
 def kernel_doy(time, *, where: str, numeric: str = "doy"):
@@ -36,3 +37,22 @@ def kernel_doy(time, *, where: str, numeric: str = "doy"):
     if numeric == "mjd":
         return _time.doy_from_mjd(time)
     return time
+
+
+def point_inputs(kwargs: dict, height, time, *, where: str, height_name: str = "height_msl_m",
+                 retired_height: str = "height_m", retired_time: str = "doy",
+                 numeric: str = "doy"):
+    """The height and the kernels' day of year of a public model call at points.
+
+    Takes the retired keywords (``height_m``/``h_ell_m``, ``doy``/``mjd``) out of
+    ``kwargs`` with a DeprecationWarning and refuses any other leftover keyword.
+
+    Returns:
+        ``(height, doy)``.
+    """
+    height = renamed(kwargs, retired_height, height_name, where=where, current=height)
+    time = renamed(kwargs, retired_time, "time", where=where, current=time)
+    reject_unknown(kwargs, where=where)
+    if height is None:
+        raise TypeError(f"{where}: missing {height_name}")
+    return height, kernel_doy(time, where=where, numeric=numeric)
