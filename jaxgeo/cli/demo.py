@@ -26,6 +26,7 @@ def register(sub) -> None:
     d.add_argument("--no-noise2self", action="store_true",
                    help="let the network see each month's own coarse field (the published "
                         "inputs) instead of training blind to it")
+    _args.add_quiet(d)
     d.set_defaults(func=_downscale, command="demo downscale")
 
     c = actions.add_parser("cap", help="cap averages and a gradient on a synthetic field "
@@ -34,6 +35,7 @@ def register(sub) -> None:
                   help="output folder (default: jaxgeo-cap-demo)")
     _args.add_resolution(c, 0.5)
     c.add_argument("--radius-deg", type=float, default=3.0, help="cap radius, degrees")
+    _args.add_quiet(c)
     c.set_defaults(func=_cap, command="demo cap")
 
 
@@ -42,12 +44,13 @@ def _downscale(args) -> int:
 
     run_demo(args.out, resolution_deg=args.resolution_deg, n_months=args.n_months,
              epochs=args.epochs, radius_deg=args.radius_deg, seed=args.seed,
-             noise2self=not args.no_noise2self)
+             noise2self=not args.no_noise2self, quiet=args.quiet)
     return 0
 
 
 def _cap(args) -> int:
     from ..demos.cap import run_demo
 
-    run_demo(args.out, resolution_deg=args.resolution_deg, radius_deg=args.radius_deg)
+    run_demo(args.out, resolution_deg=args.resolution_deg, radius_deg=args.radius_deg,
+             quiet=args.quiet)
     return 0
