@@ -16,7 +16,9 @@ jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# ../shared/data beside the checkout; JAXGEO_TEST_SHARED points elsewhere (e.g. from a worktree)
+SHARED_DATA = Path(os.environ.get("JAXGEO_TEST_SHARED")
+                   or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 
 
 @pytest.fixture
