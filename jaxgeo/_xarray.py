@@ -16,7 +16,8 @@ import numpy as np
 
 from ._grid import Grid, to_grid_order
 
-__all__ = ["check_mask", "coord_names", "grid_of", "on_grid", "to_dataarray", "to_grid_order"]
+__all__ = ["check_mask", "coord_names", "grid_of", "on_grid", "open_dataset", "to_dataarray",
+           "to_grid_order"]
 
 
 def coord_names(obj) -> tuple[str, str]:
@@ -170,3 +171,38 @@ def to_dataarray(values, grid: Grid, *, name: str, units: str, time=None, attrs=
         raise ValueError(f"{name}: values have shape {values.shape}, grid is {grid.shape}")
     return xr.DataArray(values, coords=coords, dims=dims, name=name,
                         attrs={"units": units, **(attrs or {})})
+
+
+def open_dataset(path, *, load: bool = True, **kwargs):
+    """Open a NetCDF file (or Zarr store) as an ``xarray.Dataset``, errors naming the file.
+
+    Missing, empty, directory-instead-of-file, truncated or non-NetCDF inputs raise one-line
+    ``FileNotFoundError``/``ValueError`` that name ``path``, instead of the backends' many
+    different messages (which often omit the file).
+
+    Args:
+        path: the file (``.zarr`` or a directory: a Zarr store).
+        load: read the values into memory and close the file; False returns the open,
+            lazily indexed Dataset (the caller closes it).
+        kwargs: passed to ``xarray.open_dataset`` (e.g. ``chunks={}`` for dask arrays).
+    """
+    from pathlib import Path
+
+    import xarray as xr
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"input file not found: {p}")
+    zarr = p.suffix == ".zarr" or p.is_dir()
+    if not zarr and p.stat().st_size == 0:
+        raise ValueError(f"{p}: empty file (0 bytes)")
+    try:
+        if zarr:
+            return xr.open_zarr(p, **kwargs)
+        if not load:
+            return xr.open_dataset(p, **kwargs)
+        with xr.open_dataset(p, **kwargs) as ds:
+            return ds.load()
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ValueError(f"{p}: not a readable NetCDF file ({reason})") from None

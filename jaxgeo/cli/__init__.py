@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jaxgeo",
                                      description=__doc__.splitlines()[0].replace("``", "'"))
     parser.add_argument("--version", action="version", version="jaxgeo " + _version())
+    parser.add_argument("--debug", action="store_true",
+                        help="show the Python traceback of an error instead of one line")
     sub = parser.add_subparsers(dest="group", metavar="COMMAND")
     sub.required = True
     for name in _GROUPS:
@@ -65,15 +67,49 @@ def _rewrite(argv: list[str]) -> list[str]:
     return argv
 
 
+def _os_message(exc: OSError) -> str:
+    """One line for an operating-system error, naming the path."""
+    import errno
+
+    where = exc.filename or ""
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on {where or 'the output device'}"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied: {where}".rstrip(": ")
+    if exc.errno == errno.EROFS:
+        return f"read-only file system: {where}".rstrip(": ")
+    if exc.errno == errno.ENOENT:
+        return f"no such file or directory: {where}".rstrip(": ")
+    text = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    return f"{text}: {where}" if where else text
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError | FileExistsError):
+        return _os_message(exc)
+    if isinstance(exc, MemoryError):
+        return ("out of memory; use a coarser grid, fewer months or smaller batches "
+                "(--batch-months)")
+    if isinstance(exc, FloatingPointError):
+        return f"non-finite values in the computation ({' '.join(str(exc).split())})"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# what a user can cause and mend: one line and exit 2; anything else is a bug (traceback)
+_ANTICIPATED = (ValueError, OSError, MemoryError, FloatingPointError)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run ``jaxgeo``; anticipated failures print one line and return 2."""
+    """Run ``jaxgeo``; anticipated failures print one line and return 2 (``--debug``:
+    the traceback)."""
     argv = _rewrite(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, FileExistsError) as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"jaxgeo {args.command}: error: {message}", file=sys.stderr)
+    except _ANTICIPATED as exc:
+        if args.debug:
+            raise
+        print(f"jaxgeo {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 2
 
 

@@ -136,11 +136,30 @@ def input_file(path) -> object:
     return p
 
 
-def output_file(path) -> object:
-    """``--out`` as a file Path (ValueError if it is a directory)."""
-    from pathlib import Path
+def output_file(path, *, estimate_bytes: float = 0.0) -> object:
+    """``--out`` as a file Path, checked before any work: not a directory, in a writable
+    folder, with ``estimate_bytes`` of free space."""
+    from .._resources import check_output_path
 
-    p = Path(path)
-    if p.is_dir():
-        raise ValueError(f"--out {p} is a directory; give a file path")
-    return p
+    return check_output_path(path, estimate_bytes=estimate_bytes, kind="file")
+
+
+def output_dir(path, *, estimate_bytes: float = 0.0) -> object:
+    """``--out`` as a folder Path, checked like :func:`output_file`."""
+    from .._resources import check_output_path
+
+    return check_output_path(path, estimate_bytes=estimate_bytes, kind="dir")
+
+
+def add_memory_limit(p) -> None:
+    """``--memory-limit-gb``: overrides the memory check made before expensive work."""
+    p.add_argument("--memory-limit-gb", type=float, default=None, metavar="GB",
+                   help="refuse runs estimated to need more memory than this (default: the "
+                        "memory available now)")
+
+
+def open_input(path, *, load: bool = True, **kwargs):
+    """The NetCDF/Zarr input at ``path`` as a Dataset (one-line errors naming the file)."""
+    from .._xarray import open_dataset
+
+    return open_dataset(path, load=load, **kwargs)

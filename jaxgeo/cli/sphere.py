@@ -18,6 +18,7 @@ def register(sub) -> None:
     _args.add_kernel(p)
     _args.add_mask(p)
     _args.add_out(p, help="output NetCDF path")
+    _args.add_memory_limit(p)
     _args.add_quiet(p)
     p.set_defaults(func=_average, command="sphere average")
 
@@ -41,12 +42,9 @@ def register(sub) -> None:
 
 def _mask(path):
     """The mask variable of ``path`` as a DataArray (the operator applies the mask rule)."""
-    import xarray as xr
-
     from .._io import pick_variable
 
-    with xr.open_dataset(_args.input_file(path)) as mds:
-        return pick_variable(mds, None, path).load()
+    return pick_variable(_args.open_input(path), None, path)
 
 
 def _method(args) -> str:
@@ -56,32 +54,31 @@ def _method(args) -> str:
 
 
 def _average(args) -> int:
-    import xarray as xr
-
     from .. import sphere  # noqa: F401  (registers the .jaxgeo accessor)
     from .._io import pick_variable, write_netcdf
+    from .._resources import check_memory
 
     path = _args.input_file(args.input)
-    with xr.open_dataset(path) as ds:
-        da = pick_variable(ds, args.var, path).load()
+    lazy = _args.open_input(path, load=False)
+    try:
+        da = pick_variable(lazy, args.var, path)
+        # the field, its float64 copy, spectra and the output: about 8 float64 copies
+        check_memory(8.0 * 8 * da.size + (256 << 20), what=f"averaging {path} "
+                     f"({da.size:,} values)", limit_gb=args.memory_limit_gb)
+        out_path = _args.output_file(args.out, estimate_bytes=8.0 * da.size)
+        da = da.load()
+    finally:
+        lazy.close()
     mask = _mask(args.mask) if args.mask else None
     if args.radius_deg is not None:
         out = da.jaxgeo.cap_average(args.radius_deg, mask=mask)
     else:
         out = da.jaxgeo.gaussian_smooth(args.half_width_km, mask=mask)
     out.attrs["cell_methods"] = _method(args)
-    write_netcdf(out.to_dataset(name=da.name or "field"), _args.output_file(args.out))
+    write_netcdf(out.to_dataset(name=da.name or "field"), out_path)
     if not args.quiet:
         print(f"wrote {args.out}")
     return 0
-
-
-def _open_lazy(path):
-    import xarray as xr
-
-    if path.suffix == ".zarr" or path.is_dir():
-        return xr.open_zarr(path)
-    return xr.open_dataset(path, chunks={})
 
 
 def _stream(args) -> int:
@@ -99,7 +96,7 @@ def _stream(args) -> int:
     dtype = np.dtype(args.dtype)
     if dtype == np.float64:
         jax.config.update("jax_enable_x64", True)
-    ds = _open_lazy(path)
+    ds = _args.open_input(path, load=False, chunks={})
     try:
         da = pick_variable(ds, args.var, path)
         grid = grid_of(da, name=f"{path}")
