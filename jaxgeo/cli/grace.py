@@ -32,6 +32,10 @@ def register(sub) -> None:
     l2.add_argument("--mean-field", metavar="F", default=None,
                     help="static mean field to remove instead (SHM or ICGEM .gfc file)")
     l2.add_argument("--no-c30", action="store_true", help="keep the files' C30")
+    l2.add_argument("--c30-from", metavar="YYYY-MM", default="2016-09",
+                    help="first month whose C30 comes from TN-14 (default 2016-09: the "
+                         "single-accelerometer GRACE months and GRACE-FO, as the TN-14 "
+                         "guidance and gravity-toolkit); 'all' for every month TN-14 covers")
     l2.add_argument("--units", choices=["mm", "cm", "m"], default="mm")
     _args.add_out(l2, metavar="OUT.nc", help="output NetCDF")
     _args.add_quiet(l2)
@@ -87,7 +91,9 @@ def _run_l2(args) -> int:
     da = grace_l2_tws(source, grid=Grid.regular(args.resolution_deg, args.lon_start),
                       tn13=args.tn13, tn14=args.tn14, half_width_km=args.half_width_km or None,
                       lmax=args.lmax, mean=args.mean_field, mean_period=tuple(args.mean_period),
-                      c30=not args.no_c30, units=args.units, quiet=args.quiet)
+                      c30=not args.no_c30,
+                      c30_from=None if args.c30_from == "all" else args.c30_from,
+                      units=args.units, quiet=args.quiet)
     write_netcdf(da, out)
     if not args.quiet:
         print(_summary(out, da))

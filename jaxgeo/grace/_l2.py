@@ -10,11 +10,12 @@ import numpy as np
 
 from .._deprecation import renamed
 from .._grid import Grid
+from ._checks import check_lmax
 from ._ewh import degree_weights, retired_half_width, synthesize_ewh
 from ._series import L2Series, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_shm
 from ._synthesis import SynthesisTable
-from ._technotes import read_tn13, read_tn14, replace_c20_c30, replace_degree1
+from ._technotes import C30_FROM, read_tn13, read_tn14, replace_c20_c30, replace_degree1
 
 DEFAULT_MEAN_PERIOD = ("2004-01-01", "2010-01-01")
 """The GRACE Tellus baseline (2004.0–2009.999) used by JPL/CSR gridded products."""
@@ -110,6 +111,9 @@ def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None
                                  {"long_name": "midpoint of the solution data span"})
     coords["time_start"] = ("time", series.start.astype("datetime64[ns]"))
     coords["time_end"] = ("time", series.end.astype("datetime64[ns]"))
+    coords["grace_month"] = xr.Variable(
+        "time", series.grace_month.astype(np.int32),
+        {"long_name": "GRACE month number (1 = January 2002; special months keep theirs)"})
     attrs = {
         "units": units,
         "long_name": "equivalent water thickness anomaly",
@@ -126,7 +130,8 @@ def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None
 def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                  half_width_km: float | None = 300.0, mean=None,
                  mean_period=DEFAULT_MEAN_PERIOD, lmax: int | None = None, c30: bool = True,
-                 units: str = "mm", quiet: bool = False, **kwargs):
+                 c30_from: str | None = C30_FROM, units: str = "mm", quiet: bool = False,
+                 **kwargs):
     """Level-2 files to a gridded TWS anomaly DataArray (the whole chain).
 
     Steps: read (:func:`read_l2_series`), C20/C30 from TN-14, degree 1 from TN-13,
@@ -140,7 +145,10 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
         half_width_km: Gaussian smoothing half-width, km, or None.
         mean, mean_period: see :func:`remove_mean`.
         lmax: truncation degree.
-        c30: replace C30 where TN-14 has it.
+        c30: replace C30 from TN-14 at all.
+        c30_from: first month whose C30 comes from TN-14 (default ``"2016-09"``, the
+            single-accelerometer GRACE months and GRACE-FO); None: every month where
+            TN-14 gives one. See :func:`replace_c20_c30`.
         units: "mm", "cm" or "m".
         quiet: no progress bar while reading (``progress=`` is its retired inverse).
 
@@ -153,11 +161,14 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                             where="jaxgeo.grace.grace_l2_tws")
     half_width_km = retired_half_width(kwargs, half_width_km,
                                        where="jaxgeo.grace.grace_l2_tws", default=300.0)
+    lmax = check_lmax(lmax, where="grace_l2_tws")
     series = read_l2_series(source, lmax=lmax, quiet=quiet)
     notes = []
     if tn14 is not None:
-        series = replace_c20_c30(series, read_tn14(tn14), c30=c30)
-        notes.append(f"C20{'/C30' if c30 else ''} from {Path(tn14).name}")
+        series = replace_c20_c30(series, read_tn14(tn14), c30=c30, c30_from=c30_from)
+        c30_note = (f"/C30 (from {c30_from})" if c30 and c30_from else "/C30" if c30
+                    else "")
+        notes.append(f"C20{c30_note} from {Path(tn14).name}")
     if tn13 is not None:
         series = replace_degree1(series, read_tn13(tn13))
         notes.append(f"degree 1 from {Path(tn13).name}")
