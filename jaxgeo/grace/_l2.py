@@ -15,7 +15,14 @@ from ._ewh import degree_weights, retired_half_width, synthesize_ewh
 from ._series import L2Series, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_shm
 from ._synthesis import SynthesisTable
-from ._technotes import C30_FROM, read_tn13, read_tn14, replace_c20_c30, replace_degree1
+from ._technotes import (
+    C30_FROM,
+    c30_first_month,
+    read_tn13,
+    read_tn14,
+    replace_c20_c30,
+    replace_degree1,
+)
 
 DEFAULT_MEAN_PERIOD = ("2004-01-01", "2010-01-01")
 """The GRACE Tellus baseline (2004.0–2009.999) used by JPL/CSR gridded products."""
@@ -162,6 +169,7 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
     half_width_km = retired_half_width(kwargs, half_width_km,
                                        where="jaxgeo.grace.grace_l2_tws", default=300.0)
     lmax = check_lmax(lmax, where="grace_l2_tws")
+    c30_first_month(c30_from)  # a bad month fails before the files are read
     series = read_l2_series(source, lmax=lmax, quiet=quiet)
     notes = []
     if tn14 is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -184,6 +185,19 @@ def replace_degree1(series: L2Series, tn13: TechNote) -> L2Series:
     return series.replace(clm=clm, slm=slm)
 
 
+def c30_first_month(c30_from) -> int | None:
+    """GRACE month number of ``c30_from`` (``"YYYY-MM"`` or None); ValueError otherwise."""
+    if c30_from is None:
+        return None
+    text = str(c30_from)
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}", text):
+            raise ValueError
+        return int(grace_month(np.datetime64(text, "M"))[()])
+    except ValueError:
+        raise ValueError(f"c30_from must be a month YYYY-MM, got {c30_from!r}") from None
+
+
 def replace_c20_c30(series: L2Series, tn14: TechNote, *, c30: bool = True,
                     c30_from: str | None = C30_FROM) -> L2Series:
     """Series with C20 set from TN-14, and C30 from TN-14 in the months from ``c30_from``.
@@ -212,11 +226,7 @@ def replace_c20_c30(series: L2Series, tn14: TechNote, *, c30: bool = True,
         c30_v = tn14.values["C30"][idx]
         ok = np.isfinite(c30_v)
         if c30_from is not None:
-            try:
-                first = int(grace_month(np.datetime64(str(c30_from), "M"))[()])
-            except ValueError:
-                raise ValueError(f"c30_from must be a month YYYY-MM, got {c30_from!r}"
-                                 ) from None
+            first = c30_first_month(c30_from)
             window = series.grace_month >= first
             lacking = np.flatnonzero(window & ~ok)
             if lacking.size:
