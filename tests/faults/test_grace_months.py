@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from support.grace_files import random_coeffs, shm_name, write_shm
+from support.grace_oracle import gtk_csr
 
 from jaxgeo.grace import grace_months, read_l2_series
 
@@ -100,26 +101,7 @@ def test_csr_months_equal_gravity_toolkit(shared_data):
     assert str(s.start[i].astype("datetime64[D]")) == "2011-10-16"
 
 
-def gtk_csr(shared_data, tmp_path, lmax=60):
-    """gravity-toolkit's months and C20/C30 (TN-14) for the shared CSR files, or skip."""
-    gtk = pytest.importorskip("gravity_toolkit")
-    base = tmp_path / "gtk"
-    gsm = base / "CSR" / "RL06" / "GSM"
-    gsm.mkdir(parents=True)
-    src = shared_data / "grace-l2"
-    names = sorted(p.name for p in (src / "csr-rl06").iterdir())
-    for n in names:
-        (gsm / n).symlink_to(src / "csr-rl06" / n)
-    (gsm / "index.txt").write_text("\n".join(names) + "\n")
-    (base / "TN-14_C30_C20_GSFC_SLR.txt").symlink_to(src / "TN-14_C30_C20_GSFC_SLR.txt")
-    files = gtk.grace_date(str(base), PROC="CSR", DREL="RL06", DSET="GSM", OUTPUT=False)
-    months = sorted(files)
-    missing = sorted(set(range(months[0], months[-1] + 1)) - set(months))
-    out = gtk.grace_input_months(str(base), "CSR", "RL06", "GSM", lmax, months[0],
-                                 months[-1], missing, "GSFC", "", SLR_C30="GSFC")
-    return {Path(str(files[m])).name: m for m in months}, out
-
-
+@pytest.mark.filterwarnings("ignore:.*calendar months")
 def test_csr_months_equal_live_gravity_toolkit(shared_data, tmp_path):
     by_file, _ = gtk_csr(shared_data, tmp_path)
     s = read_l2_series(shared_data / "grace-l2" / "csr-rl06", lmax=4, quiet=True)
