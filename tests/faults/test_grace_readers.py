@@ -223,3 +223,24 @@ def test_bad_lmax_refused_at_once_everywhere(tmp_path, lmax):
                 call()
     # a numpy integer is a valid degree
     assert read_shm(p, lmax=np.int64(3)).lmax == 3
+
+
+@pytest.mark.parametrize("lmax", [-1, 2.5, True, None, "8"])
+def test_bad_lmax_refused_by_the_degree_functions(lmax):
+    from jaxgeo.grace import (
+        SynthesisTable,
+        degree_weights,
+        ewh_degree_factors,
+        legendre_table,
+        load_love_numbers,
+    )
+
+    msg = rf"lmax must be an integer >= 0, got {re.escape(repr(lmax))}"
+    for where, call in (
+            ("SynthesisTable.create", lambda: SynthesisTable.create(Grid.regular(30.0), lmax)),
+            ("legendre_table", lambda: legendre_table([0.0, 10.0], lmax)),
+            ("load_love_numbers", lambda: load_love_numbers(lmax)),
+            ("ewh_degree_factors", lambda: ewh_degree_factors(lmax, radius_m=6.4e6)),
+            ("degree_weights", lambda: degree_weights(lmax, radius_m=6.4e6))):
+        with pytest.raises(ValueError, match=f"{where}: {msg}"):
+            call()
