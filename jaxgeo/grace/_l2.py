@@ -67,6 +67,12 @@ def remove_mean(series: L2Series, *, mean=None, period=DEFAULT_MEAN_PERIOD):
         if cm.shape[0] < n:
             raise ValueError(f"mean field has degree {cm.shape[0] - 1} < lmax {series.lmax}")
         cm, sm = cm[:n, :n], sm[:n, :n]
+        bad = ~(np.isfinite(cm) & np.isfinite(sm))
+        if bad.any():
+            ell, m = (int(v) for v in np.argwhere(bad)[0])
+            where = mean.path if isinstance(mean, SHCoefficients) else "given mean field"
+            raise ValueError(f"{where}: non-finite coefficient at degree {ell}, order {m} "
+                             f"({int(bad.sum())} in all); it would make every month NaN")
     else:
         sel = np.ones(series.mid.shape, bool)
         if period is not None:

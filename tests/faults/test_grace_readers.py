@@ -244,3 +244,29 @@ def test_bad_lmax_refused_by_the_degree_functions(lmax):
             ("degree_weights", lambda: degree_weights(lmax, radius_m=6.4e6))):
         with pytest.raises(ValueError, match=f"{where}: {msg}"):
             call()
+
+
+def test_non_finite_given_mean_field_refused(tmp_path):
+    from jaxgeo.grace import remove_mean
+
+    p = _gsm(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = read_l2_series(p.parent, quiet=True)
+    cm, sm = s.clm[0].copy(), s.slm[0].copy()
+    sm[5, 2] = np.nan
+    with pytest.raises(ValueError, match=r"given mean field: non-finite coefficient at "
+                                         r"degree 5, order 2 \(1 in all\)"):
+        remove_mean(s, mean=(cm, sm))
+
+
+def test_cli_bad_lmax_one_line(tmp_path, capsys):
+    from jaxgeo import cli
+
+    p = _gsm(tmp_path)
+    out = tmp_path / "x.nc"
+    code = cli.main(["grace", "l2", str(p.parent), "--lmax", "-1", "--out", str(out),
+                     "--quiet"])
+    assert code == 2 and not out.exists()
+    assert capsys.readouterr().err.strip() == (
+        "jaxgeo grace l2: error: grace_l2_tws: lmax must be an integer >= 0, got -1")
