@@ -37,6 +37,9 @@ def register(sub) -> None:
                          "single-accelerometer GRACE months and GRACE-FO, as the TN-14 "
                          "guidance and gravity-toolkit); 'all' for every month TN-14 covers")
     l2.add_argument("--units", choices=["mm", "cm", "m"], default="mm")
+    l2.add_argument("--max-memory-gb", type=float, default=None, metavar="GB",
+                    help="refuse before reading when the estimated peak memory exceeds "
+                         "this (default: the memory available now)")
     _args.add_out(l2, metavar="OUT.nc", help="output NetCDF")
     _args.add_quiet(l2)
     l2.set_defaults(func=_run_l2, command="grace l2")
@@ -93,7 +96,7 @@ def _run_l2(args) -> int:
                       lmax=args.lmax, mean=args.mean_field, mean_period=tuple(args.mean_period),
                       c30=not args.no_c30,
                       c30_from=None if args.c30_from == "all" else args.c30_from,
-                      units=args.units, quiet=args.quiet)
+                      units=args.units, quiet=args.quiet, max_memory_gb=args.max_memory_gb)
     write_netcdf(da, out)
     if not args.quiet:
         print(_summary(out, da))

@@ -10,9 +10,10 @@ import numpy as np
 
 from .._deprecation import renamed
 from .._grid import Grid
+from .._resources import check_memory
 from ._checks import check_lmax
 from ._ewh import degree_weights, retired_half_width, synthesize_ewh
-from ._series import L2Series, read_l2_series
+from ._series import L2Series, _list_files, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_shm
 from ._synthesis import SynthesisTable
 from ._technotes import (
@@ -85,8 +86,26 @@ def remove_mean(series: L2Series, *, mean=None, period=DEFAULT_MEAN_PERIOD):
     return series.replace(clm=series.clm - cm, slm=series.slm - sm), (cm, sm)
 
 
+def grid_memory_bytes(n_months: int, grid: Grid, lmax: int, chunk: int = 64) -> int:
+    """Estimated peak memory of :func:`ewh_grid`, bytes: the float32 output, two float64
+    fields per month of a chunk, and the float64 Legendre/trigonometric tables (twice)."""
+    nlat, nlon = grid.shape
+    cells = nlat * nlon
+    return int(4 * n_months * cells + 16 * min(chunk, max(n_months, 1)) * cells
+               + 16 * (lmax + 1) ** 2 * nlat + 32 * (lmax + 1) * nlon)
+
+
+def _check_memory(n_months, grid, lmax, chunk, max_memory_gb, what):
+    check_memory(grid_memory_bytes(n_months, grid, lmax, chunk),
+                 what=f"{what}: {n_months} months on a {grid.shape[0]} x {grid.shape[1]} grid",
+                 max_memory_gb=max_memory_gb,
+                 hint="use a coarser resolution or fewer months, or raise max_memory_gb "
+                      "(--max-memory-gb) to try anyway")
+
+
 def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None,
-             love_k=None, units: str = "mm", chunk: int = 64, **kwargs):
+             love_k=None, units: str = "mm", chunk: int = 64,
+             max_memory_gb: float | None = None, **kwargs):
     """Grid coefficient anomalies to equivalent water height as an xarray DataArray.
 
     Args:
@@ -96,6 +115,9 @@ def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None
         love_k: load Love numbers ``(lmax+1,)``; default PREM with k_1 = 0.021.
         units: ``"mm"``, ``"cm"`` or ``"m"`` of equivalent water thickness.
         chunk: months per jitted call (bounds memory).
+        max_memory_gb: refuse (``ResourceError``, a ValueError) before allocating when the
+            estimate (:func:`grid_memory_bytes`) exceeds this many GiB; default the memory
+            available now.
 
     Returns:
         float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` (attribute ``units``),
@@ -111,6 +133,7 @@ def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None
     half_width_km = retired_half_width(kwargs, half_width_km, where="jaxgeo.grace.ewh_grid")
     if units not in _UNIT_SCALE:
         raise ValueError(f"units must be one of {sorted(_UNIT_SCALE)}, got {units!r}")
+    _check_memory(series.clm.shape[0], grid, series.lmax, chunk, max_memory_gb, "ewh_grid")
     table = SynthesisTable.create(grid, series.lmax)
     w = degree_weights(series.lmax, radius_m=series.radius_m, half_width_km=half_width_km,
                        love_k=love_k) * _UNIT_SCALE[units]
@@ -144,7 +167,7 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                  half_width_km: float | None = 300.0, mean=None,
                  mean_period=DEFAULT_MEAN_PERIOD, lmax: int | None = None, c30: bool = True,
                  c30_from: str | None = C30_FROM, units: str = "mm", quiet: bool = False,
-                 **kwargs):
+                 max_memory_gb: float | None = None, **kwargs):
     """Level-2 files to a gridded TWS anomaly DataArray (the whole chain).
 
     Steps: read (:func:`read_l2_series`), C20/C30 from TN-14, degree 1 from TN-13,
@@ -164,6 +187,8 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
             TN-14 gives one. See :func:`replace_c20_c30`.
         units: "mm", "cm" or "m".
         quiet: no progress bar while reading (``progress=`` is its retired inverse).
+        max_memory_gb: memory limit, GiB, checked before the files are read (one month
+            per file) and again before gridding; default the memory available now.
 
     Returns:
         float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` with attributes naming the
@@ -176,6 +201,8 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                                        where="jaxgeo.grace.grace_l2_tws", default=300.0)
     lmax = check_lmax(lmax, where="grace_l2_tws")
     c30_first_month(c30_from)  # a bad month fails before the files are read
+    _check_memory(len(_list_files(source)), grid, lmax or 0, 64, max_memory_gb,
+                  "grace_l2_tws")
     series = read_l2_series(source, lmax=lmax, quiet=quiet)
     notes = []
     if tn14 is not None:
@@ -191,7 +218,8 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                       "CSR/JPL/GFZ GSM), so geocentre motion is missing", UserWarning,
                       stacklevel=2)
     series, _ = remove_mean(series, mean=mean, period=mean_period)
-    da = ewh_grid(series, grid, half_width_km=half_width_km, units=units)
+    da = ewh_grid(series, grid, half_width_km=half_width_km, units=units,
+                  max_memory_gb=max_memory_gb)
     da.attrs["history"] = "; ".join(
         ["jaxgeo.grace.grace_l2_tws", *notes,
          "mean removed: " + (f"field {Path(mean).name}" if isinstance(mean, (str, Path))
