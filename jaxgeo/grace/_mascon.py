@@ -23,6 +23,30 @@ _MAX_MM = 2.0e4
 _MIN_PEAK_MM = 10.0
 
 
+def _open_netcdf(path: Path, what: str, **kwargs):
+    """``xr.open_dataset`` with one-line errors naming the file (missing, a directory,
+    empty, not NetCDF, truncated, undecodable)."""
+    import xarray as xr
+
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such {what} file")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a directory, not a {what} file")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: empty file, not a {what} NetCDF file")
+    with path.open("rb") as fh:
+        magic = fh.read(8)
+    if not (magic.startswith(b"CDF") or magic.startswith(b"\x89HDF")):
+        raise ValueError(f"{path}: not a NetCDF file (the {what} must be NetCDF-3 or -4)")
+    try:
+        return xr.open_dataset(path, **kwargs)
+    except ValueError as exc:
+        raise ValueError(f"{path}: cannot decode the {what} file ({exc})") from exc
+    except OSError as exc:
+        raise ValueError(f"{path}: truncated or unreadable {what} NetCDF file ({exc})"
+                         ) from exc
+
+
 def _field(source, names, what: str):
     """A 2-D (lat, lon) field from a DataArray or the first matching variable of a file,
     with the name errors should use."""
@@ -31,9 +55,7 @@ def _field(source, names, what: str):
     if isinstance(source, xr.DataArray):
         return source.squeeze(drop=True), f"{what} <DataArray>"
     path = Path(source)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such {what} file")
-    with xr.open_dataset(path, decode_times=False) as ds:
+    with _open_netcdf(path, what, decode_times=False) as ds:
         name = next((n for n in names if n in ds.data_vars), None)
         if name is None:
             raise ValueError(f"{path}: no {what} variable (looked for {', '.join(names)}; "
@@ -136,14 +158,7 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
     path = Path(path)
     if units not in _OUT_SCALE:
         raise ValueError(f"units must be one of {sorted(_OUT_SCALE)}, got {units!r}")
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such mascon file")
-    try:
-        ds = xr.open_dataset(path)
-    except ValueError as exc:
-        raise ValueError(f"{path}: cannot decode ({exc})") from exc
-    except OSError as exc:
-        raise ValueError(f"{path}: not a readable NetCDF file ({exc})") from exc
+    ds = _open_netcdf(path, "mascon")
     if variable not in ds.data_vars:
         raise ValueError(f"{path}: no variable {variable!r} (has {', '.join(ds.data_vars)})")
     da = ds[variable]
@@ -156,7 +171,10 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
     if src_units not in _TO_MM:
         raise ValueError(f"{path}: unknown {variable} units {src_units!r}; expected cm, mm "
                          "or m")
-    native = Grid.from_xarray(da)
+    try:
+        native = Grid.from_xarray(da)
+    except ValueError as exc:  # also what a truncated NetCDF-3 file usually gives
+        raise ValueError(f"{path}: {exc} (truncated or not a global mascon file?)") from None
     grid = Grid.regular(native.resolution_deg, lon_start)
     da = da.sortby("time")
     values, _ = on_grid(da.load(), grid, name=str(path), leading=("time",))

@@ -71,7 +71,11 @@ def _list_files(source) -> list[Path]:
         if not Path(source).exists():
             raise FileNotFoundError(f"{source}: no such file or directory")
         return [Path(source)]
-    files = [Path(p) for p in source]
+    try:
+        files = [Path(p) for p in source]
+    except TypeError:
+        raise ValueError(f"read_l2_series: source must be a directory, a file or a list of "
+                         f"files, got {type(source).__name__}") from None
     if not files:
         raise ValueError("read_l2_series: the list of Level-2 files is empty")
     for p in files:

@@ -59,7 +59,12 @@ class SHCoefficients:
 
 # -- SHM (GSM) ------------------------------------------------------------------------------
 
-def _open_text(path: Path) -> list[str]:
+def _open_text(path: Path, what: str = "Level-2") -> list[str]:
+    """Lines of a (gzipped) text file; FileNotFoundError/ValueError naming the file."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such {what} file")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a directory, not a {what} file")
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rt", encoding="latin-1") as fh:

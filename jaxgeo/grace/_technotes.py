@@ -10,7 +10,7 @@ import numpy as np
 
 from ..time import datetime64_from_mjd, grace_month
 from ._series import L2Series
-from ._shm import _yyyymmdd
+from ._shm import _open_text, _yyyymmdd
 
 C30_FROM = "2016-09"
 """First month whose C30 :func:`replace_c20_c30` takes from TN-14 by default: GRACE flew
@@ -49,7 +49,7 @@ def read_tn13(path) -> TechNote:
     """
     path = Path(path)
     spans: dict = {}
-    text = path.read_text(encoding="latin-1").splitlines()
+    text = _open_text(path, "TN-13")
     for i, ln in enumerate(text):
         parts = ln.split()
         if not parts or parts[0] != "GRCOF2":
@@ -101,7 +101,7 @@ def read_tn14(path) -> TechNote:
     Reference: Loomis et al. (2020), Geophys. Res. Lett. 47, e2019GL085488 (TN-14).
     """
     path = Path(path)
-    lines = path.read_text(encoding="latin-1").splitlines()
+    lines = _open_text(path, "TN-14")
     first = next((i + 1 for i, ln in enumerate(lines) if ln.strip().startswith("Product:")),
                  None)
     if first is None:
