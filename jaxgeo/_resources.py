@@ -2,8 +2,9 @@
 
 A run that would exhaust memory or disk, or could not write its output, is refused at
 once with the estimate and the limit, instead of failing (or swapping) an hour later.
-Estimates are deliberately simple upper-bound models of the large arrays a command holds;
-``--memory-limit-gb`` overrides the limit (the memory the system reports as available).
+Estimates are deliberately simple models of the large arrays a run holds; the limit is the
+memory the system reports as available, overridden by ``max_memory_gb`` (CLI
+``--max-memory-gb``). Shortfalls raise :class:`ResourceError` (a ValueError).
 """
 
 from __future__ import annotations
@@ -12,54 +13,53 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["available_memory_bytes", "check_memory", "check_output_path", "gib"]
+__all__ = ["GIB", "ResourceError", "available_memory_bytes", "check_memory",
+           "check_output_path"]
 
-_GIB = float(1 << 30)
+GIB = 1024 ** 3
 
 
-def gib(n_bytes: float) -> str:
-    """``n_bytes`` as GiB with one decimal, for messages."""
-    return f"{n_bytes / _GIB:.1f} GiB"
+class ResourceError(ValueError):
+    """A run would need more memory (or disk) than is available."""
+
+
+def _size(n: float) -> str:
+    return f"{n / GIB:.1f} GiB" if n >= GIB else f"{n / 1024 ** 2:.0f} MiB"
 
 
 def available_memory_bytes() -> int | None:
-    """Memory the system can give without swapping (``MemAvailable``), or None if unknown."""
+    """``MemAvailable`` of ``/proc/meminfo`` in bytes, or None where it cannot be read."""
     try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
         return None
+    return None
 
 
-def check_memory(estimate_bytes: float, *, what: str, limit_gb: float | None = None) -> None:
-    """Refuse ``what`` when its memory estimate exceeds the limit.
-
-    Args:
-        estimate_bytes: the estimated peak of the run's large arrays.
-        what: the run, for the message (``"grace l2 at 0.05°, 231 months"``).
-        limit_gb: the limit in GiB (None: the available memory; unknown → no check).
+def check_memory(estimate_bytes: float, *, what: str, max_memory_gb: float | None = None,
+                 hint: str = "use a coarser grid or fewer months, or raise --max-memory-gb "
+                             "if the estimate is too cautious") -> None:
+    """Refuse a run whose estimated peak memory exceeds ``max_memory_gb`` (GiB; default
+    the memory available now; no check where that is unknown).
 
     Raises:
-        ValueError: naming the estimate and the limit.
+        ResourceError: naming ``what``, the estimate and the limit, then ``hint``.
+        ValueError: ``max_memory_gb`` not a positive number.
     """
-    if limit_gb is not None:
-        if not limit_gb > 0:
-            raise ValueError(f"--memory-limit-gb must be positive, got {limit_gb}")
-        limit, source = limit_gb * _GIB, "the limit set by --memory-limit-gb"
+    if max_memory_gb is not None:
+        if not max_memory_gb > 0:
+            raise ValueError(f"max_memory_gb must be > 0, got {max_memory_gb!r}")
+        limit, source = float(max_memory_gb) * GIB, "the given limit"
     else:
-        limit, source = available_memory_bytes(), "the memory available"
+        limit, source = available_memory_bytes(), "available"
         if limit is None:
             return
     if estimate_bytes > limit:
-        raise ValueError(f"{what} needs about {gib(estimate_bytes)} of memory, more than "
-                         f"{source} ({gib(limit)}); use a coarser grid or fewer months, or "
-                         "raise --memory-limit-gb if the estimate is too cautious")
+        raise ResourceError(f"{what} needs about {_size(estimate_bytes)} of memory, "
+                            f"more than the {_size(limit)} {source}"
+                            + (f"; {hint}" if hint else ""))
 
 
 def check_output_path(path, *, estimate_bytes: float = 0.0, kind: str = "file") -> Path:
@@ -71,16 +71,16 @@ def check_output_path(path, *, estimate_bytes: float = 0.0, kind: str = "file") 
         kind: ``"file"`` (a directory there is an error) or ``"dir"``.
 
     Raises:
-        ValueError: a directory where a file is wanted (or the reverse), or too little
-            free space. PermissionError: the nearest existing folder is not writable.
+        ValueError: a directory where a file is wanted (or the reverse), a file where a
+            folder must be created. ResourceError: too little free space.
+        PermissionError: the nearest existing folder is not writable.
     """
     p = Path(path)
     if kind == "file" and p.is_dir():
         raise ValueError(f"--out {p} is a directory; give a file path")
     if kind == "dir" and p.exists() and not p.is_dir():
         raise ValueError(f"--out {p} is a file; give a folder path")
-    parent = p.parent if kind == "file" or not p.exists() else p
-    existing = parent
+    existing = p.parent if kind == "file" or not p.exists() else p
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir():
@@ -90,6 +90,6 @@ def check_output_path(path, *, estimate_bytes: float = 0.0, kind: str = "file") 
     if estimate_bytes > 0:
         free = shutil.disk_usage(existing).free
         if estimate_bytes > free:
-            raise ValueError(f"no space left on {existing} for {p}: the output needs about "
-                             f"{gib(estimate_bytes)}, {gib(free)} free")
+            raise ResourceError(f"no space left on {existing} for {p}: the output needs "
+                                f"about {_size(estimate_bytes)}, {_size(free)} free")
     return p

@@ -151,9 +151,9 @@ def output_dir(path, *, estimate_bytes: float = 0.0) -> object:
     return check_output_path(path, estimate_bytes=estimate_bytes, kind="dir")
 
 
-def add_memory_limit(p) -> None:
-    """``--memory-limit-gb``: overrides the memory check made before expensive work."""
-    p.add_argument("--memory-limit-gb", type=float, default=None, metavar="GB",
+def add_max_memory(p) -> None:
+    """``--max-memory-gb``: overrides the memory check made before expensive work."""
+    p.add_argument("--max-memory-gb", type=float, default=None, metavar="GB",
                    help="refuse runs estimated to need more memory than this (default: the "
                         "memory available now)")
 

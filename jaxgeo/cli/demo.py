@@ -26,7 +26,7 @@ def register(sub) -> None:
     d.add_argument("--no-noise2self", action="store_true",
                    help="let the network see each month's own coarse field (the published "
                         "inputs) instead of training blind to it")
-    _args.add_memory_limit(d)
+    _args.add_max_memory(d)
     _args.add_quiet(d)
     d.set_defaults(func=_downscale, command="demo downscale")
 
@@ -36,7 +36,7 @@ def register(sub) -> None:
                   help="output folder (default: jaxgeo-cap-demo)")
     _args.add_resolution(c, 0.5)
     c.add_argument("--radius-deg", type=float, default=3.0, help="cap radius, degrees")
-    _args.add_memory_limit(c)
+    _args.add_max_memory(c)
     _args.add_quiet(c)
     c.set_defaults(func=_cap, command="demo cap")
 
@@ -56,7 +56,7 @@ def _downscale(args) -> int:
     # cell-month of fields, inputs and network activations
     check_memory(1.5e9 + 330.0 * args.n_months * _cells(args.resolution_deg),
                  what=f"the downscaling demo at {args.resolution_deg:g}° for {args.n_months} "
-                      "months", limit_gb=args.memory_limit_gb)
+                      "months", max_memory_gb=args.max_memory_gb)
     _args.output_dir(args.out)
 
     run_demo(args.out, resolution_deg=args.resolution_deg, n_months=args.n_months,
@@ -71,7 +71,8 @@ def _cap(args) -> int:
 
     # measured peaks 437/514/830 MB at 1°/0.5°/0.25°: ~0.4 GB + ~400 B per cell
     check_memory(0.5e9 + 400.0 * _cells(args.resolution_deg),
-                 what=f"the cap demo at {args.resolution_deg:g}°", limit_gb=args.memory_limit_gb)
+                 what=f"the cap demo at {args.resolution_deg:g}°",
+                 max_memory_gb=args.max_memory_gb)
     _args.output_dir(args.out)
 
     run_demo(args.out, resolution_deg=args.resolution_deg, radius_deg=args.radius_deg,

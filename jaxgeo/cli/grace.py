@@ -32,9 +32,13 @@ def register(sub) -> None:
     l2.add_argument("--mean-field", metavar="F", default=None,
                     help="static mean field to remove instead (SHM or ICGEM .gfc file)")
     l2.add_argument("--no-c30", action="store_true", help="keep the files' C30")
+    l2.add_argument("--c30-from", metavar="YYYY-MM", default="2016-09",
+                    help="first month whose C30 comes from TN-14 (default 2016-09: the "
+                         "single-accelerometer GRACE months and GRACE-FO, as the TN-14 "
+                         "guidance and gravity-toolkit); 'all' for every month TN-14 covers")
     l2.add_argument("--units", choices=["mm", "cm", "m"], default="mm")
     _args.add_out(l2, metavar="OUT.nc", help="output NetCDF")
-    _args.add_memory_limit(l2)
+    _args.add_max_memory(l2)
     _args.add_quiet(l2)
     l2.set_defaults(func=_run_l2, command="grace l2")
 
@@ -75,19 +79,10 @@ def _summary(out, da) -> str:
             f"{da.attrs['units']} of liquid-water-equivalent thickness")
 
 
-def _l2_memory_bytes(grid, n_months: int, lmax: int) -> float:
-    """The large arrays of ``grace l2``: the float32 output, a 64-month float64 synthesis
-    chunk (twice: harmonics and grid) and the Legendre and trigonometric tables."""
-    cells = grid.nlat * grid.nlon
-    tables = 8.0 * ((lmax + 1) ** 2 * grid.nlat + 2 * (lmax + 1) * grid.nlon)
-    return 4.0 * n_months * cells + 2 * 8.0 * min(n_months, 64) * cells + tables + (256 << 20)
-
-
 def _run_l2(args) -> int:
     from pathlib import Path
 
     from .. import Grid
-    from .._resources import check_memory
     from ..grace import grace_l2_tws
 
     source = Path(args.source)
@@ -96,15 +91,16 @@ def _run_l2(args) -> int:
     grid = Grid.regular(args.resolution_deg, args.lon_start)
     n_months = (sum(1 for _ in source.glob("GSM-2_*")) + sum(1 for _ in source.glob("*.gfc"))
                 if source.is_dir() else 1)
+    # the float32 output, uncompressed: an upper bound for the free-space check (the
+    # memory check is grace_l2_tws's own, before it reads the files)
     out = _args.output_file(args.out, estimate_bytes=4.0 * max(n_months, 1) * grid.nlat
                             * grid.nlon)
-    check_memory(_l2_memory_bytes(grid, max(n_months, 1), args.lmax or 96),
-                 what=f"grace l2 at {args.resolution_deg:g}° for {n_months} files",
-                 limit_gb=args.memory_limit_gb)
     da = grace_l2_tws(source, grid=grid,
                       tn13=args.tn13, tn14=args.tn14, half_width_km=args.half_width_km or None,
                       lmax=args.lmax, mean=args.mean_field, mean_period=tuple(args.mean_period),
-                      c30=not args.no_c30, units=args.units, quiet=args.quiet)
+                      c30=not args.no_c30,
+                      c30_from=None if args.c30_from == "all" else args.c30_from,
+                      units=args.units, quiet=args.quiet, max_memory_gb=args.max_memory_gb)
     write_netcdf(da, out)
     if not args.quiet:
         print(_summary(out, da))

@@ -18,7 +18,7 @@ def register(sub) -> None:
     _args.add_kernel(p)
     _args.add_mask(p)
     _args.add_out(p, help="output NetCDF path")
-    _args.add_memory_limit(p)
+    _args.add_max_memory(p)
     _args.add_quiet(p)
     p.set_defaults(func=_average, command="sphere average")
 
@@ -64,7 +64,7 @@ def _average(args) -> int:
         da = pick_variable(lazy, args.var, path)
         # the field, its float64 copy, spectra and the output: about 8 float64 copies
         check_memory(8.0 * 8 * da.size + (256 << 20), what=f"averaging {path} "
-                     f"({da.size:,} values)", limit_gb=args.memory_limit_gb)
+                     f"({da.size:,} values)", max_memory_gb=args.max_memory_gb)
         out_path = _args.output_file(args.out, estimate_bytes=8.0 * da.size)
         da = da.load()
     finally:

@@ -5,10 +5,11 @@ from ._ewh import degree_weights, ewh_degree_factors, synthesize_ewh
 from ._l2 import DEFAULT_MEAN_PERIOD, ewh_grid, grace_l2_tws, remove_mean
 from ._love import K1_CF_TN13, load_love_numbers
 from ._mascon import open_mascon
-from ._series import L2Series, missing_months, read_l2_series
+from ._series import L2Series, grace_months, missing_months, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_l2_file, read_shm
 from ._synthesis import SynthesisTable, legendre_table, synthesize
 from ._technotes import (
+    C30_FROM,
     TechNote,
     match_spans,
     read_tn13,
@@ -18,6 +19,7 @@ from ._technotes import (
 )
 
 __all__ = [
+    "C30_FROM",
     "DEFAULT_MEAN_PERIOD",
     "K1_CF_TN13",
     "L2Series",
@@ -28,6 +30,7 @@ __all__ = [
     "ewh_degree_factors",
     "ewh_grid",
     "grace_l2_tws",
+    "grace_months",
     "legendre_table",
     "load_love_numbers",
     "match_spans",

@@ -11,6 +11,7 @@ from .._deprecation import reject_unknown, renamed
 from .._dtype import input_float_dtype
 from ..constants import RHO_EARTH_KG_M3, RHO_WATER_KG_M3
 from ..sphere import gaussian_legendre_weights
+from ._checks import check_lmax
 from ._love import load_love_numbers
 from ._synthesis import SynthesisTable, synthesize
 
@@ -35,6 +36,7 @@ def ewh_degree_factors(lmax: int, *, radius_m: float, love_k=None,
 
     Reference: Wahr, Molenaar & Bryan (1998), J. Geophys. Res. 103(B12), 30205, eq. 14.
     """
+    lmax = check_lmax(lmax, where="ewh_degree_factors", optional=False)
     k = load_love_numbers(lmax) if love_k is None else np.asarray(love_k, np.float64)
     if k.shape != (lmax + 1,):
         raise ValueError(f"love_k must have shape ({lmax + 1},), got {k.shape}")
@@ -70,6 +72,7 @@ def degree_weights(lmax: int, *, radius_m: float, half_width_km: float | None = 
     Reference: Wahr, Molenaar & Bryan (1998), eq. 14 and 30–34.
     """
     half_width_km = retired_half_width(kwargs, half_width_km, where="jaxgeo.grace.degree_weights")
+    lmax = check_lmax(lmax, where="degree_weights", optional=False)
     w = ewh_degree_factors(lmax, radius_m=radius_m, love_k=love_k)
     if half_width_km:
         w = w * gaussian_legendre_weights(half_width_km, lmax)

@@ -10,11 +10,20 @@ import numpy as np
 
 from .._deprecation import renamed
 from .._grid import Grid
+from .._resources import check_memory
+from ._checks import check_lmax
 from ._ewh import degree_weights, retired_half_width, synthesize_ewh
-from ._series import L2Series, read_l2_series
+from ._series import L2Series, _list_files, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_shm
 from ._synthesis import SynthesisTable
-from ._technotes import read_tn13, read_tn14, replace_c20_c30, replace_degree1
+from ._technotes import (
+    C30_FROM,
+    c30_first_month,
+    read_tn13,
+    read_tn14,
+    replace_c20_c30,
+    replace_degree1,
+)
 
 DEFAULT_MEAN_PERIOD = ("2004-01-01", "2010-01-01")
 """The GRACE Tellus baseline (2004.0–2009.999) used by JPL/CSR gridded products."""
@@ -59,6 +68,12 @@ def remove_mean(series: L2Series, *, mean=None, period=DEFAULT_MEAN_PERIOD):
         if cm.shape[0] < n:
             raise ValueError(f"mean field has degree {cm.shape[0] - 1} < lmax {series.lmax}")
         cm, sm = cm[:n, :n], sm[:n, :n]
+        bad = ~(np.isfinite(cm) & np.isfinite(sm))
+        if bad.any():
+            ell, m = (int(v) for v in np.argwhere(bad)[0])
+            where = mean.path if isinstance(mean, SHCoefficients) else "given mean field"
+            raise ValueError(f"{where}: non-finite coefficient at degree {ell}, order {m} "
+                             f"({int(bad.sum())} in all); it would make every month NaN")
     else:
         sel = np.ones(series.mid.shape, bool)
         if period is not None:
@@ -71,8 +86,26 @@ def remove_mean(series: L2Series, *, mean=None, period=DEFAULT_MEAN_PERIOD):
     return series.replace(clm=series.clm - cm, slm=series.slm - sm), (cm, sm)
 
 
+def grid_memory_bytes(n_months: int, grid: Grid, lmax: int, chunk: int = 64) -> int:
+    """Estimated peak memory of :func:`ewh_grid`, bytes: the float32 output, two float64
+    fields per month of a chunk, and the float64 Legendre/trigonometric tables (twice)."""
+    nlat, nlon = grid.shape
+    cells = nlat * nlon
+    return int(4 * n_months * cells + 16 * min(chunk, max(n_months, 1)) * cells
+               + 16 * (lmax + 1) ** 2 * nlat + 32 * (lmax + 1) * nlon)
+
+
+def _check_memory(n_months, grid, lmax, chunk, max_memory_gb, what):
+    check_memory(grid_memory_bytes(n_months, grid, lmax, chunk),
+                 what=f"{what}: {n_months} months on a {grid.shape[0]} x {grid.shape[1]} grid",
+                 max_memory_gb=max_memory_gb,
+                 hint="use a coarser resolution or fewer months, or raise max_memory_gb "
+                      "(--max-memory-gb) to try anyway")
+
+
 def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None,
-             love_k=None, units: str = "mm", chunk: int = 64, **kwargs):
+             love_k=None, units: str = "mm", chunk: int = 64,
+             max_memory_gb: float | None = None, **kwargs):
     """Grid coefficient anomalies to equivalent water height as an xarray DataArray.
 
     Args:
@@ -82,6 +115,9 @@ def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None
         love_k: load Love numbers ``(lmax+1,)``; default PREM with k_1 = 0.021.
         units: ``"mm"``, ``"cm"`` or ``"m"`` of equivalent water thickness.
         chunk: months per jitted call (bounds memory).
+        max_memory_gb: refuse (``ResourceError``, a ValueError) before allocating when the
+            estimate (:func:`grid_memory_bytes`) exceeds this many GiB; default the memory
+            available now.
 
     Returns:
         float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` (attribute ``units``),
@@ -97,6 +133,7 @@ def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None
     half_width_km = retired_half_width(kwargs, half_width_km, where="jaxgeo.grace.ewh_grid")
     if units not in _UNIT_SCALE:
         raise ValueError(f"units must be one of {sorted(_UNIT_SCALE)}, got {units!r}")
+    _check_memory(series.clm.shape[0], grid, series.lmax, chunk, max_memory_gb, "ewh_grid")
     table = SynthesisTable.create(grid, series.lmax)
     w = degree_weights(series.lmax, radius_m=series.radius_m, half_width_km=half_width_km,
                        love_k=love_k) * _UNIT_SCALE[units]
@@ -110,6 +147,9 @@ def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None
                                  {"long_name": "midpoint of the solution data span"})
     coords["time_start"] = ("time", series.start.astype("datetime64[ns]"))
     coords["time_end"] = ("time", series.end.astype("datetime64[ns]"))
+    coords["grace_month"] = xr.Variable(
+        "time", series.grace_month.astype(np.int32),
+        {"long_name": "GRACE month number (1 = January 2002; special months keep theirs)"})
     attrs = {
         "units": units,
         "long_name": "equivalent water thickness anomaly",
@@ -126,7 +166,8 @@ def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None
 def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                  half_width_km: float | None = 300.0, mean=None,
                  mean_period=DEFAULT_MEAN_PERIOD, lmax: int | None = None, c30: bool = True,
-                 units: str = "mm", quiet: bool = False, **kwargs):
+                 c30_from: str | None = C30_FROM, units: str = "mm", quiet: bool = False,
+                 max_memory_gb: float | None = None, **kwargs):
     """Level-2 files to a gridded TWS anomaly DataArray (the whole chain).
 
     Steps: read (:func:`read_l2_series`), C20/C30 from TN-14, degree 1 from TN-13,
@@ -140,9 +181,14 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
         half_width_km: Gaussian smoothing half-width, km, or None.
         mean, mean_period: see :func:`remove_mean`.
         lmax: truncation degree.
-        c30: replace C30 where TN-14 has it.
+        c30: replace C30 from TN-14 at all.
+        c30_from: first month whose C30 comes from TN-14 (default ``"2016-09"``, the
+            single-accelerometer GRACE months and GRACE-FO); None: every month where
+            TN-14 gives one. See :func:`replace_c20_c30`.
         units: "mm", "cm" or "m".
         quiet: no progress bar while reading (``progress=`` is its retired inverse).
+        max_memory_gb: memory limit, GiB, checked before the files are read (one month
+            per file) and again before gridding; default the memory available now.
 
     Returns:
         float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` with attributes naming the
@@ -153,11 +199,17 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                             where="jaxgeo.grace.grace_l2_tws")
     half_width_km = retired_half_width(kwargs, half_width_km,
                                        where="jaxgeo.grace.grace_l2_tws", default=300.0)
+    lmax = check_lmax(lmax, where="grace_l2_tws")
+    c30_first_month(c30_from)  # a bad month fails before the files are read
+    _check_memory(len(_list_files(source)), grid, lmax or 0, 64, max_memory_gb,
+                  "grace_l2_tws")
     series = read_l2_series(source, lmax=lmax, quiet=quiet)
     notes = []
     if tn14 is not None:
-        series = replace_c20_c30(series, read_tn14(tn14), c30=c30)
-        notes.append(f"C20{'/C30' if c30 else ''} from {Path(tn14).name}")
+        series = replace_c20_c30(series, read_tn14(tn14), c30=c30, c30_from=c30_from)
+        c30_note = (f"/C30 (from {c30_from})" if c30 and c30_from else "/C30" if c30
+                    else "")
+        notes.append(f"C20{c30_note} from {Path(tn14).name}")
     if tn13 is not None:
         series = replace_degree1(series, read_tn13(tn13))
         notes.append(f"degree 1 from {Path(tn13).name}")
@@ -166,7 +218,8 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                       "CSR/JPL/GFZ GSM), so geocentre motion is missing", UserWarning,
                       stacklevel=2)
     series, _ = remove_mean(series, mean=mean, period=mean_period)
-    da = ewh_grid(series, grid, half_width_km=half_width_km, units=units)
+    da = ewh_grid(series, grid, half_width_km=half_width_km, units=units,
+                  max_memory_gb=max_memory_gb)
     da.attrs["history"] = "; ".join(
         ["jaxgeo.grace.grace_l2_tws", *notes,
          "mean removed: " + (f"field {Path(mean).name}" if isinstance(mean, (str, Path))

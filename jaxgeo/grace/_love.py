@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import check_lmax
+
 K1_CF_TN13 = 0.021
 """Degree-1 load Love number to use with the TN-13 geocentre coefficients (TN-13 text,
 Swenson, Chambers & Wahr 2008): the centre-of-figure frame value."""
@@ -85,8 +87,7 @@ def load_love_numbers(lmax: int, *, k1: float = K1_CF_TN13) -> np.ndarray:
     Reference: Han & Wahr (1995), Geophys. J. Int. 120, 287–311 (PREM load Love numbers);
     Wahr, Molenaar & Bryan (1998), J. Geophys. Res. 103(B12), 30205, Table 1.
     """
-    if int(lmax) != lmax or lmax < 0:
-        raise ValueError(f"lmax must be a non-negative integer, got {lmax!r}")
+    lmax = check_lmax(lmax, where="load_love_numbers", optional=False)
     if lmax > LOVE_K_PREM_MAX_DEGREE:
         raise ValueError(f"the embedded PREM load Love numbers stop at degree "
                          f"{LOVE_K_PREM_MAX_DEGREE}; got lmax={lmax}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -9,13 +10,41 @@ import numpy as np
 
 from .._grid import Grid
 from .._xarray import check_mask, on_grid
-from ._series import missing_months
+from ..time import grace_month
+from ._series import _gaps, grace_months
 
 _TO_MM = {"cm": 10.0, "centimeters": 10.0, "mm": 1.0, "millimeters": 1.0, "m": 1000.0,
           "meters": 1000.0}
 _OUT_SCALE = {"mm": 1.0, "cm": 0.1, "m": 0.001}
 _MASK_NAMES = ("land_mask", "LO_val", "mask", "land")
 _SCALE_NAMES = ("scale_factor", "SCALE_FACTOR", "scale")
+_MAX_SCALE = 100.0
+_MAX_MM = 2.0e4
+_MIN_PEAK_MM = 10.0
+
+
+def _open_netcdf(path: Path, what: str, **kwargs):
+    """``xr.open_dataset`` with one-line errors naming the file (missing, a directory,
+    empty, not NetCDF, truncated, undecodable)."""
+    import xarray as xr
+
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such {what} file")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a directory, not a {what} file")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: empty file, not a {what} NetCDF file")
+    with path.open("rb") as fh:
+        magic = fh.read(8)
+    if not (magic.startswith(b"CDF") or magic.startswith(b"\x89HDF")):
+        raise ValueError(f"{path}: not a NetCDF file (the {what} must be NetCDF-3 or -4)")
+    try:
+        return xr.open_dataset(path, **kwargs)
+    except ValueError as exc:
+        raise ValueError(f"{path}: cannot decode the {what} file ({exc})") from exc
+    except OSError as exc:
+        raise ValueError(f"{path}: truncated or unreadable {what} NetCDF file ({exc})"
+                         ) from exc
 
 
 def _field(source, names, what: str):
@@ -26,9 +55,7 @@ def _field(source, names, what: str):
     if isinstance(source, xr.DataArray):
         return source.squeeze(drop=True), f"{what} <DataArray>"
     path = Path(source)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such {what} file")
-    with xr.open_dataset(path, decode_times=False) as ds:
+    with _open_netcdf(path, what, decode_times=False) as ds:
         name = next((n for n in names if n in ds.data_vars), None)
         if name is None:
             raise ValueError(f"{path}: no {what} variable (looked for {', '.join(names)}; "
@@ -38,6 +65,58 @@ def _field(source, names, what: str):
         raise ValueError(f"{path}: {what} variable {name!r} must be 2-D (lat, lon), got "
                          f"dims {da.dims}")
     return da, f"{path}: {what} {name!r}"
+
+
+def _check_scale(sf, where: str) -> None:
+    """Gain factors: NaN marks cells without one, but ±inf, an all-NaN field or factors
+    beyond ±100 are not gains (JPL's are of order 1)."""
+    if np.isinf(sf).any():
+        raise ValueError(f"{where}: {int(np.isinf(sf).sum())} infinite scale factor(s)")
+    if not np.isfinite(sf).any():
+        raise ValueError(f"{where}: every scale factor is NaN; nothing would be scaled")
+    if np.nanmax(np.abs(sf)) > _MAX_SCALE:
+        raise ValueError(f"{where}: implausible scale factor {np.nanmax(np.abs(sf)):.6g} "
+                         f"(gain factors are of order 1; limit {_MAX_SCALE:g})")
+
+
+def _check_values(mm, path, variable, units, times) -> None:
+    """Refuse ±inf and values that contradict the units label (in mm: GRACE anomalies
+    stay within ±20 m of water, and a global field reaches several mm somewhere)."""
+    bad = np.isinf(mm)
+    if bad.any():
+        t, i, j = np.argwhere(bad)[0]
+        raise ValueError(f"{path}: {variable} is infinite at {str(times[t])[:10]} (row {i}, "
+                         f"column {j}); {int(bad.sum())} infinite value(s)")
+    if not np.isfinite(mm).any():
+        return
+    peak = float(np.nanmax(np.abs(mm)))
+    if peak > _MAX_MM or (mm[0].size >= 1000 and peak < _MIN_PEAK_MM):
+        raise ValueError(f"{path}: {variable} labelled {units!r} reaches {peak:.6g} mm of "
+                         f"water, outside the plausible {_MIN_PEAK_MM:g}..{_MAX_MM:g} mm; "
+                         "the units label contradicts the values")
+
+
+def _month_labels(path, ds, times) -> np.ndarray:
+    """GRACE month of each time: by the span in ``time_bounds`` when the file has it
+    (special months keep their number), else by calendar month; duplicates are errors."""
+    b = next((ds[n] for n in ("time_bounds", "time_bnds") if n in ds.variables), None)
+    if b is not None and b.ndim == 2 and b.shape[0] == len(times):
+        v = b.values
+        if not np.issubdtype(v.dtype, np.datetime64):
+            m = re.match(r"days since (\d{4}-\d{2}-\d{2})", str(
+                b.attrs.get("units") or ds["time"].encoding.get("units", "")))
+            v = None if m is None else (np.datetime64(m.group(1), "s") + np.rint(
+                np.asarray(v, np.float64) * 86400).astype("timedelta64[s]"))
+        if v is not None:
+            names = [f"{path.name} time {str(t)[:10]}" for t in times]
+            return grace_months(v[:, 0], v[:, 1], paths=names)
+    labels = grace_month(times)
+    dup = np.flatnonzero(labels[1:] == labels[:-1])
+    if dup.size:
+        raise ValueError(f"{path}: two times in month {str(times[dup[0]])[:7]} "
+                         f"({str(times[dup[0]])[:10]}, {str(times[dup[0] + 1])[:10]}) and no "
+                         "time_bounds to tell them apart")
+    return labels
 
 
 def _source_name(source) -> str:
@@ -79,14 +158,7 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
     path = Path(path)
     if units not in _OUT_SCALE:
         raise ValueError(f"units must be one of {sorted(_OUT_SCALE)}, got {units!r}")
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such mascon file")
-    try:
-        ds = xr.open_dataset(path)
-    except ValueError as exc:
-        raise ValueError(f"{path}: cannot decode ({exc})") from exc
-    except OSError as exc:
-        raise ValueError(f"{path}: not a readable NetCDF file ({exc})") from exc
+    ds = _open_netcdf(path, "mascon")
     if variable not in ds.data_vars:
         raise ValueError(f"{path}: no variable {variable!r} (has {', '.join(ds.data_vars)})")
     da = ds[variable]
@@ -99,15 +171,21 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
     if src_units not in _TO_MM:
         raise ValueError(f"{path}: unknown {variable} units {src_units!r}; expected cm, mm "
                          "or m")
-    native = Grid.from_xarray(da)
+    try:
+        native = Grid.from_xarray(da)
+    except ValueError as exc:  # also what a truncated NetCDF-3 file usually gives
+        raise ValueError(f"{path}: {exc} (truncated or not a global mascon file?)") from None
     grid = Grid.regular(native.resolution_deg, lon_start)
     da = da.sortby("time")
     values, _ = on_grid(da.load(), grid, name=str(path), leading=("time",))
-    values = values * (_TO_MM[src_units] * _OUT_SCALE[units])
+    values = values * _TO_MM[src_units]
+    _check_values(values, path, variable, src_units, da["time"].values)
+    values = values * _OUT_SCALE[units]
     notes = [f"read from {path.name}"]
     if scale_factor is not None:
         sf, where = _field(scale_factor, _SCALE_NAMES, "scale factor")
         sf_v, _ = on_grid(sf, grid, name=where, leading=())
+        _check_scale(sf_v, where)
         # NaN factors mark cells without a gain (ocean in JPL's CRI file): keep the value
         values = np.where(np.isfinite(sf_v), values * sf_v, values)
         notes.append(f"scale factors from {_source_name(scale_factor)}")
@@ -117,7 +195,7 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
         values = np.where(land, values, np.nan)
         notes.append(f"land mask from {_source_name(land_mask)}")
     times = da["time"].values
-    gaps = missing_months(times)
+    gaps = _gaps(_month_labels(path, ds.sortby("time"), times))
     if gaps:
         warnings.warn(f"{path}: {len(gaps)} calendar months without data: {', '.join(gaps)}",
                       UserWarning, stacklevel=2)

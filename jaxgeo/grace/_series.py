@@ -12,6 +12,7 @@ import numpy as np
 from .._deprecation import reject_unknown, renamed
 from ..time import grace_month as _grace_month
 from ..time import grace_month_start
+from ._checks import check_lmax
 from ._shm import SHCoefficients, read_l2_file
 
 
@@ -44,13 +45,14 @@ class L2Series:
 
     @property
     def grace_month(self) -> np.ndarray:
-        """GRACE month number of each span midpoint (1 = January 2002), int64."""
-        return _grace_month(self.mid)
+        """GRACE month number of each solution (1 = January 2002), int64, by the standard
+        numbering (:func:`grace_months`: special months keep their own number)."""
+        return grace_months(self.start, self.end, paths=self.paths)
 
     @property
     def months(self) -> list[str]:
-        """``YYYY-MM`` of each span midpoint."""
-        return [str(m) for m in self.mid.astype("datetime64[M]")]
+        """``YYYY-MM`` of each solution's GRACE month (:attr:`grace_month`)."""
+        return [str(m) for m in grace_month_start(self.grace_month).astype("datetime64[M]")]
 
     def replace(self, **changes) -> L2Series:
         return dataclasses.replace(self, **changes)
@@ -69,21 +71,99 @@ def _list_files(source) -> list[Path]:
         if not Path(source).exists():
             raise FileNotFoundError(f"{source}: no such file or directory")
         return [Path(source)]
-    files = [Path(p) for p in source]
+    try:
+        files = [Path(p) for p in source]
+    except TypeError:
+        raise ValueError(f"read_l2_series: source must be a directory, a file or a list of "
+                         f"files, got {type(source).__name__}") from None
+    if not files:
+        raise ValueError("read_l2_series: the list of Level-2 files is empty")
     for p in files:
         if not p.exists():
             raise FileNotFoundError(f"{p}: no such file")
     return files
 
 
-def missing_months(mid: np.ndarray) -> list[str]:
-    """Calendar months (``YYYY-MM``) between the first and last midpoint with no solution."""
+def _month_overlap_days(start, end, n) -> float:
+    lo = np.maximum(start, grace_month_start(n).astype("datetime64[s]"))
+    hi = np.minimum(end, grace_month_start(n + 1).astype("datetime64[s]"))
+    return float(max((hi - lo) / np.timedelta64(1, "D"), 0.0))
+
+
+def grace_months(start, end, *, paths=None) -> np.ndarray:
+    """Standard GRACE month numbers (1 = January 2002) of solutions with data spans
+    ``start``..``end``.
+
+    A solution is numbered by the calendar month of its span midpoint, except the
+    "special months" whose span reaches into the neighbouring month while that month's
+    own label is free: when two solutions fall in the same month, the later one moves to
+    the next month (CSR/GFZ 2011-11 and, for all centres, 2015-05 are centred in the
+    previous month) or, if that is taken, the earlier one to the previous month (JPL
+    2011-12 is centred in 2012-01). This is the numbering of the GRACE project and of
+    gravity-toolkit's ``adjust_months``.
+
+    Args:
+        start, end: data spans, ``datetime64``, shape ``(n,)``.
+        paths: file of each solution, for messages.
+
+    Returns:
+        int64 array ``(n,)`` in the order given.
+
+    Raises:
+        ValueError: two solutions that cannot be told apart as months (names the files).
+    """
+    start = np.asarray(start, dtype="datetime64[s]")
+    end = np.asarray(end, dtype="datetime64[s]")
+    label = np.array(_grace_month(start + (end - start) / 2), dtype=np.int64, ndmin=1)
+    order = np.argsort(start, kind="stable")
+    name = (lambda i: str(paths[i])) if paths is not None else (lambda i: f"span {i}")
+    for k in range(1, order.size):
+        a, b = order[k - 1], order[k]
+        if label[a] != label[b]:
+            continue
+        n = label[a]
+        up = n + 1 not in label and _month_overlap_days(start[b], end[b], n + 1) > 0
+        down = n - 1 not in label and _month_overlap_days(start[a], end[a], n - 1) > 0
+        if up and down:  # both free: move the one reaching further into its new month
+            up = (_month_overlap_days(start[b], end[b], n + 1)
+                  >= _month_overlap_days(start[a], end[a], n - 1))
+        if up:
+            label[b] = n + 1
+        elif down:
+            label[a] = n - 1
+        else:
+            month = str(grace_month_start(n).astype("datetime64[M]"))
+            raise ValueError(f"two solutions for month {month}: {name(a)} and {name(b)} "
+                             "(neither reaches into a free neighbouring month)")
+    if np.unique(label).size != label.size:
+        dup = np.flatnonzero(np.bincount(label - label.min()) > 1)[0] + label.min()
+        files = [name(i) for i in np.flatnonzero(label == dup)]
+        raise ValueError(f"{len(files)} solutions for month "
+                         f"{grace_month_start(dup).astype('datetime64[M]')}: "
+                         + ", ".join(files))
+    return label
+
+
+def _gaps(months) -> list[str]:
+    months = np.unique(np.asarray(months, dtype=np.int64))
+    if months.size == 0:
+        return []
+    gaps = np.setdiff1d(np.arange(months[0], months[-1] + 1), months)
+    return [str(m) for m in grace_month_start(gaps).astype("datetime64[M]")]
+
+
+def missing_months(mid: np.ndarray, end: np.ndarray | None = None) -> list[str]:
+    """Months (``YYYY-MM``) between the first and last solution with no solution.
+
+    Args:
+        mid: span midpoints (labelled by calendar month), or span starts if ``end`` is
+            given (labelled by :func:`grace_months`, which knows the special months).
+        end: span ends, or None.
+    """
     mid = np.asarray(mid)
     if mid.size == 0:
         return []
-    months = np.unique(_grace_month(mid))
-    gaps = np.setdiff1d(np.arange(months[0], months[-1] + 1), months)
-    return [str(m) for m in grace_month_start(gaps).astype("datetime64[M]")]
+    return _gaps(_grace_month(mid) if end is None else grace_months(mid, end))
 
 
 def read_l2_series(source: str | Path | Iterable, *, lmax: int | None = None,
@@ -112,6 +192,7 @@ def read_l2_series(source: str | Path | Iterable, *, lmax: int | None = None,
         quiet = not renamed(kwargs, "progress", "quiet (inverted)",
                             where="jaxgeo.grace.read_l2_series")
     reject_unknown(kwargs, where="jaxgeo.grace.read_l2_series")
+    lmax = check_lmax(lmax, where="read_l2_series")
     files = _list_files(source)
     sols: list[SHCoefficients] = []
     for p in tqdm(files, desc="reading Level-2", unit="file", disable=quiet):
@@ -138,7 +219,7 @@ def read_l2_series(source: str | Path | Iterable, *, lmax: int | None = None,
         lmax=ref.lmax, gm_m3_s2=ref.gm_m3_s2, radius_m=ref.radius_m, centre=ref.centre,
         paths=tuple(s.path for s in sols), tide_system=ref.tide_system,
     )
-    gaps = missing_months(series.mid)
+    gaps = _gaps(series.grace_month)  # also refuses two solutions for one month
     if gaps:
         warnings.warn(f"{len(gaps)} calendar months have no {ref.centre} solution between "
                       f"{series.months[0]} and {series.months[-1]}: {', '.join(gaps)}",

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..constants import GRACE_RADIUS_M
+from ._checks import check_lmax, check_rows
 
 _SHM_RECORD = "GRCOF2"
 _SPAN_IN_NAME = re.compile(r"_(\d{4})(\d{3})-(\d{4})(\d{3})_")
@@ -58,7 +59,12 @@ class SHCoefficients:
 
 # -- SHM (GSM) ------------------------------------------------------------------------------
 
-def _open_text(path: Path) -> list[str]:
+def _open_text(path: Path, what: str = "Level-2") -> list[str]:
+    """Lines of a (gzipped) text file; FileNotFoundError/ValueError naming the file."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such {what} file")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a directory, not a {what} file")
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rt", encoding="latin-1") as fh:
@@ -102,6 +108,7 @@ def _fill(path: Path, rows: np.ndarray, lmax: int, lmax_keep: int, line_no: np.n
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(f"{path}: line {line_no[i]}: invalid degree/order l={ell[i]}, "
                          f"m={m[i]} for a degree-{lmax} file")
+    check_rows(path, ell, m, rows[:, 2], rows[:, 3], line_no)
     seen = np.zeros((lmax + 1, lmax + 1), bool)
     seen[ell, m] = True
     # Degrees 0 and 1 are optional (CSR omits or zeroes them; they come from elsewhere).
@@ -117,8 +124,6 @@ def _fill(path: Path, rows: np.ndarray, lmax: int, lmax_keep: int, line_no: np.n
     slm = np.zeros_like(clm)
     clm[ell[keep], m[keep]] = rows[keep, 2]
     slm[ell[keep], m[keep]] = rows[keep, 3]
-    if not np.all(np.isfinite(clm)) or not np.all(np.isfinite(slm)):
-        raise ValueError(f"{path}: non-finite coefficients")
     return clm, slm
 
 
@@ -164,6 +169,7 @@ def read_shm(path, *, lmax: int | None = None) -> SHCoefficients:
     Reference: GRACE Level-2 User Handbook / Product Specification (SHM format).
     """
     path = Path(path)
+    lmax = check_lmax(lmax, where=f"read_shm({path.name})")
     lines = _open_text(path)
     first = next((i for i, ln in enumerate(lines) if ln.startswith(_SHM_RECORD)), None)
     if first is None:
@@ -179,9 +185,12 @@ def read_shm(path, *, lmax: int | None = None) -> SHCoefficients:
         rows_a, t0, t1, line_no = arr[:, :4], arr[0, 4], arr[0, 5], [i + 1 for i in records]
     except (ValueError, IndexError):
         rows_a, t0, t1, line_no = _parse_shm_rows(path, lines, first)
+    if rows_a[:, 0].max() < 2:
+        raise ValueError(f"{path}: only degree-0/1 rows (a TN-13 degree-1 file?); not a "
+                         "Level-2 GSM model (pass a TN-13 file as tn13= / --tn13)")
     deg = _header_value(header, r"^\s*degree\s*:\s*(\d+)")
     file_lmax = int(deg) if deg is not None else int(rows_a[:, 0].max())
-    lmax_keep = file_lmax if lmax is None else int(lmax)
+    lmax_keep = file_lmax if lmax is None else lmax
     if lmax_keep > file_lmax:
         raise ValueError(f"{path}: requested lmax={lmax_keep} exceeds the file degree "
                          f"{file_lmax}")
@@ -235,16 +244,32 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
     Reference: Barthelmes & Förste (2011), The ICGEM-format, GFZ Potsdam.
     """
     path = Path(path)
+    lmax = check_lmax(lmax, where=f"read_gfc({path.name})")
     lines = _open_text(path)
     end_head = next((i for i, ln in enumerate(lines) if ln.strip().startswith("end_of_head")),
                     None)
     if end_head is None:
         raise ValueError(f"{path}: no 'end_of_head' line; not an ICGEM file or truncated")
-    head = {}
-    for ln in lines[:end_head]:
+    head, head_line = {}, {}
+    for i, ln in enumerate(lines[:end_head]):
         parts = ln.split()
         if len(parts) >= 2:
             head[parts[0].lower()] = parts[1]
+            head_line[parts[0].lower()] = i + 1
+
+    def number(key, kind, default):
+        if key not in head:
+            return default
+        try:
+            value = float(head[key].replace("D", "E").replace("d", "e"))
+        except ValueError:
+            value = float("nan")
+        if not np.isfinite(value) or value <= 0 or (kind is int and value != int(value)):
+            what = "a positive integer" if kind is int else "a positive number"
+            raise ValueError(f"{path}: line {head_line[key]}: header {key} "
+                             f"{head[key]!r} is not {what}")
+        return kind(value)
+
     if head.get("norm", "fully_normalized") != "fully_normalized":
         raise ValueError(f"{path}: norm={head['norm']!r}; only fully_normalized is supported")
     rows, line_no = [], []
@@ -265,8 +290,12 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
     if not rows:
         raise ValueError(f"{path}: no gfc records")
     rows_a = np.array(rows)
-    file_lmax = int(head.get("max_degree", rows_a[:, 0].max()))
-    lmax_keep = file_lmax if lmax is None else int(lmax)
+    file_lmax = number("max_degree", int, None)
+    if file_lmax is None:
+        file_lmax = int(rows_a[:, 0].max())
+    gm = number("earth_gravity_constant", float, 3.986004415e14)
+    radius = number("radius", float, GRACE_RADIUS_M)
+    lmax_keep = file_lmax if lmax is None else lmax
     if lmax_keep > file_lmax:
         raise ValueError(f"{path}: requested lmax={lmax_keep} exceeds the file degree "
                          f"{file_lmax}")
@@ -284,9 +313,7 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
     tide = head.get("tide_system", "unknown").lower()
     return SHCoefficients(
         clm=clm, slm=slm, start=start, end=end, lmax=lmax_keep,
-        gm_m3_s2=float(head.get("earth_gravity_constant", "3.986004415e14").replace("D", "E")),
-        radius_m=(float(head["radius"].replace("D", "E")) if "radius" in head
-                  else GRACE_RADIUS_M),
+        gm_m3_s2=gm, radius_m=radius,
         centre=centre, path=str(path),
         tide_system=tide if tide in ("zero_tide", "tide_free", "mean_tide") else "unknown",
     )
@@ -295,6 +322,7 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
 def read_l2_file(path, *, lmax: int | None = None) -> SHCoefficients:
     """Read one Level-2 file, choosing the reader by name (``.gfc[.gz]`` → ICGEM, else SHM)."""
     name = Path(path).name.lower()
+    check_lmax(lmax, where=f"read_l2_file({Path(path).name})")
     if name.endswith((".gfc", ".gfc.gz")):
         return read_gfc(path, lmax=lmax)
     return read_shm(path, lmax=lmax)

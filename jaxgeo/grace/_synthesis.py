@@ -11,6 +11,7 @@ import numpy as np
 from .._dtype import PRECISION, input_float_dtype, resolve_dtype
 from .._grid import Grid
 from .._pytree import pytree_dataclass, static_field
+from ._checks import check_lmax
 
 
 def legendre_table(lat_deg, lmax: int) -> np.ndarray:
@@ -31,7 +32,7 @@ def legendre_table(lat_deg, lmax: int) -> np.ndarray:
 
     Reference: Holmes & Featherstone (2002), J. Geodesy 76, 279–299, eq. 11–13 and 27.
     """
-    lmax = int(lmax)
+    lmax = check_lmax(lmax, where="legendre_table", optional=False)
     phi = np.deg2rad(np.asarray(lat_deg, dtype=np.float64))
     t = np.sin(phi)
     u = np.cos(phi)
@@ -85,9 +86,7 @@ class SynthesisTable:
         """Tables for ``grid`` up to degree ``lmax`` (computed in float64, stored as ``dtype``,
         default JAX's default float: float64 when x64 is enabled)."""
         dtype = resolve_dtype(dtype)
-        if int(lmax) != lmax or lmax < 0:
-            raise ValueError(f"lmax must be a non-negative integer, got {lmax!r}")
-        lmax = int(lmax)
+        lmax = check_lmax(lmax, where="SynthesisTable.create", optional=False)
         plm = legendre_table(grid.lat, lmax)
         lam = np.deg2rad(np.asarray(grid.lon, dtype=np.float64))
         mlam = np.arange(lmax + 1)[:, None] * lam[None, :]

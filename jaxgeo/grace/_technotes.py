@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
 
-from ..time import datetime64_from_mjd
+from ..time import datetime64_from_mjd, grace_month
 from ._series import L2Series
-from ._shm import _yyyymmdd
+from ._shm import _open_text, _yyyymmdd
+
+C30_FROM = "2016-09"
+"""First month whose C30 :func:`replace_c20_c30` takes from TN-14 by default: GRACE flew
+with one accelerometer after August 2016 (GRACE month 176), and GRACE-FO follows."""
+
+_MAX_DEGREE1 = 1e-7
+"""Largest plausible |C10|, |C11|, |S11| (geocentre motion gives a few 1e-10)."""
+# Plausible TN-14 ranges: C20 ≈ -4.8417e-4 and C30 ≈ 9.57e-7 vary by ~1e-10.
+_TN14_RANGE = {"C20": (-4.9e-4, -4.8e-4), "C30": (9.0e-7, 1.0e-6)}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -21,12 +31,14 @@ class TechNote:
         values: dict name → array ``(n,)`` (``"C10", "C11", "S11"`` or ``"C20", "C30"``;
             NaN where the note gives no value).
         path: the file read.
+        lines: line number of each span's (first) row in the file, for messages.
     """
 
     start: np.ndarray
     end: np.ndarray
     values: dict
     path: str
+    lines: np.ndarray | None = None
 
 
 def read_tn13(path) -> TechNote:
@@ -37,7 +49,7 @@ def read_tn13(path) -> TechNote:
     """
     path = Path(path)
     spans: dict = {}
-    text = path.read_text(encoding="latin-1").splitlines()
+    text = _open_text(path, "TN-13")
     for i, ln in enumerate(text):
         parts = ln.split()
         if not parts or parts[0] != "GRCOF2":
@@ -50,7 +62,20 @@ def read_tn13(path) -> TechNote:
             raise ValueError(f"{path}: line {i + 1}: cannot parse {ln!r}") from exc
         if ell != 1 or m not in (0, 1):
             raise ValueError(f"{path}: line {i + 1}: expected degree 1, got l={ell} m={m}")
+        if not (np.isfinite(c) and np.isfinite(s)):
+            raise ValueError(f"{path}: line {i + 1}: non-finite degree-1 coefficient "
+                             f"(l=1, m={m}, C={c!r}, S={s!r})")
+        if max(abs(c), abs(s)) > _MAX_DEGREE1:
+            raise ValueError(f"{path}: line {i + 1}: implausible degree-1 coefficient "
+                             f"(l=1, m={m}, C={c:.6g}, S={s:.6g}; geocentre terms are below "
+                             f"{_MAX_DEGREE1:g})")
         rec = spans.setdefault((t0, t1), {})
+        names = ("C10",) if m == 0 else ("C11", "S11")
+        if names[0] in rec:
+            raise ValueError(f"{path}: span {t0.astype('datetime64[D]')}.."
+                             f"{t1.astype('datetime64[D]')}: l=1, m={m} is given twice "
+                             f"(lines {rec['_line' + str(m)]} and {i + 1})")
+        rec["_line" + str(m)] = i + 1
         if m == 0:
             rec["C10"] = c
         else:
@@ -59,13 +84,13 @@ def read_tn13(path) -> TechNote:
         raise ValueError(f"{path}: no GRCOF2 degree-1 rows; not a TN-13 file")
     keys = sorted(spans)
     for k in keys:
-        if len(spans[k]) != 3:
+        if len(spans[k]) != 5:
             raise ValueError(f"{path}: span {k[0]}..{k[1]} lacks C10 or C11/S11")
     return TechNote(
         start=np.array([k[0] for k in keys], dtype="datetime64[s]"),
         end=np.array([k[1] for k in keys], dtype="datetime64[s]"),
         values={n: np.array([spans[k][n] for k in keys]) for n in ("C10", "C11", "S11")},
-        path=str(path),
+        path=str(path), lines=np.array([spans[k]["_line0"] for k in keys]),
     )
 
 
@@ -76,12 +101,12 @@ def read_tn14(path) -> TechNote:
     Reference: Loomis et al. (2020), Geophys. Res. Lett. 47, e2019GL085488 (TN-14).
     """
     path = Path(path)
-    lines = path.read_text(encoding="latin-1").splitlines()
+    lines = _open_text(path, "TN-14")
     first = next((i + 1 for i, ln in enumerate(lines) if ln.strip().startswith("Product:")),
                  None)
     if first is None:
         raise ValueError(f"{path}: no 'Product:' line; not a TN-14 file")
-    rows = []
+    rows, line_no = [], []
     for i in range(first, len(lines)):
         parts = lines[i].split()
         if not parts:
@@ -92,7 +117,17 @@ def read_tn14(path) -> TechNote:
             raise ValueError(f"{path}: line {i + 1}: cannot parse {lines[i]!r}") from exc
         if len(vals) != 10:
             raise ValueError(f"{path}: line {i + 1}: expected 10 columns, got {len(vals)}")
+        for name, col in (("C20", 2), ("C30", 5)):
+            lo, hi = _TN14_RANGE[name]
+            if name == "C30" and np.isnan(vals[col]):
+                continue  # TN-14 writes NaN where it gives no C30 (before 2012)
+            if not lo <= vals[col] <= hi:
+                raise ValueError(f"{path}: line {i + 1}: implausible {name} {vals[col]!r} "
+                                 f"(expected between {lo:g} and {hi:g})")
+        if not all(np.isfinite(vals[j]) for j in (0, 8)) or vals[8] <= vals[0]:
+            raise ValueError(f"{path}: line {i + 1}: invalid MJD span {vals[0]!r}..{vals[8]!r}")
         rows.append(vals)
+        line_no.append(i + 1)
     if not rows:
         raise ValueError(f"{path}: no data rows after 'Product:'")
     a = np.array(rows)
@@ -100,7 +135,7 @@ def read_tn14(path) -> TechNote:
         start=datetime64_from_mjd(a[:, 0]).astype("datetime64[s]"),
         end=datetime64_from_mjd(a[:, 8]).astype("datetime64[s]"),
         values={"C20": a[:, 2], "C30": a[:, 5]},
-        path=str(path),
+        path=str(path), lines=np.array(line_no),
     )
 
 
@@ -150,11 +185,39 @@ def replace_degree1(series: L2Series, tn13: TechNote) -> L2Series:
     return series.replace(clm=clm, slm=slm)
 
 
-def replace_c20_c30(series: L2Series, tn14: TechNote, *, c30: bool = True) -> L2Series:
-    """Series with C20 (and C30 where TN-14 gives one, if ``c30``) set from TN-14.
+def c30_first_month(c30_from) -> int | None:
+    """GRACE month number of ``c30_from`` (``"YYYY-MM"`` or None); ValueError otherwise."""
+    if c30_from is None:
+        return None
+    text = str(c30_from)
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}", text):
+            raise ValueError
+        return int(grace_month(np.datetime64(text, "M"))[()])
+    except ValueError:
+        raise ValueError(f"c30_from must be a month YYYY-MM, got {c30_from!r}") from None
 
-    TN-14 gives C30 only from 2012 on (and recommends it for GRACE-FO and late GRACE);
-    months without a TN-14 C30 keep their own.
+
+def replace_c20_c30(series: L2Series, tn14: TechNote, *, c30: bool = True,
+                    c30_from: str | None = C30_FROM) -> L2Series:
+    """Series with C20 set from TN-14, and C30 from TN-14 in the months from ``c30_from``.
+
+    C20 is replaced in every month. C30 is poorly determined by GRACE once one of its
+    accelerometers was switched off (after August 2016) and for GRACE-FO, where the
+    TN-14 guidance recommends the SLR value; earlier months keep their own C30 by
+    default (gravity-toolkit's ``grace_input_months``, months > 176, does the same).
+
+    Args:
+        series: the solutions.
+        tn14: the note (:func:`read_tn14`).
+        c30: replace C30 at all.
+        c30_from: first month (``"YYYY-MM"``, by the solutions' GRACE month,
+            :func:`grace_months`) whose C30 is replaced, default ``"2016-09"``; None
+            replaces it in every month where TN-14 gives one (from 2012 on).
+
+    Raises:
+        ValueError: a month the note does not cover, or a month from ``c30_from`` on
+            for which the note gives no C30 (names the note's line and the month).
     """
     idx = match_spans(tn14, series.start, series.end, series.paths)
     clm = series.clm.copy()
@@ -162,6 +225,16 @@ def replace_c20_c30(series: L2Series, tn14: TechNote, *, c30: bool = True) -> L2
     if c30 and series.lmax >= 3:
         c30_v = tn14.values["C30"][idx]
         ok = np.isfinite(c30_v)
+        if c30_from is not None:
+            first = c30_first_month(c30_from)
+            window = series.grace_month >= first
+            lacking = np.flatnonzero(window & ~ok)
+            if lacking.size:
+                i = int(lacking[0])
+                line = "" if tn14.lines is None else f" line {tn14.lines[idx[i]]}:"
+                raise ValueError(f"{tn14.path}:{line} no C30 for month {series.months[i]} "
+                                 f"({series.paths[i]}), which c30_from={c30_from!r} "
+                                 "replaces")
+            ok = window
         clm[ok, 3, 0] = c30_v[ok]
     return series.replace(clm=clm)
-

@@ -1,9 +1,9 @@
 """Validation of the GRACE Level-2 chain on the real CSR RL06 files against published values.
 
-Reads the GSM files once (TN-14 C20/C30, TN-13 degree 1, 2004.0–2010.0 mean removed),
-synthesises liquid-water-equivalent thickness (mm) on a 0.5° grid twice — with a 300 km
-Gaussian and unsmoothed (lmax 96) — and compares, with the published values of the data
-file ``data/grace_published.json`` (each with its source and whether its number was seen
+Reads the GSM files once (TN-14 C20, and C30 from 2016-09; TN-13 degree 1; 2004.0–2010.0
+mean removed), synthesises liquid-water-equivalent thickness (mm) on a 0.5° grid twice —
+with a 300 km Gaussian and unsmoothed (lmax 96) — and compares, with the published values
+of the data file ``data/grace_published.json`` (each with its source and whether its number was seen
 in searched text; :func:`reference` reads it):
 
 * global ocean mean (300 km smoothing; ocean farther than 2.7° ≈ 300 km from land):

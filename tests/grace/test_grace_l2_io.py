@@ -150,7 +150,10 @@ def test_technotes_replace_and_coverage(tmp_path):
     np.testing.assert_allclose(out.slm[:, 1, 1], [3e-10, 6e-10, 9e-10], rtol=1e-12)
     # MJD 53005 = 2004-01-01
     tn14 = _write_tn14(tmp_path / "tn14.txt", [(53005, 53036), (53036, 53065), (53065, 53096)])
-    out = replace_c20_c30(s, read_tn14(tn14))
+    # 2004 is before the default C30 window (from 2016-09): C20 only, C30 kept
+    np.testing.assert_array_equal(replace_c20_c30(s, read_tn14(tn14)).clm[:, 3, 0],
+                                  s.clm[:, 3, 0])
+    out = replace_c20_c30(s, read_tn14(tn14), c30_from=None)
     np.testing.assert_allclose(out.clm[:, 2, 0], -4.8416e-04 - np.arange(3) * 1e-10,
                                rtol=1e-14)
     np.testing.assert_allclose(out.clm[:, 3, 0], 9.57e-07 + np.arange(3) * 1e-10, rtol=1e-14)
