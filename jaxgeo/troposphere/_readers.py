@@ -18,6 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from .._netcdf3 import check_netcdf3_complete
+from . import _plausible as plaus
 from ._physics import (
     geopotential_to_height,
     vapour_pressure_from_dewpoint,
@@ -99,13 +101,24 @@ def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
         Profile Dataset (see module docstring), ``level`` = pressure in hPa.
 
     Raises:
-        FileNotFoundError: no such file. ValueError: missing variable, axis or units.
+        FileNotFoundError: no such file. ValueError: missing variable, axis or units; a
+        classic NetCDF file shorter than its header declares (truncated download); values
+        a units label contradicts or outside physical bounds: temperature 150-350 K,
+        q in [0, 0.05] kg/kg, r in [0, 150] %, levels in (0, 1100] hPa (levels above 1100
+        without units are taken for Pa and refused), geopotential increasing upwards with
+        layer thicknesses within 0.7-1.4 of the hypsometric ones, vapour pressure below
+        the total pressure and at most 10 % above saturation over water.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"ERA5 file not found: {path}")
-    with xr.open_dataset(path, mask_and_scale=True) as raw:
-        ds = raw.load()
+    check_netcdf3_complete(path)
+    try:
+        with xr.open_dataset(path, mask_and_scale=True) as raw:
+            ds = raw.load()
+    except (OSError, ValueError, RuntimeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"{path}: not a readable NetCDF file ({first})") from None
     level_name = next((n for n in ("level", "pressure_level", "isobaricInhPa") if n in ds.dims),
                       None)
     if level_name is None:
@@ -136,6 +149,9 @@ def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
         time_name = "time"
     lev_units = str(ds[level_name].attrs.get("units", "hPa")).lower()
     level_hpa = _np(ds[level_name].values)
+    if "units" not in ds[level_name].attrs and np.max(level_hpa) > 1100.0:
+        raise ValueError(f"{path.name}: pressure levels {level_name!r} have no units and reach "
+                         f"{np.max(level_hpa):g}: Pa without units? (label them 'Pa' or 'hPa')")
     if lev_units in ("pa",):
         level_hpa = level_hpa / 100.0
     elif lev_units not in ("hpa", "millibars", "mbar", "mb"):
@@ -148,6 +164,14 @@ def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
     for name, arr in (("z", z), ("t", t), (humidity, hum)):
         if np.any(~np.isfinite(arr)):
             raise ValueError(f"{path.name}: ERA5 variable {name!r} has missing values")
+    where = f"{path.name}"
+    plaus.check_levels(where, level_name, level_hpa)
+    plaus.check_temperature(where, "t", t)
+    if humidity == "q":
+        plaus.check_specific_humidity(where, "q", hum)
+    else:
+        plaus.check_relative_humidity(where, "r", hum)
+    plaus.check_geopotential(where, "z", z, level_hpa, t, units=str(ds["z"].attrs["units"]))
     lat = _np(ds[lat_name].values)
     lon = _np(ds[lon_name].values)
     time = ds[time_name].values
@@ -163,6 +187,7 @@ def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
     else:
         hum = _clip_negative("relative humidity", hum)
         e = np.asarray(vapour_pressure_from_relative_humidity(jnp.asarray(hum), jnp.asarray(t)))
+    plaus.check_vapour_pressure(where, e, p, t)
     n = nt * ny * nx
     out = _profile_dataset(
         height.reshape(n, nl), t.reshape(n, nl), e.reshape(n, nl), np.array(p).reshape(n, nl),
