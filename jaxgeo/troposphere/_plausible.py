@@ -28,7 +28,6 @@ SATURATION_MARGIN = 0.10
 T_RANGE_K = (150.0, 350.0)
 Q_MAX = 0.05
 RD = 287.05  # dry-air gas constant, J/(kg K)
-G0 = 9.80665
 
 
 def check_temperature(where: str, name: str, t_k: np.ndarray) -> None:

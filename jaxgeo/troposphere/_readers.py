@@ -10,7 +10,6 @@ functions of :mod:`jaxgeo.troposphere._physics`.
 
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from .._netcdf3 import check_netcdf3_complete
 from . import _plausible as plaus
 from ._physics import (
     geopotential_to_height,
-    vapour_pressure_from_dewpoint,
     vapour_pressure_from_relative_humidity,
     vapour_pressure_from_specific_humidity,
 )
@@ -63,7 +61,8 @@ def _profile_dataset(height, temperature, vapour, pressure, lat, lon, time, leve
     ds = xr.Dataset(
         {
             "height": (("profile", "level"), height,
-                       {"units": "m", "long_name": "height above mean sea level"}),
+                       {"units": "m", "long_name": "geometric height above mean sea level",
+                        "height_kind": "geometric"}),
             "temperature": (("profile", "level"), temperature,
                             {"units": "K", "standard_name": "air_temperature"}),
             "vapour_pressure": (("profile", "level"), vapour,
@@ -197,97 +196,3 @@ def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
     )
     out["level"].attrs.update(units="hPa", long_name="pressure level")
     return out
-
-
-_TITLE_RE = re.compile(r"^\s*(\d{5})\s+(\w+)?.*Observations at (\d{2})Z (\d{2}) (\w{3}) (\d{4})")
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"])}
-
-
-def read_wyoming_sounding(path, *, lat: float | None = None, lon: float | None = None,
-                          time=None) -> xr.Dataset:
-    """Read University of Wyoming radiosonde text (TEXT:LIST) into a one-profile Dataset.
-
-    The fixed-width table (7 characters per column) follows a dashed line, the column
-    names, the units and another dashed line. Rows without temperature or dewpoint (the
-    below-ground first row, blank columns aloft) are dropped. Vapour pressure comes from
-    the dewpoint (Bolton 1980). Station latitude, longitude and time are taken from the
-    text ("Observations at 00Z 04 May 1999", "Station latitude: ...") when present, else
-    from the keyword arguments (which win when given).
-
-    Args:
-        path: sounding text file.
-        lat, lon: station position, degrees (optional).
-        time: observation time (anything ``numpy.datetime64`` accepts), optional.
-
-    Returns:
-        Profile Dataset with one profile; ``level`` is the row index.
-
-    Raises:
-        FileNotFoundError: no such file. ValueError: no table, or PRES/HGHT/TEMP/DWPT
-        missing.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"sounding file not found: {path}")
-    lines = path.read_text(errors="replace").splitlines()
-    header_idx = next((i for i, ln in enumerate(lines) if "PRES" in ln and "HGHT" in ln), None)
-    if header_idx is None:
-        raise ValueError(f"{path.name}: no sounding table header (PRES HGHT ...) found")
-    names = lines[header_idx].split()
-    for need in ("PRES", "HGHT", "TEMP", "DWPT"):
-        if need not in names:
-            raise ValueError(f"{path.name}: sounding column {need} is missing; columns are "
-                             f"{names}")
-    units = lines[header_idx + 1].split()
-    if len(units) >= 4 and (units[names.index("HGHT")] != "m"
-                            or units[names.index("TEMP")] != "C"):
-        raise ValueError(f"{path.name}: unexpected sounding units {units}; expected HGHT in m "
-                         "and TEMP/DWPT in C")
-    start = header_idx + 2
-    if start < len(lines) and lines[start].strip().startswith("---"):
-        start += 1
-    rows = []
-    for ln in lines[start:]:
-        if not ln.strip() or not re.match(r"^\s*-?\d", ln):
-            if rows:
-                break
-            continue
-        cells = [ln[7 * k: 7 * (k + 1)].strip() for k in range(len(names))]
-        rows.append([float(c) if c else np.nan for c in cells])
-    if not rows:
-        raise ValueError(f"{path.name}: sounding table has no data rows")
-    table = np.array(rows, dtype=np.float64)
-    col = {n: table[:, i] for i, n in enumerate(names)}
-    ok = np.isfinite(col["PRES"]) & np.isfinite(col["HGHT"]) & np.isfinite(col["TEMP"]) \
-        & np.isfinite(col["DWPT"])
-    if ok.sum() < 2:
-        raise ValueError(f"{path.name}: fewer than two levels with temperature and dewpoint")
-    text = "\n".join(lines)
-    file_lat = re.search(r"Station latitude:\s*(-?[\d.]+)", text)
-    file_lon = re.search(r"Station longitude:\s*(-?[\d.]+)", text)
-    if lat is None and file_lat:
-        lat = float(file_lat.group(1))
-    if lon is None and file_lon:
-        lon = float(file_lon.group(1))
-    if time is None:
-        m = next((_TITLE_RE.match(ln) for ln in lines[:header_idx] if _TITLE_RE.match(ln)), None)
-        if m:
-            hh, dd, mon, yyyy = m.group(3), m.group(4), m.group(5), m.group(6)
-            time = f"{yyyy}-{_MONTHS[mon]:02d}-{dd}T{hh}:00"
-    if lat is None or lon is None:
-        warnings.warn(f"{path.name}: station latitude/longitude not in the file and not given; "
-                      "set to NaN", RuntimeWarning, stacklevel=2)
-    lat = np.nan if lat is None else float(lat)
-    lon = np.nan if lon is None else float(lon)
-    if np.isfinite(lat) and not -90 <= lat <= 90:
-        raise ValueError(f"latitude {lat} outside [-90, 90]")
-    t64 = np.datetime64("NaT", "ns") if time is None else np.datetime64(time, "ns")
-    t_k = col["TEMP"][ok] + 273.15
-    e = np.asarray(vapour_pressure_from_dewpoint(jnp.asarray(col["DWPT"][ok] + 273.15)))
-    return _profile_dataset(
-        col["HGHT"][ok][None], t_k[None], e[None], col["PRES"][ok][None],
-        np.array([lat]), np.array([lon]), np.array([t64]), np.arange(int(ok.sum())),
-        {"source": str(path.name), "reader": "jaxgeo.troposphere.read_wyoming_sounding",
-         "humidity_from": "dewpoint"},
-    )

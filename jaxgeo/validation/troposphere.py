@@ -176,8 +176,9 @@ def run_validation(data_dir=None, *, era5: list | None = None, sounding: str | N
             "n_profiles": int(ds.sizes["profile"]),
             "models": compare_models(ds, gpt3=model, steps=steps)}
     if sounding:
+        # geometric heights, as the ERA5 reader gives (the HGHT column is geopotential)
         ds = read_wyoming_sounding(sounding, lat=sounding_lat_deg, lon=sounding_lon_deg,
-                                   time=sounding_time)
+                                   time=sounding_time, height_kind="geometric")
         out["datasets"][f"radiosonde {Path(sounding).name}"] = {
             "n_profiles": 1, "models": compare_models(ds, gpt3=model, steps=steps)}
     checks = {}
