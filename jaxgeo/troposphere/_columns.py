@@ -46,6 +46,11 @@ def fit_columns(height_msl_m=None, zwd_m=None, *, family: str = "hzwd-exp", step
     reject_unknown(kwargs, where="fit_columns")
     if height_msl_m is None or zwd_m is None:
         raise TypeError("fit_columns needs height_msl_m and zwd_m")
+    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
+        raise ValueError(f"steps must be a whole number >= 0 (0: closed form only), got "
+                         f"{steps!r}")
+    if family not in COLUMN_FAMILIES:
+        raise ValueError(f"family must be one of {COLUMN_FAMILIES}, got {family!r}")
     return _fit_columns(height_msl_m, zwd_m, family=family, steps=steps,
                         learning_rate=learning_rate, min_zwd_m=min_zwd_m)
 
