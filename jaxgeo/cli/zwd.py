@@ -61,7 +61,8 @@ def register(sub) -> None:
     va.add_argument("--sounding-time", default="1999-05-04T00:00")
     va.add_argument("--gpt3", help="GPT3 grid (default: gpt3_5.grd in the data folder)")
     va.add_argument("--steps", type=_steps, default=300,
-                    help="Adam steps of per-column fits (0: closed form only; default 300)")
+                    help="Levenberg-Marquardt iterations of the per-column fits "
+                         "(0: closed form only; default 300)")
     _args.add_out(va, required=False, default="troposphere_validation.json",
                   help="JSON output (default troposphere_validation.json)")
     va.set_defaults(func=_cmd_validate, command="zwd validate")

@@ -12,7 +12,8 @@ Bounds (documented in the readers):
 - relative humidity within [0, 150] %;
 - pressure levels within (0, 1100] hPa; ERA5 levels above 1100 without units are Pa;
 - vapour pressure below the total pressure and at most 10 % above saturation over liquid
-  water at the level's temperature (:data:`SATURATION_MARGIN`; ERA5 reaches 2 %);
+  water at the level's temperature (:data:`SATURATION_MARGIN`; ERA5 ``q`` reaches 2 %);
+  50 % when the vapour pressure comes from relative humidity (ice supersaturation);
 - geopotential (or height) strictly increasing as pressure decreases, and the layer
   thicknesses within a factor 0.7–1.4 of the hypsometric thickness ``R_d T ln(p1/p2)``
   (geopotential in m labelled m²/s² gives 0.10).
@@ -66,8 +67,14 @@ def check_levels(where: str, name: str, level_hpa: np.ndarray) -> None:
                          "(0, 1100] hPa (Pa without a units attribute?)")
 
 
-def check_vapour_pressure(where: str, e_hpa, p_hpa, t_k) -> None:
-    """``e < p`` and ``e <= (1 + SATURATION_MARGIN) e_sat(T)`` at every level."""
+def check_vapour_pressure(where: str, e_hpa, p_hpa, t_k, *, margin: float = SATURATION_MARGIN
+                          ) -> None:
+    """``e < p`` and ``e <= (1 + margin) e_sat(T)`` at every level (``e_sat`` over water).
+
+    From relative humidity the readers pass ``margin=0.5``: ERA5's ``r`` is relative to
+    ice below −23 °C and reaches well above 100 % there (ice supersaturation); its range
+    check (≤ 150 %) is the bound that matters.
+    """
     e_hpa, p_hpa, t_k = (np.asarray(a, dtype=np.float64) for a in (e_hpa, p_hpa, t_k))
     if np.any(e_hpa >= p_hpa):
         i = np.unravel_index(np.argmax(e_hpa / p_hpa), e_hpa.shape)
@@ -75,11 +82,11 @@ def check_vapour_pressure(where: str, e_hpa, p_hpa, t_k) -> None:
                          f"pressure {p_hpa[i]:.4g} hPa")
     es = np.asarray(saturation_vapour_pressure(t_k))
     ratio = e_hpa / es
-    if np.any(ratio > 1.0 + SATURATION_MARGIN):
+    if np.any(ratio > 1.0 + margin):
         i = np.unravel_index(np.argmax(ratio), ratio.shape)
         raise ValueError(f"{where}: vapour pressure {e_hpa[i]:.4g} hPa at {p_hpa[i]:.4g} hPa is "
                          f"{ratio[i]:.3g} times saturation at {t_k[i]:.2f} K (more than "
-                         f"{SATURATION_MARGIN:.0%} supersaturation: humidity or temperature "
+                         f"{margin:.0%} supersaturation: humidity or temperature "
                          "wrong)")
 
 

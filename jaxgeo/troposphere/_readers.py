@@ -106,7 +106,7 @@ def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
         q in [0, 0.05] kg/kg, r in [0, 150] %, levels in (0, 1100] hPa (levels above 1100
         without units are taken for Pa and refused), geopotential increasing upwards with
         layer thicknesses within 0.7-1.4 of the hypsometric ones, vapour pressure below
-        the total pressure and at most 10 % above saturation over water.
+        the total pressure and at most 10 % above saturation over water (50 % from ``r``).
     """
     path = Path(path)
     if not path.is_file():
@@ -186,7 +186,7 @@ def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
     else:
         hum = _clip_negative("relative humidity", hum)
         e = np.asarray(vapour_pressure_from_relative_humidity(jnp.asarray(hum), jnp.asarray(t)))
-    plaus.check_vapour_pressure(where, e, p, t)
+    plaus.check_vapour_pressure(where, e, p, t, margin=0.1 if humidity == "q" else 0.5)
     n = nt * ny * nx
     out = _profile_dataset(
         height.reshape(n, nl), t.reshape(n, nl), e.reshape(n, nl), np.array(p).reshape(n, nl),

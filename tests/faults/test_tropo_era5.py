@@ -125,3 +125,32 @@ def test_supersaturation(tmp_path):
     path = _era5(tmp_path, "wet.nc", scale={"q": 0.0, "q+": 0.04})
     with pytest.raises(ValueError, match=r"wet\.nc: vapour pressure .* times saturation"):
         tr.read_era5_profiles(path)
+
+
+def test_cli_fit_refuses_truncated_input(tmp_path, capsys):
+    from jaxgeo import cli
+
+    path = _era5(tmp_path)
+    cut = tmp_path / "cut.nc"
+    cut.write_bytes(path.read_bytes()[:-200])
+    out = tmp_path / "coeffs.nc"
+    assert cli.main(["zwd", "fit", str(cut), "--out", str(out), "--steps", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("jaxgeo zwd fit: error:") and "cut.nc: truncated NetCDF" in err
+    assert "\n" not in err and not out.exists()
+
+
+@pytest.mark.parametrize("r_value, ok", [(140.0, True), (200.0, False), (-5.0, False)])
+def test_relative_humidity_bounds(tmp_path, r_value, ok):
+    path = _era5(tmp_path, "src.nc")
+    with xr.open_dataset(path) as ds:
+        ds = ds.load()
+    ds = ds.drop_vars("q")
+    ds["r"] = xr.full_like(ds["t"], r_value)
+    ds["r"].attrs = {"units": "%"}
+    ds.to_netcdf(tmp_path / "rh.nc")
+    if ok:  # ice supersaturation as ERA5's r reports it is accepted
+        assert tr.read_era5_profiles(tmp_path / "rh.nc").attrs["humidity_from"] == "r"
+    else:
+        with pytest.raises(ValueError, match=r"rh\.nc: relative humidity 'r' spans"):
+            tr.read_era5_profiles(tmp_path / "rh.nc")
