@@ -83,6 +83,10 @@ def _check_sounding(path: Path, col: dict, ok: np.ndarray, line_no: np.ndarray) 
                              units="geopotential metres")
 
 
+TOP_WARN_HPA = 100.0
+"""A table ending at the end of the file above this pressure (below ~16 km) is warned of."""
+
+
 def read_wyoming_sounding(path, *, lat: float | None = None, lon: float | None = None,
                           time=None, height_kind: str = "geopotential") -> xr.Dataset:
     """Read University of Wyoming radiosonde text (TEXT:LIST) into a one-profile Dataset.
@@ -106,6 +110,10 @@ def read_wyoming_sounding(path, *, lat: float | None = None, lon: float | None =
         lat, lon: station position, degrees (optional).
         time: observation time (anything ``numpy.datetime64`` accepts), optional.
         height_kind: ``"geopotential"`` or ``"geometric"``.
+
+    A file cut between rows cannot be told from a short sounding; when the table runs to
+    the end of the file (no station-information section follows, as the Wyoming site
+    writes) and stops below the 100 hPa level, a ``RuntimeWarning`` names the line.
 
     Returns:
         Profile Dataset with one profile; ``level`` is the row index.
@@ -153,6 +161,12 @@ def read_wyoming_sounding(path, *, lat: float | None = None, lon: float | None =
     if ok.sum() < 2:
         raise ValueError(f"{path.name}: fewer than two levels with temperature and dewpoint")
     _check_sounding(path, col, ok, np.asarray(line_no))
+    last = max((i for i, ln in enumerate(lines) if ln.strip()), default=-1) + 1
+    top = float(np.min(col["PRES"][ok]))
+    if line_no[-1] == last and top > TOP_WARN_HPA:
+        warnings.warn(f"{path.name}, line {last}: the table runs to the end of the file and "
+                      f"stops at {top:g} hPa, with no station-information section after it: "
+                      "the sounding may be truncated", RuntimeWarning, stacklevel=2)
     text = "\n".join(lines)
     file_lat = re.search(r"Station latitude:\s*(-?[\d.]+)", text)
     file_lon = re.search(r"Station longitude:\s*(-?[\d.]+)", text)

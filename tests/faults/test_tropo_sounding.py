@@ -126,3 +126,19 @@ def test_heights_in_feet_labelled_metres(tmp_path):
     rows = [ROWS[0]] + [r[:7] + f"{round(float(r[7:14]) * 3.2808):7d}" + r[14:] for r in ROWS[1:]]
     with pytest.raises(ValueError, match=r"s\.txt: 'HGHT' .* times the hypsometric thickness"):
         _read(_write(tmp_path, rows))
+
+
+def test_cut_between_rows_warns_naming_the_line(tmp_path):
+    import warnings
+
+    path = _write(tmp_path, ROWS[:5])  # ends at 700 hPa with a complete row and a newline
+    with pytest.warns(RuntimeWarning, match=rf"s\.txt, line {_line(4)}: the table runs to "
+                                            r"the end of the file and stops at 700 hPa"):
+        ds = _read(path)
+    assert ds.sizes["level"] == 4
+    # a sounding followed by the station-information section, as downloaded, is quiet
+    full = path.read_text() + "Station information and sounding indices\n   Station number: 72357\n"
+    path.write_text(full)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _read(path).sizes["level"] == 4
