@@ -154,3 +154,12 @@ def test_relative_humidity_bounds(tmp_path, r_value, ok):
     else:
         with pytest.raises(ValueError, match=r"rh\.nc: relative humidity 'r' spans"):
             tr.read_era5_profiles(tmp_path / "rh.nc")
+
+
+def test_truncated_netcdf4_names_the_file(tmp_path):
+    path = _era5(tmp_path, fmt="NETCDF4")
+    cut = tmp_path / "cut4.nc"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ValueError, match=r"cut4\.nc: not a readable NetCDF file") as info:
+        tr.read_era5_profiles(cut)
+    assert "\n" not in str(info.value)
