@@ -5,6 +5,19 @@ from __future__ import annotations
 from . import _args
 
 
+def _steps(text: str) -> int:
+    """``--steps``: a whole number ≥ 0 (0 = the closed-form fit alone, no Adam)."""
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (closed form only) or more, got {n}")
+    return n
+
+
 def register(sub) -> None:
     """Add ``zwd fit``, ``zwd eval`` and ``zwd validate``."""
     g = sub.add_parser("zwd", help="zenith wet delay: HZWD fit/eval/validate",
@@ -17,7 +30,8 @@ def register(sub) -> None:
     _args.add_out(fit, help="output coefficient NetCDF")
     _args.add_resolution(fit, 5.0, help="node spacing, degrees")
     fit.add_argument("--family", choices=("exp", "poly"), default="exp")
-    fit.add_argument("--steps", type=int, default=300, help="Adam refinement steps")
+    fit.add_argument("--steps", type=_steps, default=300,
+                     help="Adam refinement steps (0: closed-form fit only; default 300)")
     fit.add_argument("--report", metavar="F.json", help="also write the fit report as JSON")
     _args.add_quiet(fit)
     fit.set_defaults(func=_cmd_fit, command="zwd fit")
@@ -46,7 +60,9 @@ def register(sub) -> None:
     va.add_argument("--sounding-lon-deg", type=float, default=-97.44)
     va.add_argument("--sounding-time", default="1999-05-04T00:00")
     va.add_argument("--gpt3", help="GPT3 grid (default: gpt3_5.grd in the data folder)")
-    va.add_argument("--steps", type=int, default=300, help="Adam steps of per-column fits")
+    va.add_argument("--steps", type=_steps, default=300,
+                    help="Levenberg-Marquardt iterations of the per-column fits "
+                         "(0: closed form only; default 300)")
     _args.add_out(va, required=False, default="troposphere_validation.json",
                   help="JSON output (default troposphere_validation.json)")
     va.set_defaults(func=_cmd_validate, command="zwd validate")
@@ -59,6 +75,7 @@ def _cmd_fit(args) -> int:
     from .._io import write_json
     from ..troposphere import ProfileChunk, fit_hzwd, profiles_from_dataset, read_era5_profiles
 
+    grid = Grid.regular(args.resolution_deg, lon_start=0.0)  # refuse a bad grid before reading
     lats, lons, times, hs, zs = [], [], [], [], []
     n_lev = None
     for path in args.era5_files:
@@ -74,7 +91,6 @@ def _cmd_fit(args) -> int:
         zs.append(chunk.zwd_m[0])
     chunk = ProfileChunk(np.concatenate(times)[None], np.concatenate(hs)[None],
                          np.concatenate(zs)[None])
-    grid = Grid.regular(args.resolution_deg, lon_start=0.0)
     model, report = fit_hzwd(np.concatenate(lats), np.concatenate(lons), chunk, grid=grid,
                              family=args.family, refine_steps=args.steps)
     model.to_netcdf(_args.output_file(args.out))

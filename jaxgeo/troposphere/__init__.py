@@ -37,8 +37,9 @@ from ._physics import (
     wet_refractivity,
     zwd_profile,
 )
-from ._readers import read_era5_profiles, read_wyoming_sounding
+from ._readers import read_era5_profiles
 from ._report import INTERVAL_LABELS, FitReport, IntervalStats, interval_stats
+from ._sounding import read_wyoming_sounding
 
 __all__ = [
     "BEVIS_1994",

@@ -11,7 +11,7 @@ from .._deprecation import reject_unknown, renamed
 from .._dtype import PRECISION
 from ._hzwd import H_MAX_M, H_MIN_M, height_basis
 from ._normal import valid_targets
-from ._refine import adam_refine
+from ._refine import lm_refine
 
 COLUMN_FAMILIES = ("hzwd-exp", "hzwd-poly", "single-exp")
 """Families of :func:`fit_columns`: the HZWD functions of one node, and one exponential."""
@@ -31,12 +31,18 @@ def fit_columns(height_msl_m=None, zwd_m=None, *, family: str = "hzwd-exp", step
     ``"hzwd-exp"``/``"hzwd-poly"`` are the HZWD families of a single node;
     ``"single-exp"`` is the one-exponential profile of GPT2w/GPT3 type,
     ``ZWD(h) = ZWD0 exp(−h / H)``. Closed-form least squares (on ln ZWD for the
-    exponential forms), then Adam on the ZWD-space mean square error (not for ``poly``),
-    vmapped over columns. Only levels in [−500 m, 10 km] with ZWD > ``min_zwd_m`` count.
+    exponential forms), then Levenberg–Marquardt on the ZWD-space sum of squared errors
+    (not for ``poly``, which the closed form already solves), vmapped over columns: the
+    least-squares optimum of the model in ZWD space (checked against
+    ``scipy.optimize.least_squares`` in the tests). Only levels in [−500 m, 10 km] with
+    ZWD > ``min_zwd_m`` count.
 
     Args:
         height_msl_m: level heights above mean sea level, m, (C, L) (NaN = no level).
         zwd_m: ZWD above each level, m, (C, L).
+        steps: Levenberg–Marquardt iterations (0: the closed form alone; 30 or more
+            reach the optimum to round-off on ERA5 columns).
+        learning_rate: unused (it was Adam's); kept so that calls keep working.
 
     Returns:
         ``(predicted_zwd_m (C, L), parameters (C, P))``; jit-able and differentiable.
@@ -46,6 +52,11 @@ def fit_columns(height_msl_m=None, zwd_m=None, *, family: str = "hzwd-exp", step
     reject_unknown(kwargs, where="fit_columns")
     if height_msl_m is None or zwd_m is None:
         raise TypeError("fit_columns needs height_msl_m and zwd_m")
+    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
+        raise ValueError(f"steps must be a whole number >= 0 (0: closed form only), got "
+                         f"{steps!r}")
+    if family not in COLUMN_FAMILIES:
+        raise ValueError(f"family must be one of {COLUMN_FAMILIES}, got {family!r}")
     return _fit_columns(height_msl_m, zwd_m, family=family, steps=steps,
                         learning_rate=learning_rate, min_zwd_m=min_zwd_m)
 
@@ -75,11 +86,10 @@ def _fit_columns(height_m, zwd_m, *, family, steps, learning_rate, min_zwd_m):
         return jnp.exp(eta) if log_space else eta
 
     if log_space and steps > 0:
-        def item_loss(theta):
-            res = jax.vmap(predict)(theta, g) - z
-            return jnp.sum(w * res * res, axis=1) / jnp.maximum(w.sum(1), 1.0)
+        def residual(theta, gi, zi, wi):
+            return jnp.sqrt(wi) * (predict(theta, gi) - zi)
 
-        theta = adam_refine(item_loss, theta0, steps=steps, learning_rate=learning_rate)
+        theta = lm_refine(residual, theta0, (g, z, w), steps=steps)
     else:
         theta = theta0
     g_all = _column_basis(jnp.where(jnp.isfinite(h), h, 0.0), family)

@@ -205,6 +205,9 @@ def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], 
     t_start = _time.perf_counter()
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
+    if isinstance(refine_steps, bool) or int(refine_steps) != refine_steps or refine_steps < 0:
+        raise ValueError(f"refine_steps must be a whole number >= 0 (0: closed form only), "
+                         f"got {refine_steps!r}")
     grid = grid or Grid.regular(5.0, lon_start=0.0)
     lat = np.asarray(lat_deg, dtype=np.float64).reshape(-1)
     lon = np.asarray(lon_deg, dtype=np.float64).reshape(-1)

@@ -18,6 +18,80 @@ from ._peers import askne_nordius_zwd
 from ._physics import _f64
 from ._times import point_inputs
 
+_A0_RANGE = {2: ("p", 30000.0, 110000.0, "Pa"), 7: ("T", 150.0, 350.0, "K"),
+             12: ("Q", 0.0, 50.0, "g/kg"), 39: ("Tm", 150.0, 350.0, "K")}
+
+
+def _read_table(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The numeric rows of a GPT3 text grid and their 1-based line numbers."""
+    raw = path.read_bytes()
+    if b"\x00" in raw[:65536]:
+        raise ValueError(f"{path}: binary file, not a GPT3 text grid")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ValueError(f"{path}, line {line}: not text (undecodable byte), not a GPT3 "
+                         "grid") from None
+    rows, line_no, ncol = [], [], None
+    for i, ln in enumerate(text.splitlines(), start=1):
+        parts = ln.split("%", 1)[0].split()
+        if not parts:
+            continue
+        if ncol is None:
+            ncol = len(parts)
+            if ncol < 44:
+                raise ValueError(f"{path}, line {i}: {ncol} columns; a GPT3 grid has at "
+                                 "least 44")
+        elif len(parts) != ncol:
+            raise ValueError(f"{path}, line {i}: {len(parts)} columns, but the first data "
+                             f"line has {ncol} (truncated or damaged line)")
+        try:
+            values = np.array(parts, dtype=np.float64)
+        except ValueError:
+            bad = next(p for p in parts if not _is_float(p))
+            raise ValueError(f"{path}, line {i}: {bad!r} is not a number") from None
+        if not np.all(np.isfinite(values)):
+            c = int(np.argmax(~np.isfinite(values)))
+            raise ValueError(f"{path}, line {i}: non-finite value {parts[c]!r} in column "
+                             f"{c + 1}")
+        rows.append(values)
+        line_no.append(i)
+    if not rows:
+        raise ValueError(f"{path}: no data lines (a GPT3 grid has 44 or more columns)")
+    return np.stack(rows), np.asarray(line_no)
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_cells(path: Path, data: np.ndarray, line_no: np.ndarray) -> None:
+    """Each cell once, in file order (latitude descending, longitude ascending), a0 plausible."""
+    key = np.round(data[:, 0], 6) * 1000.0 + np.round(np.mod(data[:, 1], 360.0), 6)
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    if np.any(counts > 1):
+        dup = np.sort(np.setdiff1d(np.arange(len(key)), first))[0]
+        orig = int(np.argmax(key == key[dup]))
+        raise ValueError(f"{path}, line {line_no[dup]}: cell ({data[dup, 0]:g}, "
+                         f"{data[dup, 1]:g}) repeats line {line_no[orig]}")
+    lat, lon = data[:, 0], np.mod(data[:, 1], 360.0)
+    step = (np.diff(lat) < 0) | ((np.diff(lat) == 0) & (np.diff(lon) > 0))
+    if not np.all(step):
+        k = int(np.argmin(step)) + 1
+        raise ValueError(f"{path}, line {line_no[k]}: cell ({data[k, 0]:g}, {data[k, 1]:g}) "
+                         "out of order (latitude descending, longitude ascending)")
+    for c, (name, lo, hi, unit) in _A0_RANGE.items():
+        bad = (data[:, c] < lo) | (data[:, c] > hi)
+        if np.any(bad):
+            k = int(np.argmax(bad))
+            raise ValueError(f"{path}, line {line_no[k]}: {name} mean {data[k, c]:g} {unit} "
+                             f"outside the plausible {lo:g}-{hi:g} {unit}")
+
 
 class GPT3Result(NamedTuple):
     """GPT3 output at the points: p hPa, T K, dT K/m, e hPa, Tm K, λ, undu m, zwd m."""
@@ -57,15 +131,21 @@ class GPT3:
         """Read ``gpt3_5.grd`` or ``gpt3_1.grd`` (text, ``%`` header, latitude descending).
 
         Raises:
-            FileNotFoundError: no file. ValueError: wrong column count or an irregular grid.
+            FileNotFoundError: no file. ValueError (one line naming the file and, where one
+            is at fault, the line): a binary or non-text file; a line with another column
+            count than the first (a short last line) or a value that is not a finite
+            number; a cell repeated or out of the file's order (latitude descending,
+            longitude ascending); an irregular grid; a mean value (``a0``) outside its
+            plausible range (p 30-110 kPa, T and Tm 150-350 K, Q 0-50 g/kg).
         """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"GPT3 grid file not found: {path}")
-        data = np.loadtxt(path, comments="%", dtype=np.float64)
+        data, line_no = _read_table(path)
         if data.ndim != 2 or data.shape[1] < 44:
             raise ValueError(f"{path.name}: expected at least 44 columns of a GPT3 grid, got "
                              f"shape {data.shape}")
+        _check_cells(path, data, line_no)
         lat = np.unique(data[:, 0])
         # the file writes longitudes 180..360 as negative numbers
         lon = np.unique(np.mod(data[:, 1], 360.0))

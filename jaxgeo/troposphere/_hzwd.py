@@ -50,6 +50,27 @@ HARMONIC_NAMES = ("a0", "a1", "b1", "a2", "b2")
 N_PARAM = len(PARAMETER_NAMES)
 N_HARM = len(HARMONIC_NAMES)
 YEAR_DAYS = JULIAN_YEAR_DAYS
+TOP_DECAY_PER_KM = 0.5
+"""Slowest decay rate of ZWD above 10 km with ``extrapolate=True``, 1/km (e-fold 2 km)."""
+OUTSIDE = ("raise", "nan")
+
+
+def _top_decay(value, slope_per_km, dh_km, family: str):
+    """Continue a node's function above 10 km: ``value(10 km) exp(−k dh)``.
+
+    ``value`` is ln ZWD (``"exp"``) or ZWD (``"poly"``) at 10 km, ``slope_per_km`` its
+    derivative there, ``dh_km = max(h − 10 km, 0)``. The rate ``k`` is the function's own
+    logarithmic decay rate at 10 km where that is at least :data:`TOP_DECAY_PER_KM`
+    (continuous in value and slope), else :data:`TOP_DECAY_PER_KM` (continuous in value):
+    ZWD falls monotonically to 0 and never grows. ``dh_km = 0`` leaves the value as is.
+    """
+    if family == "exp":
+        rate = jnp.maximum(-slope_per_km, TOP_DECAY_PER_KM)
+        return jnp.exp(value - rate * dh_km)
+    safe = jnp.where(value > 0, value, 1.0)
+    rate = jnp.where(value > 0, jnp.maximum(-slope_per_km / safe, TOP_DECAY_PER_KM),
+                     TOP_DECAY_PER_KM)
+    return value * jnp.exp(-rate * dh_km)
 
 
 def height_basis(height_m, *, extrapolate: bool = False):
@@ -58,7 +79,8 @@ def height_basis(height_m, *, extrapolate: bool = False):
     ``s1 = min(h, 2 km)`` (negative below sea level), ``s2 = clip(h − 2, 0, 3)``,
     ``s3 = clip(h − 5, 0, 5)`` (km). With the sign convention the ``"exp"`` family is
     ``ln ZWD = basis · (c0, β1, γ1, β2, γ2, β3, γ3)``. Heights are clipped to
-    [−500 m, 10 km] unless ``extrapolate``, which continues the edge intervals.
+    [−500 m, 10 km] unless ``extrapolate``, which continues the edge intervals' features
+    (a basis only: the ZWD of :func:`node_zwd` and :class:`HZWD` decays above 10 km).
 
     Args:
         height_m: height, m, any shape. Returns shape (..., 7).
@@ -97,10 +119,24 @@ def linear_predictor(coefficients, height_m, doy, *, extrapolate: bool = False):
 def node_zwd(coefficients, height_m, doy, family: str = "exp", *, extrapolate: bool = False):
     """ZWD of one node's function, m: ``exp`` of the predictor, or the predictor itself.
 
-    A kernel: ``doy`` is the day of year; ``height_m`` is above mean sea level.
+    A kernel: ``doy`` is the day of year; ``height_m`` is above mean sea level. With
+    ``extrapolate`` the lowest interval continues below −500 m and above 10 km the
+    function decays as :class:`HZWD` documents (never grows).
     """
-    eta = linear_predictor(coefficients, height_m, doy, extrapolate=extrapolate)
-    return jnp.exp(eta) if family == "exp" else eta
+    if not extrapolate:
+        eta = linear_predictor(coefficients, height_m, doy)
+        return jnp.exp(eta) if family == "exp" else eta
+    h = _f64(height_m)
+    eta = linear_predictor(coefficients, jnp.minimum(h, H_MAX_M), doy, extrapolate=True)
+    p = jnp.einsum("...ia,...a->...i", coefficients, harmonic_basis(doy), precision=PRECISION)
+    slope = _top_slope(p[..., 5], p[..., 6])
+    return _top_decay(eta, slope, jnp.maximum(h - H_MAX_M, 0.0) / 1000.0, family)
+
+
+def _top_slope(beta3, gamma3):
+    """d(predictor)/dh at 10 km, per km: ``−β3 − 2 γ3 s3`` with ``s3 = 5 km``."""
+    s3 = (H_MAX_M - H_BREAKS_M[1]) / 1000.0
+    return -beta3 - 2.0 * gamma3 * s3
 
 
 def _is_concrete(*xs) -> bool:
@@ -138,7 +174,7 @@ class HZWD:
         return cls(jnp.full((*grid.shape, N_PARAM, N_HARM), jnp.nan), grid, family)
 
     def __call__(self, lat_deg, lon_deg, height_msl_m=None, time=None, *,
-                 extrapolate: bool = False, **kwargs):
+                 extrapolate: bool = False, outside: str = "raise", **kwargs):
         """Zenith wet delay at points, m.
 
         Each of the four surrounding nodes evaluates its own height function, then the
@@ -148,19 +184,32 @@ class HZWD:
         times are converted on the host; :meth:`at_doy` is the kernel with a traced day
         of year).
 
-        Bad input: latitude outside [−90, 90] and heights outside [−500 m, 10 km]
-        (unless ``extrapolate``, which continues the lowest/highest interval's function)
-        raise ``ValueError`` when called eagerly with concrete arrays; under ``jit`` they
-        give NaN. Points near nodes without data give NaN.
+        One rule for every point the model cannot answer — latitude outside [−90, 90],
+        height outside [−500 m, 10 km] (without ``extrapolate``), non-finite input, or a
+        point next to a node without fitted coefficients (outside the fitted area): with
+        ``outside="raise"`` (the default) an eager call with concrete arrays raises one
+        ``ValueError`` naming the first such points; under ``jit`` (where nothing can
+        raise) and with ``outside="nan"`` those points are NaN and the others are
+        evaluated.
+
+        ``extrapolate=True`` answers any finite height: below −500 m the lowest
+        interval's function continues; above 10 km each node's function continues as
+        ``ZWD(10 km) exp(−k (h − 10 km))`` with ``k`` the function's own logarithmic
+        decay rate at 10 km, or :data:`TOP_DECAY_PER_KM` (0.5 /km) where that is faster:
+        continuous at 10 km, monotonically falling to 0 (never the unbounded growth of
+        the top interval's quadratic).
 
         Args:
             lat_deg, lon_deg: degrees; height_msl_m: height above mean sea level, m;
                 time: ``numpy.datetime64`` (UTC). Broadcastable.
+            outside: ``"raise"`` or ``"nan"`` (see above).
         """
         height_msl_m, doy = point_inputs(kwargs, height_msl_m, time, where="HZWD")
-        return self.at_doy(lat_deg, lon_deg, height_msl_m, doy, extrapolate=extrapolate)
+        return self.at_doy(lat_deg, lon_deg, height_msl_m, doy, extrapolate=extrapolate,
+                           outside=outside)
 
-    def at_doy(self, lat_deg, lon_deg, height_msl_m, doy, *, extrapolate: bool = False):
+    def at_doy(self, lat_deg, lon_deg, height_msl_m, doy, *, extrapolate: bool = False,
+               outside: str = "raise"):
         """The kernel of :meth:`__call__`: ``doy`` is the day of year (1.0 = 1 January
         00:00 UTC), traceable and differentiable like the other inputs."""
         # the dtype rule: compute in the coefficients' dtype, return the heights' float dtype
@@ -170,7 +219,9 @@ class HZWD:
         h = jnp.asarray(height_msl_m, dtype)
         lon_deg = jnp.asarray(lon_deg, dtype)
         doy = jnp.asarray(doy, dtype)
-        if _is_concrete(lat, h):
+        if outside not in OUTSIDE:
+            raise ValueError(f"outside must be one of {OUTSIDE}, got {outside!r}")
+        if outside == "raise" and _is_concrete(lat, h):
             lat_np, h_np = np.asarray(lat), np.asarray(h)
             if np.any(~(np.abs(lat_np) <= 90.0)):
                 bad = lat_np[~(np.abs(lat_np) <= 90.0)]
@@ -180,7 +231,10 @@ class HZWD:
                 raise ValueError(f"height outside the HZWD range [{H_MIN_M:g}, {H_MAX_M:g}] m: "
                                  f"{bad[:5]} (use extrapolate=True to continue the edge "
                                  "intervals)")
-        return _hzwd_eval(self, lat, lon_deg, h, doy, extrapolate).astype(out_dtype)
+        out = _hzwd_eval(self, lat, lon_deg, h, doy, extrapolate).astype(out_dtype)
+        if outside == "raise" and _is_concrete(out) and np.any(np.isnan(np.asarray(out))):
+            _raise_outside(np.asarray(out), lat, lon_deg, h, doy)
+        return out
 
     @property
     def dtype(self):
@@ -202,7 +256,8 @@ class HZWD:
         h_safe = jnp.where(ok, h, 0.0)
         doy_safe = jnp.where(ok, doy, 0.0)
         i0, i1, j0, j1, wi, wj = bilinear_nodes(self.grid, lat_safe, lon_safe)
-        g = height_basis(h_safe, extrapolate=extrapolate)
+        dh_km = jnp.maximum(h_safe - H_MAX_M, 0.0) / 1000.0
+        g = height_basis(jnp.minimum(h_safe, H_MAX_M), extrapolate=extrapolate)
         s = harmonic_basis(doy_safe)
         g = [g[..., k] for k in range(N_PARAM)]
         s = [s[..., a] for a in range(N_HARM)]
@@ -212,13 +267,16 @@ class HZWD:
         nlon = self.grid.nlon
 
         def at(node):
-            eta = None
+            eta, params = None, []
             for i in range(N_PARAM):
                 p = table[i, 0].at[node].get(mode="promise_in_bounds")
                 for a in range(1, N_HARM):
                     p = p + table[i, a].at[node].get(mode="promise_in_bounds") * s[a]
+                params.append(p)
                 term = p * g[i]
                 eta = term if eta is None else eta + term
+            if extrapolate:
+                return _top_decay(eta, _top_slope(params[5], params[6]), dh_km, self.family)
             return jnp.exp(eta) if self.family == "exp" else eta
 
         val = bilinear_combine(at(i0 * nlon + j0), at(i0 * nlon + j1), at(i1 * nlon + j0),
@@ -298,6 +356,17 @@ class HZWD:
             if ds["lat"].values[0] > ds["lat"].values[-1]:
                 coef = coef[::-1]
         return cls(jnp.asarray(coef), grid, family)
+
+
+def _raise_outside(out, lat, lon, h, doy) -> None:
+    lat, lon, h, doy = np.broadcast_arrays(*(np.asarray(x) for x in (lat, lon, h, doy)))
+    bad = np.broadcast_to(np.isnan(out), lat.shape)
+    if np.any(~np.isfinite(lon[bad])) or np.any(~np.isfinite(doy[bad])):
+        raise ValueError("non-finite longitude or time in HZWD input")
+    pts = ", ".join(f"({a:g}, {o:g})" for a, o in zip(lat[bad][:3], lon[bad][:3], strict=True))
+    raise ValueError(f"HZWD has no fitted coefficients near {int(bad.sum())} point(s) (lat, "
+                     f"lon) {pts}: the model does not cover them (outside the fitted area; "
+                     "outside='nan' gives NaN there)")
 
 
 @partial(jax.jit, static_argnums=(5,))

@@ -10,7 +10,6 @@ functions of :mod:`jaxgeo.troposphere._physics`.
 
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 
@@ -18,9 +17,10 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from .._netcdf3 import check_netcdf3_complete
+from . import _plausible as plaus
 from ._physics import (
     geopotential_to_height,
-    vapour_pressure_from_dewpoint,
     vapour_pressure_from_relative_humidity,
     vapour_pressure_from_specific_humidity,
 )
@@ -61,7 +61,8 @@ def _profile_dataset(height, temperature, vapour, pressure, lat, lon, time, leve
     ds = xr.Dataset(
         {
             "height": (("profile", "level"), height,
-                       {"units": "m", "long_name": "height above mean sea level"}),
+                       {"units": "m", "long_name": "geometric height above mean sea level",
+                        "height_kind": "geometric"}),
             "temperature": (("profile", "level"), temperature,
                             {"units": "K", "standard_name": "air_temperature"}),
             "vapour_pressure": (("profile", "level"), vapour,
@@ -99,13 +100,24 @@ def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
         Profile Dataset (see module docstring), ``level`` = pressure in hPa.
 
     Raises:
-        FileNotFoundError: no such file. ValueError: missing variable, axis or units.
+        FileNotFoundError: no such file. ValueError: missing variable, axis or units; a
+        classic NetCDF file shorter than its header declares (truncated download); values
+        a units label contradicts or outside physical bounds: temperature 150-350 K,
+        q in [0, 0.05] kg/kg, r in [0, 150] %, levels in (0, 1100] hPa (levels above 1100
+        without units are taken for Pa and refused), geopotential increasing upwards with
+        layer thicknesses within 0.7-1.4 of the hypsometric ones, vapour pressure below
+        the total pressure and at most 10 % above saturation over water (50 % from ``r``).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"ERA5 file not found: {path}")
-    with xr.open_dataset(path, mask_and_scale=True) as raw:
-        ds = raw.load()
+    check_netcdf3_complete(path)
+    try:
+        with xr.open_dataset(path, mask_and_scale=True) as raw:
+            ds = raw.load()
+    except (OSError, ValueError, RuntimeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"{path}: not a readable NetCDF file ({first})") from None
     level_name = next((n for n in ("level", "pressure_level", "isobaricInhPa") if n in ds.dims),
                       None)
     if level_name is None:
@@ -136,6 +148,9 @@ def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
         time_name = "time"
     lev_units = str(ds[level_name].attrs.get("units", "hPa")).lower()
     level_hpa = _np(ds[level_name].values)
+    if "units" not in ds[level_name].attrs and np.max(level_hpa) > 1100.0:
+        raise ValueError(f"{path.name}: pressure levels {level_name!r} have no units and reach "
+                         f"{np.max(level_hpa):g}: Pa without units? (label them 'Pa' or 'hPa')")
     if lev_units in ("pa",):
         level_hpa = level_hpa / 100.0
     elif lev_units not in ("hpa", "millibars", "mbar", "mb"):
@@ -148,6 +163,14 @@ def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
     for name, arr in (("z", z), ("t", t), (humidity, hum)):
         if np.any(~np.isfinite(arr)):
             raise ValueError(f"{path.name}: ERA5 variable {name!r} has missing values")
+    where = f"{path.name}"
+    plaus.check_levels(where, level_name, level_hpa)
+    plaus.check_temperature(where, "t", t)
+    if humidity == "q":
+        plaus.check_specific_humidity(where, "q", hum)
+    else:
+        plaus.check_relative_humidity(where, "r", hum)
+    plaus.check_geopotential(where, "z", z, level_hpa, t, units=str(ds["z"].attrs["units"]))
     lat = _np(ds[lat_name].values)
     lon = _np(ds[lon_name].values)
     time = ds[time_name].values
@@ -163,6 +186,7 @@ def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
     else:
         hum = _clip_negative("relative humidity", hum)
         e = np.asarray(vapour_pressure_from_relative_humidity(jnp.asarray(hum), jnp.asarray(t)))
+    plaus.check_vapour_pressure(where, e, p, t, margin=0.1 if humidity == "q" else 0.5)
     n = nt * ny * nx
     out = _profile_dataset(
         height.reshape(n, nl), t.reshape(n, nl), e.reshape(n, nl), np.array(p).reshape(n, nl),
@@ -172,97 +196,3 @@ def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
     )
     out["level"].attrs.update(units="hPa", long_name="pressure level")
     return out
-
-
-_TITLE_RE = re.compile(r"^\s*(\d{5})\s+(\w+)?.*Observations at (\d{2})Z (\d{2}) (\w{3}) (\d{4})")
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"])}
-
-
-def read_wyoming_sounding(path, *, lat: float | None = None, lon: float | None = None,
-                          time=None) -> xr.Dataset:
-    """Read University of Wyoming radiosonde text (TEXT:LIST) into a one-profile Dataset.
-
-    The fixed-width table (7 characters per column) follows a dashed line, the column
-    names, the units and another dashed line. Rows without temperature or dewpoint (the
-    below-ground first row, blank columns aloft) are dropped. Vapour pressure comes from
-    the dewpoint (Bolton 1980). Station latitude, longitude and time are taken from the
-    text ("Observations at 00Z 04 May 1999", "Station latitude: ...") when present, else
-    from the keyword arguments (which win when given).
-
-    Args:
-        path: sounding text file.
-        lat, lon: station position, degrees (optional).
-        time: observation time (anything ``numpy.datetime64`` accepts), optional.
-
-    Returns:
-        Profile Dataset with one profile; ``level`` is the row index.
-
-    Raises:
-        FileNotFoundError: no such file. ValueError: no table, or PRES/HGHT/TEMP/DWPT
-        missing.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"sounding file not found: {path}")
-    lines = path.read_text(errors="replace").splitlines()
-    header_idx = next((i for i, ln in enumerate(lines) if "PRES" in ln and "HGHT" in ln), None)
-    if header_idx is None:
-        raise ValueError(f"{path.name}: no sounding table header (PRES HGHT ...) found")
-    names = lines[header_idx].split()
-    for need in ("PRES", "HGHT", "TEMP", "DWPT"):
-        if need not in names:
-            raise ValueError(f"{path.name}: sounding column {need} is missing; columns are "
-                             f"{names}")
-    units = lines[header_idx + 1].split()
-    if len(units) >= 4 and (units[names.index("HGHT")] != "m"
-                            or units[names.index("TEMP")] != "C"):
-        raise ValueError(f"{path.name}: unexpected sounding units {units}; expected HGHT in m "
-                         "and TEMP/DWPT in C")
-    start = header_idx + 2
-    if start < len(lines) and lines[start].strip().startswith("---"):
-        start += 1
-    rows = []
-    for ln in lines[start:]:
-        if not ln.strip() or not re.match(r"^\s*-?\d", ln):
-            if rows:
-                break
-            continue
-        cells = [ln[7 * k: 7 * (k + 1)].strip() for k in range(len(names))]
-        rows.append([float(c) if c else np.nan for c in cells])
-    if not rows:
-        raise ValueError(f"{path.name}: sounding table has no data rows")
-    table = np.array(rows, dtype=np.float64)
-    col = {n: table[:, i] for i, n in enumerate(names)}
-    ok = np.isfinite(col["PRES"]) & np.isfinite(col["HGHT"]) & np.isfinite(col["TEMP"]) \
-        & np.isfinite(col["DWPT"])
-    if ok.sum() < 2:
-        raise ValueError(f"{path.name}: fewer than two levels with temperature and dewpoint")
-    text = "\n".join(lines)
-    file_lat = re.search(r"Station latitude:\s*(-?[\d.]+)", text)
-    file_lon = re.search(r"Station longitude:\s*(-?[\d.]+)", text)
-    if lat is None and file_lat:
-        lat = float(file_lat.group(1))
-    if lon is None and file_lon:
-        lon = float(file_lon.group(1))
-    if time is None:
-        m = next((_TITLE_RE.match(ln) for ln in lines[:header_idx] if _TITLE_RE.match(ln)), None)
-        if m:
-            hh, dd, mon, yyyy = m.group(3), m.group(4), m.group(5), m.group(6)
-            time = f"{yyyy}-{_MONTHS[mon]:02d}-{dd}T{hh}:00"
-    if lat is None or lon is None:
-        warnings.warn(f"{path.name}: station latitude/longitude not in the file and not given; "
-                      "set to NaN", RuntimeWarning, stacklevel=2)
-    lat = np.nan if lat is None else float(lat)
-    lon = np.nan if lon is None else float(lon)
-    if np.isfinite(lat) and not -90 <= lat <= 90:
-        raise ValueError(f"latitude {lat} outside [-90, 90]")
-    t64 = np.datetime64("NaT", "ns") if time is None else np.datetime64(time, "ns")
-    t_k = col["TEMP"][ok] + 273.15
-    e = np.asarray(vapour_pressure_from_dewpoint(jnp.asarray(col["DWPT"][ok] + 273.15)))
-    return _profile_dataset(
-        col["HGHT"][ok][None], t_k[None], e[None], col["PRES"][ok][None],
-        np.array([lat]), np.array([lon]), np.array([t64]), np.arange(int(ok.sum())),
-        {"source": str(path.name), "reader": "jaxgeo.troposphere.read_wyoming_sounding",
-         "humidity_from": "dewpoint"},
-    )

@@ -55,7 +55,7 @@ def compare_models(ds, *, gpt3: GPT3 | None = None, steps: int = 300) -> dict:
     Args:
         ds: profile Dataset (see :func:`read_era5_profiles`).
         gpt3: GPT3 grid, optional.
-        steps: Adam steps of the per-column fits.
+        steps: Levenberg–Marquardt iterations of the per-column fits (0: closed form).
 
     Returns:
         ``{model: {interval: {"rms_m", "bias_m", "n"}}}``.
@@ -137,7 +137,7 @@ def run_validation(data_dir=None, *, era5: list | None = None, sounding: str | N
         sounding_lat_deg, sounding_lon_deg, sounding_time: where and when it was launched
             (default: Norman, Oklahoma, 35.18 N 97.44 W, 1999-05-04T00:00).
         gpt3: GPT3 grid (default: ``gpt3_5.grd`` in the folder, if any).
-        steps: Adam steps of the per-column fits.
+        steps: Levenberg–Marquardt iterations of the per-column fits (0: closed form).
 
     Raises:
         ValueError: no data folder and no files given. FileNotFoundError: no ERA5 file
@@ -176,8 +176,9 @@ def run_validation(data_dir=None, *, era5: list | None = None, sounding: str | N
             "n_profiles": int(ds.sizes["profile"]),
             "models": compare_models(ds, gpt3=model, steps=steps)}
     if sounding:
+        # geometric heights, as the ERA5 reader gives (the HGHT column is geopotential)
         ds = read_wyoming_sounding(sounding, lat=sounding_lat_deg, lon=sounding_lon_deg,
-                                   time=sounding_time)
+                                   time=sounding_time, height_kind="geometric")
         out["datasets"][f"radiosonde {Path(sounding).name}"] = {
             "n_profiles": 1, "models": compare_models(ds, gpt3=model, steps=steps)}
     checks = {}
