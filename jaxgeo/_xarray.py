@@ -196,6 +196,10 @@ def open_dataset(path, *, load: bool = True, **kwargs):
     zarr = p.suffix == ".zarr" or p.is_dir()
     if not zarr and p.stat().st_size == 0:
         raise ValueError(f"{p}: empty file (0 bytes)")
+    if not zarr:
+        from ._netcdf3 import check_netcdf3_complete
+
+        check_netcdf3_complete(p)  # a cut classic file would read as fill or garbage
     try:
         if zarr:
             return xr.open_zarr(p, **kwargs)

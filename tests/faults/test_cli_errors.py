@@ -40,13 +40,19 @@ def test_unreadable_inputs_are_named(tmp_path, capsys, content, match):
     assert not out.exists()
 
 
-def test_truncated_netcdf_is_named(tmp_path, capsys):
-    good = _field(tmp_path / "good.nc", res=2.0)
+@pytest.mark.parametrize("fmt", ["NETCDF4", "NETCDF3_CLASSIC", "NETCDF3_64BIT"])
+@pytest.mark.parametrize("keep", [0.5, 0.95])
+def test_truncated_netcdf_is_named(tmp_path, capsys, fmt, keep):
+    g = Grid.regular(2.0)
+    good = tmp_path / "good.nc"
+    xr.DataArray(np.ones(g.shape), dims=("lat", "lon"), coords={"lat": g.lat, "lon": g.lon},
+                 name="a").to_netcdf(good, format=fmt)
     cut = tmp_path / "cut.nc"
-    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    cut.write_bytes(good.read_bytes()[: int(good.stat().st_size * keep)])
     assert main(["sphere", "average", str(cut), "--radius-deg", "20",
                  "--out", str(tmp_path / "o.nc")]) == 2
     assert str(cut) in _one_error_line(capsys, "sphere average")
+    assert not (tmp_path / "o.nc").exists()
 
 
 def test_out_is_a_directory_or_under_a_file(tmp_path, capsys):
