@@ -19,7 +19,7 @@ from ._features import apply_chunked, build_inputs, norm_stats
 from ._loss import LossConfig, loss_constants
 from ._model import DownscaleNet, NetConfig
 from ._settings import RunSettings, fingerprint
-from ._train import TrainConfig
+from ._train import TrainConfig, auto_axes
 from ._train import train as run_training
 from ._units import common_units
 
@@ -89,7 +89,7 @@ class Downscaler:
             mesh: a :class:`jax.sharding.Mesh` with a ``"months"`` axis: each batch is split
                 over it (the last one padded with zero months, whose outputs are dropped;
                 months do not interact in the network) and the weights are replicated.
-                None: one device.
+                Explicit or Auto axes. None: one device.
 
         Returns:
             ``xarray.DataArray`` (time, lat, lon) in the unit of the training fields
@@ -126,6 +126,7 @@ class Downscaler:
         else:
             from .._sharding import months_axis_size, replicate, shard_months, to_host
 
+            mesh = auto_axes(mesh)
             k = months_axis_size(mesh)
             step = -(-int(batch_months) // k) * k
             state = replicate(state, mesh)

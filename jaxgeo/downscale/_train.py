@@ -34,8 +34,25 @@ from ._checkpoint import (
 from ._loss import LossConfig, LossConstants, composite_loss
 from ._settings import RunSettings
 
-__all__ = ["TrainConfig", "TrainingDivergedError", "epoch_order", "make_optimizer",
-           "make_train_step", "train"]
+__all__ = ["TrainConfig", "TrainingDivergedError", "auto_axes", "epoch_order",
+           "make_optimizer", "make_train_step", "train"]
+
+
+def auto_axes(mesh):
+    """``mesh`` with every axis of type Auto (same devices and names); None stays None.
+
+    ``jax.make_mesh`` makes Explicit axes by default in current JAX, under which the
+    network's pooling reshapes (and XLA's choice of the gradient all-reduce) would need
+    sharding annotations; data parallelism over months needs none, so the training step
+    and :meth:`Downscaler.predict` run on the Auto view of the same devices.
+    """
+    from jax.sharding import AxisType, Mesh
+
+    types = getattr(mesh, "axis_types", None)
+    if mesh is None or types is None or all(t == AxisType.Auto for t in types):
+        return mesh
+    return Mesh(mesh.devices, mesh.axis_names,
+                axis_types=(AxisType.Auto,) * len(mesh.axis_names))
 
 
 class TrainingDivergedError(ValueError, FloatingPointError):
@@ -177,7 +194,8 @@ def train(net, inputs: np.ndarray, model_field: np.ndarray, target_caps: np.ndar
         callback: called as ``callback(step, terms)`` after every step (tests use it to
             interrupt a run).
         mesh: data parallelism: a :class:`jax.sharding.Mesh` with a ``"months"`` axis
-            (:func:`jaxgeo.distributed.make_mesh`). Each batch is split over that axis,
+            (:func:`jaxgeo.distributed.make_mesh`; Explicit or Auto axes, see
+            :func:`auto_axes`). Each batch is split over that axis,
             weights, optimizer state and loss constants are replicated, and the same jitted
             step runs on the sharded arrays (XLA inserts the gradient all-reduce). The batch
             must divide evenly over the axis. None: one device.
@@ -188,6 +206,7 @@ def train(net, inputs: np.ndarray, model_field: np.ndarray, target_caps: np.ndar
         TrainingDivergedError: (a ValueError and FloatingPointError) the loss became
             non-finite; names the step and epoch; the last good checkpoint is kept.
     """
+    mesh = auto_axes(mesh)
     n_months = inputs.shape[0]
     batch = _batch(train_cfg, n_months, mesh)
     steps_per_epoch = n_months // batch
