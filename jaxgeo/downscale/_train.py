@@ -99,8 +99,11 @@ class TrainConfig:
             v = getattr(self, name)
             if int(v) != v or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if not (self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}")
+        if not (self.learning_rate > 0) or not math.isfinite(self.learning_rate):
+            raise ValueError(f"learning_rate must be a positive number, got "
+                             f"{self.learning_rate!r}")
+        if isinstance(self.seed, bool) or int(self.seed) != self.seed or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
 
 
 _train_config_init = TrainConfig.__init__

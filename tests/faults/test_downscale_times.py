@@ -1,10 +1,11 @@
-"""Times of the downscaling inputs: months must be unique, increasing and not NaT."""
+"""Times of the downscaling inputs (months unique, increasing, not NaT) and settings that
+name themselves when invalid."""
 
 import numpy as np
 import pytest
 from support.downscale_data import tiny_experiment
 
-from jaxgeo.downscale import baseline, network_inputs
+from jaxgeo.downscale import LossConfig, TrainConfig, baseline, network_inputs
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +63,18 @@ def test_duplicated_month_in_a_feature_is_refused(data):
 def test_good_times_still_pass(data):
     out = baseline(data["coarse"], data["model"], mask=data["mask"], radius_deg=15.0)
     assert out.sizes["time"] == 8
+
+
+@pytest.mark.parametrize(("make", "named"), [
+    (lambda: TrainConfig(seed=-1), "seed"),
+    (lambda: TrainConfig(seed=1.5), "seed"),
+    (lambda: TrainConfig(learning_rate=float("inf")),
+     "learning_rate"),
+    (lambda: LossConfig(observation_half_width_km=-5.0), "observation_half_width_km"),
+    (lambda: LossConfig(targets_resolution_deg=float("nan")), "targets_resolution_deg"),
+    (lambda: LossConfig(cap_weight=-1.0),
+     "cap_weight"),
+])
+def test_bad_settings_name_the_setting(make, named):
+    with pytest.raises(ValueError, match=named):
+        make()
