@@ -2,10 +2,15 @@
 a folder the demo did not write is never replaced."""
 
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 import xarray as xr
+from support.processes import worker_env
 
 from jaxgeo.cli import main
 from jaxgeo.demos import downscale as demo
@@ -118,3 +123,38 @@ def test_demo_replaces_an_earlier_demo_folder_as_a_whole(tmp_path):
     assert (out / "downscale_maps.png").stat().st_size > 10_000
     assert sorted(p.name for p in out.iterdir()) == sorted(demo.OUTPUTS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
+
+
+_KILLED_WRITER = """
+import sys, time
+from pathlib import Path
+import numpy as np, xarray as xr
+from jaxgeo.demos import downscale as demo
+out, marker = Path(sys.argv[1]), Path(sys.argv[2])
+def hang(path):
+    path.write_text("half of run 2")
+    marker.write_text("drawing")
+    time.sleep(600)
+demo.write_set(out, xr.Dataset({"truth": ("x", np.full(3, 2.0))}), {"rmse_downscaled": 2.0},
+               {"downscale_maps.png": lambda p: p.write_text("run 2"),
+                "downscale_trends.png": hang})
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_sigkill_while_writing_leaves_the_previous_set(tmp_path):
+    out, marker = tmp_path / "demo", tmp_path / "marker"
+    _write(out, 1)
+    first = _snapshot(out)
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(out), str(marker)],
+                            env=worker_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, proc.stderr.read()[-2000:]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert _snapshot(out) == first  # the folder still holds run 1's set only
+    _write(out, 3)  # the next run is not blocked
+    assert json.loads((out / "metrics.json").read_text())["run"] == 3
