@@ -98,3 +98,17 @@ def test_a_missing_label_is_taken_as_given():
     assert common_units(None, "mm") == (1.0, "mm")
     assert common_units("m", "") == (1.0, "m")
     assert common_units(None, None) == (1.0, None)
+
+
+def test_the_training_unit_travels_with_the_checkpoint(data, tmp_path):
+    from jaxgeo.downscale import Downscaler
+
+    fitted = _fit(data["coarse"], data["model"], data, checkpoint_dir=tmp_path / "ckpt")
+    loaded = Downscaler.load(tmp_path / "ckpt", mask=data["mask"])
+    assert loaded.units == "mm"
+    ref = fitted.predict(data["coarse"], data["model"])
+    got = loaded.predict(_relabel(data["coarse"], "m", 1e-3), _relabel(data["model"], "cm", 0.1))
+    assert got.attrs["units"] == "mm"
+    np.testing.assert_allclose(got.values, ref.values, rtol=1e-4, atol=1e-3)
+    with pytest.raises(ValueError, match="trained on fields in 'mm'"):
+        loaded.predict(_relabel(data["coarse"], "K"), _relabel(data["model"], "K"))
