@@ -103,9 +103,16 @@ def check_out_dir(out: Path) -> None:
 
     Raises:
         FileExistsError: naming the folder and what in it is foreign.
+        ValueError: the folder it would be written in is not writable.
     """
     import json
+    import os
 
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write {out}: {parent} is not a writable folder")
     if not out.exists():
         return
     if not out.is_dir():

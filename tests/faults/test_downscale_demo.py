@@ -158,3 +158,26 @@ def test_sigkill_while_writing_leaves_the_previous_set(tmp_path):
     assert _snapshot(out) == first  # the folder still holds run 1's set only
     _write(out, 3)  # the next run is not blocked
     assert json.loads((out / "metrics.json").read_text())["run"] == 3
+
+
+def test_an_unwritable_place_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    import os
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    with pytest.raises(ValueError, match=f"cannot write {blocker}/demo: {blocker} is not a "
+                                         "writable folder"):
+        demo.check_out_dir(blocker / "demo")
+    # a read-only folder (simulated: the tests may run as root, who may write anywhere)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(ro)
+                        else real(p, mode))
+    with pytest.raises(ValueError, match=f"{ro} is not a writable folder"):
+        demo.check_out_dir(ro / "new" / "demo")
+    rc = main(["downscale", "fit", "--coarse", "never-read.nc", "--model", "never-read.nc",
+               "--out", str(ro / "out.nc")])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"cannot write --out {ro}/out.nc" in err and err.count("\n") == 1
+    assert list(ro.iterdir()) == []
