@@ -78,3 +78,18 @@ def test_good_times_still_pass(data):
 def test_bad_settings_name_the_setting(make, named):
     with pytest.raises(ValueError, match=named):
         make()
+
+
+def test_model_tendency_refuses_a_gap_in_the_months(data):
+    times = _months(*(BASE[:4] + ["2003-06", "2003-07", "2003-08", "2003-09"]))
+    coarse, model = _with_times(data, times)
+    with pytest.raises(ValueError, match=r"consecutive months: 2003-06 \(index 4\) follows "
+                                         r"2003-04"):
+        network_inputs(coarse, model, mask=data["mask"], radius_deg=15.0, model_tendency=True)
+    network_inputs(coarse, model, mask=data["mask"], radius_deg=15.0)  # no tendency: fine
+
+
+def test_noise2self_with_too_few_months_names_noise2self(data):
+    with pytest.raises(ValueError, match="noise2self needs at least 12 months.*got 8"):
+        network_inputs(data["coarse"], data["model"], mask=data["mask"], radius_deg=15.0,
+                       noise2self=True)
