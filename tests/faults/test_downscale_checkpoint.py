@@ -72,6 +72,8 @@ def test_checkpoint_records_a_checksum_per_array(trained):
     assert all(len(h) == 64 for h in meta["checksums"].values())
 
 
+# orbax's tensorstore callback may fire after a failed restore closed its event loop
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_flipped_bytes_in_an_array_file_are_a_checkpoint_error(trained, data, tmp_path):
     ckpt, ref = trained
     detected = 0
