@@ -10,7 +10,11 @@ import numpy as np
 
 from .._grid import Grid
 
-__all__ = ["DEMO_DEFAULTS", "format_table", "run_demo"]
+__all__ = ["DEMO_DEFAULTS", "OUTPUTS", "check_out_dir", "format_table", "run_demo",
+           "write_set"]
+
+#: the files of one demo run; ``--out`` holds exactly these (written as one set)
+OUTPUTS = ("downscale_demo.nc", "downscale_maps.png", "downscale_trends.png", "metrics.json")
 
 DEMO_DEFAULTS = {
     "resolution_deg": 1.0,
@@ -91,6 +95,68 @@ def _trend_maps(path: Path, grid: Grid, trends: dict) -> None:
                figsize=(12, 6.5))
 
 
+def check_out_dir(out: Path) -> None:
+    """Refuse an ``out`` that is not absent, empty or a folder of an earlier demo run.
+
+    The demo replaces the whole folder with its new set of outputs, so a folder holding
+    anything the demo did not write (or a file) is never replaced.
+
+    Raises:
+        FileExistsError: naming the folder and what in it is foreign.
+        ValueError: the folder it would be written in is not writable.
+    """
+    import json
+    import os
+
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write {out}: {parent} is not a writable folder")
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a folder; pass another --out")
+    entries = sorted(p.name for p in out.iterdir())
+    if not entries:
+        return
+    foreign = [e for e in entries if e not in OUTPUTS]
+    metrics = out / "metrics.json"
+    ours = False
+    if not foreign and metrics.is_file():
+        try:
+            ours = "rmse_downscaled" in json.loads(metrics.read_text())
+        except (OSError, ValueError):
+            ours = False
+    if not ours:
+        what = (f"it holds {', '.join(foreign[:3])}{' …' if len(foreign) > 3 else ''}, which "
+                "the demo did not write" if foreign else "its metrics.json is not one "
+                "written by jaxgeo's demo" if metrics.exists() else "it has no metrics.json "
+                "of jaxgeo's demo")
+        raise FileExistsError(f"{out} exists and is not a jaxgeo demo folder ({what}); the "
+                              "demo replaces its output folder as a whole: pass a new or "
+                              "empty --out")
+
+
+def write_set(out: Path, nc, result: dict, figures: dict) -> None:
+    """Write the demo's outputs as one set: into a temporary sibling folder, moved into place.
+
+    ``nc``: the Dataset of ``downscale_demo.nc``; ``result``: the metrics of
+    ``metrics.json``; ``figures``: file name → ``draw(path)``. A failure leaves ``out`` as it
+    was; ``out`` is checked again first (:func:`check_out_dir`).
+    """
+    from .._io import atomic_dir, write_json, write_netcdf
+
+    out = Path(out)
+    check_out_dir(out)  # nothing foreign appeared while the demo ran
+    with atomic_dir(out) as tmp:
+        tmp.mkdir(parents=True, exist_ok=True)
+        write_netcdf(nc, tmp / "downscale_demo.nc")
+        for name, draw in figures.items():
+            draw(tmp / name)
+        write_json(result, tmp / "metrics.json")
+
+
 def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: int = 120,
              epochs: int = 4, radius_deg: float = 3.0, seed: int = 0,
              observation_half_width_km: float | None = 300.0, noise2self: bool = True,
@@ -103,10 +169,12 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
     :func:`jaxgeo.downscale.baseline` with the truth.
 
     Writes ``downscale_demo.nc`` (CF), ``downscale_maps.png``, ``downscale_trends.png`` and
-    ``metrics.json`` (each via a temporary file moved into place) and prints a table.
+    ``metrics.json`` into a temporary folder beside ``out_dir`` and moves it into place at
+    the end, so ``out_dir`` always holds one complete set of one run; prints a table.
 
     Args:
-        out_dir: output folder (created).
+        out_dir: output folder: absent, empty, or the folder of an earlier demo run (which
+            is replaced as a whole); any other existing path is refused before any work.
         resolution_deg, n_months, seed: experiment size and seed.
         epochs, radius_deg: training length and cap radius (degrees).
         observation_half_width_km: the Gaussian half-width that made the GRACE-like field;
@@ -124,11 +192,13 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
 
     Returns:
         The metrics dictionary written to ``metrics.json``.
+
+    Raises:
+        FileExistsError: ``out_dir`` exists and is not an empty or earlier demo folder.
     """
     import xarray as xr
 
     from .._deprecation import reject_unknown, renamed
-    from .._io import write_json, write_netcdf
     from ..downscale import LossConfig, TrainConfig, baseline, fit, synthetic
 
     if "observation_km" in retired:
@@ -142,7 +212,7 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
     reject_unknown(retired, where="run_demo")
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    check_out_dir(out)  # before the expensive work
     t0 = time.perf_counter()
     ds = synthetic.make_experiment(resolution_deg, n_months, seed=seed)
     grid = Grid.regular(resolution_deg)
@@ -187,11 +257,10 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
                     attrs={"Conventions": "CF-1.8",
                            "title": "jaxgeo downscaling demo (synthetic experiment)",
                            "source": "jaxgeo.demos.downscale.run_demo", "seed": seed})
-    write_netcdf(nc, out / "downscale_demo.nc")
     month = int(np.argmax(np.nanstd(ds.truth.values, axis=(1, 2))))
-    _maps(out / "downscale_maps.png", ds, grid, fields, month)
-    _trend_maps(out / "downscale_trends.png", grid, trends)
-    write_json(result, out / "metrics.json")
+    write_set(out, nc, result, {
+        "downscale_maps.png": lambda path: _maps(path, ds, grid, fields, month),
+        "downscale_trends.png": lambda path: _trend_maps(path, grid, trends)})
     if not quiet:
         print(format_table(result))
         print(f"wrote {out}/downscale_demo.nc, downscale_maps.png, downscale_trends.png, "

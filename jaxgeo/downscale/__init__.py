@@ -24,13 +24,15 @@ Reference: Gou & Soja (2024), Nature Water 2, 139–150; Gou et al. (2025), J. G
 
 from . import losses, metrics, synthetic
 from ._api import Downscaler, baseline, fit
+from ._checkpoint import CheckpointError
 from ._features import NetworkInputs, NormStats, network_inputs
 from ._loss import LossConfig, LossConstants, composite_loss, loss_constants
 from ._model import DownscaleNet, NetConfig, sphere_pad
 from ._settings import RunSettings
-from ._train import TrainConfig, make_optimizer, make_train_step
+from ._train import TrainConfig, TrainingDivergedError, make_optimizer, make_train_step
 
 __all__ = [
+    "CheckpointError",
     "DownscaleNet",
     "Downscaler",
     "LossConfig",
@@ -40,6 +42,7 @@ __all__ = [
     "NormStats",
     "RunSettings",
     "TrainConfig",
+    "TrainingDivergedError",
     "baseline",
     "composite_loss",
     "fit",

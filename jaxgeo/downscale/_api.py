@@ -19,8 +19,9 @@ from ._features import apply_chunked, build_inputs, norm_stats
 from ._loss import LossConfig, loss_constants
 from ._model import DownscaleNet, NetConfig
 from ._settings import RunSettings, fingerprint
-from ._train import TrainConfig
+from ._train import TrainConfig, auto_axes
 from ._train import train as run_training
+from ._units import common_units
 
 __all__ = ["Downscaler", "baseline", "fit"]
 
@@ -40,14 +41,17 @@ class Downscaler:
             with checkpoints.
         mask: ``(nlat, nlon)`` boolean mask of the data grid.
         history: per-step loss terms of the training run (empty when loaded).
+        units: the unit of the fields the network was trained on (the coarse field's
+            ``units``; None if unlabelled); :meth:`predict` converts its inputs to it.
     """
 
     def __init__(self, net: DownscaleNet, settings: RunSettings, mask: np.ndarray,
-                 history=None):
+                 history=None, units: str | None = None):
         self.net = net
         self.settings = settings
         self.mask = mask
         self.history = list(history or [])
+        self.units = units
 
     @property
     def grid(self):
@@ -70,8 +74,8 @@ class Downscaler:
         step, settings = found
         net = DownscaleNet.create(settings.in_channels, settings.net,
                                   residual_channel=settings.residual_channel)
-        restore_checkpoint(Path(checkpoint_dir), step, net)
-        return cls(net, settings, check_mask(mask, settings.grid))
+        units = restore_checkpoint(Path(checkpoint_dir), step, net)
+        return cls(net, settings, check_mask(mask, settings.grid), units=units)
 
     def predict(self, coarse, model, features=None, *, batch_months: int = 8, mesh=None,
                 **retired):
@@ -85,11 +89,12 @@ class Downscaler:
             mesh: a :class:`jax.sharding.Mesh` with a ``"months"`` axis: each batch is split
                 over it (the last one padded with zero months, whose outputs are dropped;
                 months do not interact in the network) and the weights are replicated.
-                None: one device.
+                Explicit or Auto axes. None: one device.
 
         Returns:
-            ``xarray.DataArray`` (time, lat, lon) in the unit of ``model``, NaN outside the
-            mask, with CF attributes.
+            ``xarray.DataArray`` (time, lat, lon) in the unit of the training fields
+            (:attr:`units`; ``coarse`` and ``model`` are converted to it, see :func:`fit`),
+            NaN outside the mask, with CF attributes.
         """
         import xarray as xr
 
@@ -102,6 +107,15 @@ class Downscaler:
         if fields.grid != self.grid:
             raise ValueError(f"grids differ: the network was trained on {self.grid}, the data "
                              f"are on {fields.grid}")
+        if self.units and fields.units and fields.units != self.units:
+            try:
+                factor, _ = common_units(self.units, fields.units)
+            except ValueError:
+                raise ValueError(f"units differ: the network was trained on fields in "
+                                 f"{self.units!r}, coarse and model are in {fields.units!r}; "
+                                 "convert them") from None
+            fields = dataclasses.replace(fields, coarse=fields.coarse * factor,
+                                         model=fields.model * factor, units=self.units)
         x = build_inputs(fields, s.norm, s.radius_deg, tendency_channel=s.model_tendency,
                          noise2self=s.noise2self).x
         graphdef, state = nnx.split(self.net)
@@ -112,6 +126,7 @@ class Downscaler:
         else:
             from .._sharding import months_axis_size, replicate, shard_months, to_host
 
+            mesh = auto_axes(mesh)
             k = months_axis_size(mesh)
             step = -(-int(batch_months) // k) * k
             state = replicate(state, mesh)
@@ -124,7 +139,7 @@ class Downscaler:
                         np.nan)
         attrs = {"long_name": "downscaled " + str(model.attrs.get("long_name", model.name or
                                                                   "field")),
-                 "units": model.attrs.get("units", "1"),
+                 "units": fields.units or "1",
                  "cell_methods": "area: mean where mask",
                  "comment": (f"jaxgeo.downscale network; spherical-cap consistency radius "
                              f"{s.radius_deg} deg with the coarse field"),
@@ -204,7 +219,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         coarse: (time, lat, lon) DataArray of the coarse-resolution field (GRACE), on the
             high-resolution grid; NaN allowed outside the mask only.
         model: (time, lat, lon) DataArray of the high-resolution model field, same grid and
-            times.
+            times. Its ``units`` are converted to the coarse field's when both are known
+            water thicknesses (m, cm, mm, kg m-2); other differing labels are an error.
         mask: (lat, lon) boolean DataArray (or array), True where fields are valid.
         features: optional Dataset of extra (time, lat, lon) inputs (forcings).
         radius_deg: cap radius of the consistency constraint and of the low-pass correction
@@ -271,8 +287,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
     history = run_training(network, inputs.x, inputs.model, target_caps, constants,
                            train_cfg=train, loss_cfg=loss, settings=settings,
                            checkpoint_dir=checkpoint_dir, quiet=quiet, callback=callback,
-                           mesh=mesh)
-    return Downscaler(network, settings, fields.mask, history)
+                           mesh=mesh, units=fields.units)
+    return Downscaler(network, settings, fields.mask, history, units=fields.units)
 
 
 def baseline(coarse, model, *, mask, radius_deg: float = 3.0):
@@ -287,7 +303,7 @@ def baseline(coarse, model, *, mask, radius_deg: float = 3.0):
         radius_deg: cap radius of the low-pass filter, degrees.
 
     Returns:
-        (time, lat, lon) DataArray, NaN outside the mask.
+        (time, lat, lon) DataArray in the unit of ``coarse``, NaN outside the mask.
     """
     import xarray as xr
 
@@ -301,7 +317,7 @@ def baseline(coarse, model, *, mask, radius_deg: float = 3.0):
     out = np.where(fields.mask, fields.model + corr, np.nan)
     coords = {"time": ("time", fields.time), **fields.grid.to_xarray_coords()}
     attrs = {"long_name": "model + cap-mean correction toward the coarse field",
-             "units": model.attrs.get("units", "1"),
+             "units": fields.units or "1",
              "comment": f"jaxgeo.downscale.baseline, cap radius {radius_deg} deg"}
     return xr.DataArray(out, dims=("time", "lat", "lon"), coords=coords, attrs=attrs,
                         name="baseline")

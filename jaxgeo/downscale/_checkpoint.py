@@ -1,12 +1,17 @@
 """Orbax checkpoints of a training run: weights, optimizer state and the run settings.
 
 Each checkpoint holds the network and optimizer state (``state``) and the JSON of the
-:class:`RunSettings` plus the step (``meta``). Arrays are restored onto the sharding of the
-live arrays of the current run, so a checkpoint resumes with any device count.
+:class:`RunSettings` plus the step and a SHA-256 checksum of every saved array (``meta``).
+Arrays are restored onto the sharding of the live arrays of the current run, so a checkpoint
+resumes with any device count, and checked against their checksums: a damaged array file is
+a :class:`CheckpointError` naming the step and the array, never a silently wrong network.
+Temporary folders of a save that was killed are ignored (and removed by the next training
+run), so a kill during the first save does not block the rerun.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -24,12 +29,23 @@ class CheckpointError(ValueError):
     """A checkpoint directory that cannot be resumed from."""
 
 
-def manager(directory: Path):
-    """An orbax ``CheckpointManager`` on ``directory`` (keeps the last two, synchronous)."""
+#: orbax names the folder of a save in progress ``<step>.orbax-checkpoint-tmp...``
+_TMP_MARK = ".orbax-checkpoint-tmp"
+#: the checksum algorithm recorded in ``meta`` (key ``checksums``)
+_CHECKSUM = "sha256"
+
+
+def manager(directory: Path, *, cleanup: bool = False):
+    """An orbax ``CheckpointManager`` on ``directory`` (keeps the last two, synchronous).
+
+    ``cleanup``: remove the temporary folders of interrupted saves (the writer of a run
+    only; a reader must not remove a concurrent writer's save in progress).
+    """
     import orbax.checkpoint as ocp
 
     options = ocp.CheckpointManagerOptions(max_to_keep=2, create=True,
-                                           enable_async_checkpointing=False)
+                                           enable_async_checkpointing=False,
+                                           cleanup_tmp_directories=cleanup)
     return ocp.CheckpointManager(Path(directory).absolute(), options=options,
                                  item_names=("state", "meta"))
 
@@ -39,14 +55,63 @@ def _state_tree(net, optimizer) -> dict:
             "opt": nnx.to_pure_dict(nnx.state(optimizer))}
 
 
-def save_checkpoint(mgr, step: int, net, optimizer, settings: RunSettings) -> None:
-    """Write checkpoint ``step`` and wait until it is complete."""
+def _host(a) -> np.ndarray:
+    # a replicated array of a multi-process mesh is not fully addressable; any copy will do
+    if isinstance(a, jax.Array) and not a.is_fully_addressable:
+        a = a.addressable_data(0)
+    return np.ascontiguousarray(np.asarray(a))
+
+
+def _array_name(path) -> str:
+    return "/".join(str(getattr(k, "key", getattr(k, "idx", getattr(k, "name", k))))
+                    for k in path)
+
+
+def checksums(tree) -> dict[str, str]:
+    """``{array name: sha256 of its dtype, shape and bytes}`` of every leaf of ``tree``."""
+    out = {}
+    for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+        a = _host(leaf)
+        h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+        out[_array_name(path)] = h.hexdigest()
+    return out
+
+
+def save_checkpoint(mgr, step: int, net, optimizer, settings: RunSettings,
+                    units: str | None = None) -> None:
+    """Write checkpoint ``step`` (with the checksum of every array) and wait until done.
+
+    ``units``: the unit of the fields the network was trained on (stored when given).
+    """
     import orbax.checkpoint as ocp
 
+    tree = _state_tree(net, optimizer)
+    meta = dict(settings.to_dict(), step=step, checksum=_CHECKSUM, checksums=checksums(tree))
+    if units:
+        meta["units"] = units
     mgr.save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(_state_tree(net, optimizer)),
-        meta=ocp.args.JsonSave(dict(settings.to_dict(), step=step))), force=True)
+        state=ocp.args.StandardSave(tree), meta=ocp.args.JsonSave(meta)), force=True)
     mgr.wait_until_finished()
+
+
+def _verify(restored, meta: dict, directory, step: int) -> None:
+    """Raise :class:`CheckpointError` naming the first array whose checksum differs."""
+    saved = meta.get("checksums")
+    if saved is None:  # written before checksums existed: nothing to compare with
+        return
+    if meta.get("checksum") != _CHECKSUM:
+        raise CheckpointError(f"checkpoint {directory} step {step}: unknown checksum "
+                              f"algorithm {meta.get('checksum')!r}")
+    now = checksums(restored)
+    for name in sorted(set(saved) | set(now)):
+        if saved.get(name) != now.get(name):
+            what = ("is missing" if name not in now else "has no stored checksum"
+                    if name not in saved else "does not match its checksum (the file is "
+                    "damaged)")
+            raise CheckpointError(f"checkpoint {directory} step {step} is corrupted: array "
+                                  f"{name!r} {what}; delete step {step} to resume from an "
+                                  "earlier one, or retrain")
 
 
 def read_settings(directory: Path) -> tuple[int, RunSettings] | None:
@@ -59,8 +124,10 @@ def read_settings(directory: Path) -> tuple[int, RunSettings] | None:
     import orbax.checkpoint as ocp
 
     directory = Path(directory)
-    if not directory.exists() or not any(directory.iterdir()):
-        return None
+    if directory.exists() and not directory.is_dir():
+        raise CheckpointError(f"checkpoint directory {directory} is a file, not a directory")
+    if not directory.exists() or all(_TMP_MARK in p.name for p in directory.iterdir()):
+        return None  # empty, or only the temporary folder of a killed first save
     try:
         mgr = manager(directory)
         step = mgr.latest_step()
@@ -75,6 +142,8 @@ def read_settings(directory: Path) -> tuple[int, RunSettings] | None:
     except Exception as exc:
         raise CheckpointError(f"checkpoint {directory} step {step} is corrupted: metadata "
                               f"unreadable ({type(exc).__name__}: {exc})") from exc
+    for key in ("checksum", "checksums", "units"):
+        meta.pop(key, None)
     try:
         return step, RunSettings.from_dict(meta)
     except ValueError as exc:
@@ -90,12 +159,18 @@ def _abstract(a) -> jax.ShapeDtypeStruct:
     return jax.ShapeDtypeStruct(np.shape(a), np.dtype(a.dtype), sharding=sharding)
 
 
-def restore_checkpoint(directory: Path, step: int, net, optimizer=None) -> None:
+def restore_checkpoint(directory: Path, step: int, net, optimizer=None) -> str | None:
     """Load the state of checkpoint ``step`` into ``net`` (and ``optimizer``) in place.
+
+    Returns the unit of the fields the network was trained on (None if not stored).
 
     Each array is restored onto the sharding of the corresponding live array of ``net`` /
     ``optimizer`` (replicate them over a mesh first for a sharded run), whatever the device
-    count of the run that wrote the checkpoint.
+    count of the run that wrote the checkpoint, and checked against its stored checksum.
+
+    Raises:
+        CheckpointError: an array file is damaged (naming the step and the array), or the
+            checkpoint does not match the network.
     """
     import orbax.checkpoint as ocp
 
@@ -106,8 +181,10 @@ def restore_checkpoint(directory: Path, step: int, net, optimizer=None) -> None:
     target = _state_tree(net, optimizer)
     abstract = jax.tree.map(_abstract, target)
     try:
-        restored = manager(Path(directory)).restore(
-            step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract)))["state"]
+        both = manager(Path(directory)).restore(
+            step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract),
+                                          meta=ocp.args.JsonRestore()))
+        restored, meta = both["state"], dict(both["meta"])
     except Exception as exc:
         raise CheckpointError(f"checkpoint {directory} step {step} is corrupted or does not "
                               f"match the network ({type(exc).__name__}: {exc})") from exc
@@ -116,10 +193,12 @@ def restore_checkpoint(directory: Path, step: int, net, optimizer=None) -> None:
     if bad:
         raise CheckpointError(f"checkpoint {directory} does not match the network: shapes "
                               f"differ at {bad[:3]}")
+    _verify(restored, meta, directory, step)
     for obj, key in ((net, "net"), (optimizer, "opt")):
         state = nnx.state(obj)
         nnx.replace_by_pure_dict(state, restored[key])
         nnx.update(obj, state)
+    return meta.get("units")
 
 
 def _short(value) -> str:

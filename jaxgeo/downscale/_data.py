@@ -9,6 +9,8 @@ import numpy as np
 from .._grid import Grid
 from .._xarray import check_mask as _check_mask
 from .._xarray import on_grid
+from ..time import as_datetime64
+from ._units import common_units
 
 __all__ = ["Fields", "check_mask", "prepare"]
 
@@ -28,6 +30,25 @@ def _as_tll(da, name: str, grid: Grid | None = None):
 def check_mask(mask, grid: Grid) -> np.ndarray:
     """The boolean ``(nlat, nlon)`` mask on ``grid`` (the mask rule: booleans or 0/1 only)."""
     return _check_mask(mask, grid, weights=False, required=True)
+
+
+def _check_months(time, name: str) -> np.ndarray:
+    """``time`` as datetime64: no NaT, one value per calendar month, increasing."""
+    t = as_datetime64(time, name=f"{name} time")
+    months = t.astype("datetime64[M]")
+    uniq, first, counts = np.unique(months, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        k = int(np.flatnonzero(counts > 1)[0])
+        where = np.flatnonzero(months == uniq[k])
+        raise ValueError(f"{name} has month {uniq[k]} {counts[k]} times (indices "
+                         f"{', '.join(map(str, where[:5]))}); months must be unique: drop or "
+                         "average the duplicates")
+    back = np.flatnonzero(np.diff(t) < np.timedelta64(0, "ns"))
+    if back.size:
+        k = int(back[0]) + 1
+        raise ValueError(f"{name} times are not increasing: month {months[k]} (index {k}) "
+                         f"follows {months[k - 1]}; sort them first (.sortby('time'))")
+    return t
 
 
 def _check_finite(values: np.ndarray, mask: np.ndarray, name: str, times) -> None:
@@ -53,8 +74,10 @@ class Fields:
         grid: the data grid.
         time: ``(T,)`` datetime64.
         mask: ``(nlat, nlon)`` boolean, True where the fields are valid.
-        coarse, model: ``(T, nlat, nlon)`` (finite inside the mask).
+        coarse, model: ``(T, nlat, nlon)`` (finite inside the mask), both in ``units``.
         features: name → ``(T, nlat, nlon)``, in the Dataset's order.
+        units: the coarse field's ``units`` attribute (the model is converted to it);
+            None when neither field has one.
     """
 
     grid: Grid
@@ -63,6 +86,7 @@ class Fields:
     coarse: np.ndarray
     model: np.ndarray
     features: dict[str, np.ndarray]
+    units: str | None = None
 
 
 def prepare(coarse, model, mask, features=None, feature_names=None) -> Fields:
@@ -74,11 +98,21 @@ def prepare(coarse, model, mask, features=None, feature_names=None) -> Fields:
         features: optional Dataset of (time, lat, lon) variables.
         feature_names: the features a trained network expects, in order (None: any).
 
+    The model field is converted to the coarse field's unit (m, cm, mm, kg m-2 of water;
+    their ``units`` attributes).
+
     Raises:
-        ValueError: naming the variable, the month or the grids that differ.
+        ValueError: naming the variable, the month or the grids that differ (NaT,
+            duplicated or decreasing months included), or both
+            variables' units when they differ and are not both known thickness units.
     """
+    factor, units = common_units(coarse.attrs.get("units"), model.attrs.get("units"))
     c, grid, time = _as_tll(coarse, "coarse")
+    time = _check_months(time, "coarse")
     m, _, mtime = _as_tll(model, "model", grid)
+    mtime = _check_months(mtime, "model")
+    if factor != 1.0:
+        m = m * factor
     if c.shape[0] != m.shape[0] or not np.array_equal(time, mtime):
         raise ValueError(f"time axes differ: coarse has {c.shape[0]} steps "
                          f"({str(time[0])[:10]}..{str(time[-1])[:10]}), model has "
@@ -94,6 +128,7 @@ def prepare(coarse, model, mask, features=None, feature_names=None) -> Fields:
             raise TypeError(f"features must be an xarray.Dataset, got {type(features).__name__}")
         for name in features.data_vars:
             f, _, ftime = _as_tll(features[name], f"feature {name!r}", grid)
+            ftime = _check_months(ftime, f"feature {name!r}")
             if not np.array_equal(ftime, time):
                 raise ValueError(f"time axes differ: feature {name!r} does not have the coarse "
                                  "field's time steps")
@@ -102,4 +137,4 @@ def prepare(coarse, model, mask, features=None, feature_names=None) -> Fields:
     if feature_names is not None and list(feats) != list(feature_names):
         raise ValueError(f"features differ from training: got {list(feats)}, the network was "
                          f"trained with {list(feature_names)}")
-    return Fields(grid, time, msk, c, m, feats)
+    return Fields(grid, time, msk, c, m, feats, units)

@@ -117,7 +117,23 @@ def build_inputs(fields: Fields, norm: NormStats, radius_deg: float, *,
     """The inputs of :func:`network_inputs` from prepared :class:`Fields`.
 
     ``cap_op``: the float32 cap operator of the low-pass correction, if the caller has one.
+
+    Raises:
+        ValueError: ``noise2self`` with fewer than 12 months, or ``tendency_channel`` with
+            months that are not consecutive (naming the gap).
     """
+    nt = fields.coarse.shape[0]
+    if noise2self and nt < 12:
+        raise ValueError(f"noise2self needs at least 12 months (each month's inputs come from "
+                         f"a seasonal-trend fit of the others), got {nt}")
+    if tendency_channel and nt > 1:
+        months = np.asarray(fields.time).astype("datetime64[M]")
+        gap = np.flatnonzero(np.diff(months) != np.timedelta64(1, "M"))
+        if gap.size:
+            k = int(gap[0]) + 1
+            raise ValueError(f"model_tendency needs consecutive months: {months[k]} (index "
+                             f"{k}) follows {months[k - 1]}; fill the gap or drop "
+                             "model_tendency")
     off, scale = norm.offset, norm.scale
     msk = fields.mask
 

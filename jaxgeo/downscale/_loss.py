@@ -61,6 +61,12 @@ class LossConfig:
             raise ValueError("LossConfig.similarity and similarity_weights differ in length")
         if self.cap_power not in (1, 2):
             raise ValueError(f"cap_power must be 1 or 2, got {self.cap_power!r}")
+        for name in ("observation_half_width_km", "targets_resolution_deg", "cap_weight"):
+            v = getattr(self, name)
+            if v is not None and not (isinstance(v, (int, float, np.floating, np.integer))
+                                      and np.isfinite(v) and (v > 0 or name == "cap_weight"
+                                                              and v == 0)):
+                raise ValueError(f"{name} must be a positive number (or None), got {v!r}")
 
 
 _loss_config_init = LossConfig.__init__

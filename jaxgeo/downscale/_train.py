@@ -34,7 +34,43 @@ from ._checkpoint import (
 from ._loss import LossConfig, LossConstants, composite_loss
 from ._settings import RunSettings
 
-__all__ = ["TrainConfig", "epoch_order", "make_optimizer", "make_train_step", "train"]
+__all__ = ["TrainConfig", "TrainingDivergedError", "auto_axes", "epoch_order",
+           "make_optimizer", "make_train_step", "train"]
+
+
+def auto_axes(mesh):
+    """``mesh`` with every axis of type Auto (same devices and names); None stays None.
+
+    ``jax.make_mesh`` makes Explicit axes by default in current JAX, under which the
+    network's pooling reshapes (and XLA's choice of the gradient all-reduce) would need
+    sharding annotations; data parallelism over months needs none, so the training step
+    and :meth:`Downscaler.predict` run on the Auto view of the same devices.
+    """
+    from jax.sharding import AxisType, Mesh
+
+    types = getattr(mesh, "axis_types", None)
+    if mesh is None or types is None or all(t == AxisType.Auto for t in types):
+        return mesh
+    return Mesh(mesh.devices, mesh.axis_names,
+                axis_types=(AxisType.Auto,) * len(mesh.axis_names))
+
+
+class TrainingDivergedError(ValueError, FloatingPointError):
+    """The loss became non-finite during training (one line: step, epoch, likely cause)."""
+
+
+def _diverged(step: int, epoch: int, terms: dict | None, cfg: TrainConfig, saved,
+              checkpoint_dir) -> TrainingDivergedError:
+    what = ("the weights became non-finite" if terms is None else
+            "the loss became non-finite (" + ", ".join(
+                f"{k}={v:.3g}" for k, v in terms.items() if not math.isfinite(v)) + ")")
+    kept = ("no checkpoint was written" if checkpoint_dir is None
+            else f"no checkpoint in {checkpoint_dir} was written yet" if saved is None
+            else f"the last checkpoint, step {saved} in {checkpoint_dir}, is kept")
+    return TrainingDivergedError(
+        f"training diverged: {what} at step {step} (epoch "
+        f"{epoch + 1}); likely cause: a learning_rate too large ({cfg.learning_rate:g}) or "
+        f"extreme input values; {kept}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,8 +99,11 @@ class TrainConfig:
             v = getattr(self, name)
             if int(v) != v or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if not (self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}")
+        if not (self.learning_rate > 0) or not math.isfinite(self.learning_rate):
+            raise ValueError(f"learning_rate must be a positive number, got "
+                             f"{self.learning_rate!r}")
+        if isinstance(self.seed, bool) or int(self.seed) != self.seed or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
 
 
 _train_config_init = TrainConfig.__init__
@@ -140,7 +179,8 @@ def _batch(train_cfg: TrainConfig, n_months: int, mesh) -> int:
 def train(net, inputs: np.ndarray, model_field: np.ndarray, target_caps: np.ndarray,
           constants: LossConstants, *, train_cfg: TrainConfig, loss_cfg: LossConfig,
           settings: RunSettings, checkpoint_dir: Path | None = None, quiet: bool = False,
-          callback: Callable[[int, dict], None] | None = None, mesh=None) -> list[dict]:
+          callback: Callable[[int, dict], None] | None = None, mesh=None,
+          units: str | None = None) -> list[dict]:
     """Optimise ``net`` in place; returns the per-step loss terms (floats).
 
     Args:
@@ -157,14 +197,19 @@ def train(net, inputs: np.ndarray, model_field: np.ndarray, target_caps: np.ndar
         callback: called as ``callback(step, terms)`` after every step (tests use it to
             interrupt a run).
         mesh: data parallelism: a :class:`jax.sharding.Mesh` with a ``"months"`` axis
-            (:func:`jaxgeo.distributed.make_mesh`). Each batch is split over that axis,
+            (:func:`jaxgeo.distributed.make_mesh`; Explicit or Auto axes, see
+            :func:`auto_axes`). Each batch is split over that axis,
             weights, optimizer state and loss constants are replicated, and the same jitted
             step runs on the sharded arrays (XLA inserts the gradient all-reduce). The batch
             must divide evenly over the axis. None: one device.
+        units: the unit of the fields, stored with each checkpoint.
 
     Raises:
         ValueError: the mesh has no ``"months"`` axis, or the batch does not divide over it.
+        TrainingDivergedError: (a ValueError and FloatingPointError) the loss became
+            non-finite; names the step and epoch; the last good checkpoint is kept.
     """
+    mesh = auto_axes(mesh)
     n_months = inputs.shape[0]
     batch = _batch(train_cfg, n_months, mesh)
     steps_per_epoch = n_months // batch
@@ -181,6 +226,7 @@ def train(net, inputs: np.ndarray, model_field: np.ndarray, target_caps: np.ndar
         put = jnp.asarray
     start = 0
     mgr = None
+    saved = None  # the last checkpoint step of this directory
     if checkpoint_dir is not None:
         checkpoint_dir = Path(checkpoint_dir)
         found = read_settings(checkpoint_dir)
@@ -191,7 +237,8 @@ def train(net, inputs: np.ndarray, model_field: np.ndarray, target_caps: np.ndar
                 raise CheckpointError(f"checkpoint in {checkpoint_dir} is at step {start}, "
                                       f"beyond this run's {total} steps")
             restore_checkpoint(checkpoint_dir, start, net, optimizer)
-        mgr = manager(checkpoint_dir)
+            saved = start
+        mgr = manager(checkpoint_dir, cleanup=True)
 
     step_fn = make_train_step(loss_cfg)
     history: list[dict] = []
@@ -204,17 +251,24 @@ def train(net, inputs: np.ndarray, model_field: np.ndarray, target_caps: np.ndar
         for s in range(start, total):
             epoch, k = divmod(s, steps_per_epoch)
             idx = np.sort(epoch_order(train_cfg.seed, epoch, n_months)[k * batch:(k + 1) * batch])
-            terms = step_fn(net, optimizer, put(inputs[idx]), put(model_field[idx]),
-                            put(target_caps[idx]), constants)
+            try:
+                terms = step_fn(net, optimizer, put(inputs[idx]), put(model_field[idx]),
+                                put(target_caps[idx]), constants)
+            except FloatingPointError:  # jax_debug_nans, or non-finite weights
+                raise _diverged(s + 1, epoch, None, train_cfg, saved, checkpoint_dir) from None
             terms = {key: _scalar(v) for key, v in terms.items()}
             if not all(math.isfinite(v) for v in terms.values()):
-                raise FloatingPointError(f"loss became non-finite at step {s + 1}: {terms}")
+                raise _diverged(s + 1, epoch, terms, train_cfg, saved, checkpoint_dir)
             history.append(terms)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix({key: f"{v:.3g}" for key, v in terms.items()}, refresh=False)
             if mgr is not None and ((s + 1) % train_cfg.checkpoint_every == 0 or s + 1 == total):
-                save_checkpoint(mgr, s + 1, net, optimizer, settings)
+                if not all(_scalar(jnp.all(jnp.isfinite(a))) for a in
+                           jax.tree.leaves(nnx.state(net, nnx.Param))):
+                    raise _diverged(s + 1, epoch, None, train_cfg, saved, checkpoint_dir)
+                save_checkpoint(mgr, s + 1, net, optimizer, settings, units)
+                saved = s + 1
             if callback is not None:
                 callback(s + 1, terms)
     finally:
