@@ -72,8 +72,8 @@ def check_output_path(path, *, estimate_bytes: float = 0.0, kind: str = "file") 
 
     Raises:
         ValueError: a directory where a file is wanted (or the reverse), a file where a
-            folder must be created. ResourceError: too little free space.
-        PermissionError: the nearest existing folder is not writable.
+            folder must be created, a folder that is not writable.
+        ResourceError: too little free space.
     """
     p = Path(path)
     if kind == "file" and p.is_dir():
@@ -86,7 +86,7 @@ def check_output_path(path, *, estimate_bytes: float = 0.0, kind: str = "file") 
     if not existing.is_dir():
         raise ValueError(f"cannot create {p}: {existing} is a file")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise PermissionError(13, "permission denied (folder not writable)", str(existing))
+        raise ValueError(f"cannot write --out {p}: {existing} is not a writable folder")
     if estimate_bytes > 0:
         free = shutil.disk_usage(existing).free
         if estimate_bytes > free:

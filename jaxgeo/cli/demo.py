@@ -57,8 +57,7 @@ def _downscale(args) -> int:
     check_memory(1.5e9 + 330.0 * args.n_months * _cells(args.resolution_deg),
                  what=f"the downscaling demo at {args.resolution_deg:g}° for {args.n_months} "
                       "months", max_memory_gb=args.max_memory_gb)
-    _args.output_dir(args.out)
-
+    # run_demo checks --out itself (it refuses folders it did not write) before any work
     run_demo(args.out, resolution_deg=args.resolution_deg, n_months=args.n_months,
              epochs=args.epochs, radius_deg=args.radius_deg, seed=args.seed,
              noise2self=not args.no_noise2self, quiet=args.quiet)

@@ -48,19 +48,12 @@ def _open(path):
 
 
 def _fit(args) -> int:
-    import os
-
     import numpy as np
 
     from .._io import pick_variable, write_netcdf
     from ..downscale import LossConfig, TrainConfig, fit
 
     out_path = _args.output_file(args.out)  # checked before the training, not after
-    parent = out_path.absolute().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"cannot write --out {out_path}: {parent} is not a writable folder")
     coarse = pick_variable(_open(args.coarse), args.coarse_var, args.coarse)
     model = pick_variable(_open(args.model), args.model_var, args.model)
     features = _open(args.features) if args.features else None
