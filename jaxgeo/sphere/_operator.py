@@ -60,7 +60,9 @@ class IsotropicOperator:
     Not built directly: use :class:`CapAverage` or :class:`GaussianSmooth`. Calling the
     operator on ``field`` of shape ``(..., nlat, nlon)`` returns ``(..., nlat, nlon)`` (or
     ``(..., tlat, tlon)`` with targets). Where a kernel covers no cell of positive mask
-    weight the result is NaN.
+    weight the result is NaN; so it is where the mask holds less than ``MIN_SHARE × eps``
+    (100 × the dtype's eps: 1.2e-5 in float32) of the kernel's weight, e.g. where only a
+    Gaussian's far tail reaches the mask: the mean there would be transform round-off.
 
     dtype rule: the operator computes in its own ``dtype`` (fixed when built) and returns
     the input's floating dtype (integer input: the operator's dtype).
@@ -116,7 +118,8 @@ class IsotropicOperator:
 
     @property
     def valid(self):
-        """``(nout, 1 or ncol)`` bool: False where a kernel covers no weighted cell."""
+        """``(nout, 1 or ncol)`` bool: False where a kernel covers no weighted cell (or less
+        than ``MIN_SHARE × eps`` of its weight is inside the mask)."""
         return self.tables.valid
 
     @property

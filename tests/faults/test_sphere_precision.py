@@ -78,3 +78,24 @@ def test_sparse_mask_gradient_unchanged():
     lhs = np.nansum(np.asarray(y) * ct)
     rhs = np.sum(np.asarray(g) * x)
     assert abs(lhs - rhs) <= 1e-10 * abs(lhs)
+
+
+def test_gaussian_tail_only_outputs_are_nan_not_noise():
+    """Where a Gaussian's far tail is all that touches the mask (share < MIN_SHARE × eps of
+    its weight), the mean was round-off (4e3 off on a unit field in float32): now NaN."""
+    from jaxgeo.sphere import GaussianSmooth
+    from jaxgeo.sphere._tables import MIN_SHARE
+
+    rng = np.random.default_rng(4)
+    f = 1.0 + 0.1 * rng.normal(size=G.shape)
+    share = np.asarray(GaussianSmooth(G, 500.0, dtype=jnp.float64)(MASK.astype(np.float64)))
+    for dtype in (jnp.float32, jnp.float64):
+        op = GaussianSmooth(G, 500.0, mask=MASK, dtype=dtype)
+        y = np.asarray(op(f.astype(dtype)), np.float64)
+        limit = MIN_SHARE * float(np.finfo(np.dtype(dtype)).eps)
+        assert np.all(np.isnan(y[share < 0.5 * limit]))
+        assert np.all(np.isfinite(y[share > 2.0 * limit]))
+        if dtype == jnp.float32:
+            y64 = np.asarray(GaussianSmooth(G, 500.0, mask=MASK, dtype=jnp.float64)(f))
+            both = np.isfinite(y) & np.isfinite(y64)
+            assert np.max(np.abs(y - y64)[both]) < 1e-3 * np.max(np.abs(f - 1.0))
