@@ -2,11 +2,24 @@
 
 Every file or directory jaxgeo writes goes through :func:`atomic_path` or
 :func:`atomic_dir`: a failure leaves what was there untouched and removes the temporary.
+
+* Temporaries are named after the output, ``.<name>.jaxgeo-tmp-<pid>-<random>``; those of a
+  killed run (their process is gone) are removed by the next write of the same output.
+* Files and folders get the user's umask.
+* :func:`atomic_dir` replaces only a folder that jaxgeo wrote (it holds the
+  :data:`MARKER` file); anything else at the output path is refused with
+  :class:`FileExistsError`, never deleted. The swap holds a lock on the parent folder, so
+  concurrent writers of the same output replace each other's complete stores, one at a time.
+* A full disk, a read-only file system or a permission error is an :class:`OutputError`
+  (an ``OSError`` and a ``ValueError``) of one line naming the path.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
+import glob
 import json
 import os
 import shutil
@@ -15,14 +28,155 @@ import uuid
 from pathlib import Path
 
 __all__ = [
+    "MARKER",
+    "OutputError",
     "atomic_dir",
     "atomic_path",
+    "check_replaceable",
     "netcdf_encoding",
     "pick_variable",
+    "remove_stale_temporaries",
     "save_figure",
     "write_json",
     "write_netcdf",
 ]
+
+MARKER = ".jaxgeo-output"
+"""The file that marks a folder as written by jaxgeo (and so replaceable by it)."""
+
+TMP_TAG = ".jaxgeo-tmp-"
+
+_REASONS = {
+    errno.ENOSPC: "no space left on",
+    errno.EDQUOT: "disk quota exceeded on",
+    errno.EROFS: "read-only file system: cannot write",
+    errno.EACCES: "permission denied: cannot write",
+    errno.EPERM: "permission denied: cannot write",
+}
+_NEARLY_FULL = 1 << 20  # bytes: a library failure with less free space is a full disk
+
+
+class OutputError(OSError, ValueError):
+    """An output could not be written (full disk, read-only, permission); one line naming
+    the path. Both an ``OSError`` and a ``ValueError`` (the CLI's anticipated failures)."""
+
+
+def _tmp_name(path: Path) -> Path:
+    return path.parent / f".{path.name}{TMP_TAG}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(path) -> list[Path]:
+    """Remove the temporaries of ``path`` left by killed runs (their process is gone).
+
+    Returns:
+        The removed paths. Temporaries of live processes (a concurrent writer) are kept.
+    """
+    path = Path(path)
+    removed = []
+    pattern = f".{glob.escape(path.name)}{TMP_TAG}*"
+    for tmp in path.parent.glob(pattern):
+        pid = tmp.name[len(path.name) + 1 + len(TMP_TAG):].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            if tmp.is_dir() and not tmp.is_symlink():
+                shutil.rmtree(tmp)
+            else:
+                tmp.unlink()
+            removed.append(tmp)
+    return removed
+
+
+def check_replaceable(path, *, directory: bool) -> None:
+    """Refuse (FileExistsError, one line) an output path jaxgeo may not replace.
+
+    A file output (``directory=False``) may replace a file, not a folder; a folder output
+    (a Zarr store) may replace only a folder holding jaxgeo's :data:`MARKER`.
+    """
+    path = Path(path)
+    if not os.path.lexists(path):
+        return
+    if not directory:
+        if path.is_dir():
+            raise FileExistsError(f"{path} is a directory; give a file name for the output")
+        return
+    if path.is_symlink() or not path.is_dir():
+        raise FileExistsError(f"{path} exists and is not a folder jaxgeo wrote; refusing to "
+                              "replace it: remove it or choose another output path")
+    if not (path / MARKER).is_file():
+        raise FileExistsError(f"{path} exists and was not written by jaxgeo (no {MARKER} "
+                              "marker); refusing to delete it: remove it or choose another "
+                              "output path")
+
+
+def _output_error(exc: BaseException, path: Path, where: Path) -> OutputError | None:
+    """The one-line error for a failed write of ``path``, or None (not a disk problem)."""
+    if isinstance(exc, OutputError):
+        return None
+    code = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
+    if code not in _REASONS and isinstance(exc, (OSError, RuntimeError)):
+        # libraries (netCDF/HDF5) report a full disk as a generic error
+        with contextlib.suppress(OSError):
+            if shutil.disk_usage(where).free < _NEARLY_FULL:
+                code = errno.ENOSPC
+    if code not in _REASONS:
+        return None
+    err = OutputError(f"{_REASONS[code]} {path} ({type(exc).__name__}: "
+                      f"{' '.join(str(exc).split())})")
+    err.errno = code
+    return err
+
+
+@contextlib.contextmanager
+def _translated(path: Path, where: Path):
+    try:
+        yield
+    except (OSError, RuntimeError) as exc:
+        err = _output_error(exc, path, where)
+        if err is None:
+            raise
+        raise err from exc
+
+
+@contextlib.contextmanager
+def _parent_lock(parent: Path):
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _remove(p: Path) -> None:
+    """Best-effort removal of a temporary (a cleanup never hides the error that caused it)."""
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p, ignore_errors=True)
+    elif os.path.lexists(p):
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+def _prepare(path, overwrite: bool, directory: bool) -> Path:
+    path = Path(path)
+    if os.path.lexists(path) and not overwrite:
+        raise FileExistsError(f"{path} exists; refusing to overwrite it")
+    if not directory:
+        check_replaceable(path, directory=False)
+    with _translated(path, path.parent if path.parent.exists() else Path(".")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
+    return path
 
 
 @contextlib.contextmanager
@@ -30,22 +184,26 @@ def atomic_path(path, *, overwrite: bool = True):
     """Yield a temporary path beside ``path``; on success move it onto ``path``.
 
     A failure leaves any existing file untouched and removes the temporary file.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is False, or it is a folder.
+        OutputError: a full disk, read-only file system or permission error, naming ``path``.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; refusing to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
+    path = _prepare(path, overwrite, directory=False)
+    with _translated(path, path.parent):
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{TMP_TAG}{os.getpid()}-",
+                                   dir=path.parent)
+        os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
+    tmp = Path(tmp)
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
+        with _translated(path, path.parent):
+            yield tmp
+            os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        _remove(tmp)
         raise
 
 
@@ -53,24 +211,33 @@ def atomic_path(path, *, overwrite: bool = True):
 def atomic_dir(path, *, overwrite: bool = True):
     """Yield a temporary directory path beside ``path``; on success swap it into ``path``.
 
-    A failure removes the temporary directory and leaves any existing ``path`` untouched.
+    The caller creates the folder (e.g. ``to_zarr(tmp)``); jaxgeo's :data:`MARKER` is added
+    to it. A failure removes the temporary directory and leaves any existing ``path``
+    untouched; an existing ``path`` that jaxgeo did not write is never replaced.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is False, or it is not a folder
+            jaxgeo wrote (checked again, under the lock, just before the swap).
+        OutputError: a full disk, read-only file system or permission error, naming ``path``.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; refusing to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
+    path = _prepare(path, overwrite, directory=True)
+    tmp = _tmp_name(path)
     try:
-        yield tmp
-        if path.exists():
-            old = path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.old"
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old) if old.is_dir() else old.unlink()
-        else:
-            os.replace(tmp, path)
+        with _translated(path, path.parent):
+            yield tmp
+            tmp.mkdir(exist_ok=True)
+            (tmp / MARKER).write_text("written by jaxgeo; jaxgeo may replace this folder\n")
+            with _parent_lock(path.parent):
+                check_replaceable(path, directory=True)
+                if os.path.lexists(path):
+                    old = _tmp_name(path)
+                    os.replace(path, old)
+                    os.replace(tmp, path)
+                    _remove(old)
+                else:
+                    os.replace(tmp, path)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove(tmp)
         raise
 
 

@@ -120,8 +120,25 @@ class MonthShards:
         return np.arange(self.n_padded) < self.n_months
 
     def unpad(self, y):
-        """Drop the padded months from a result whose leading axis is the month axis."""
-        return y[: self.n_months]
+        """Drop the padded months from a result whose leading axis is the month axis.
+
+        Explicit mesh axes cannot hold an uneven month count: such a result is first
+        viewed (no copy) with the same layout on auto axes, as the compiler then places it.
+        """
+        if self.n_months == y.shape[0]:
+            return y
+        return as_auto(y)[: self.n_months]
+
+
+def as_auto(y):
+    """``y`` with the same layout over the same devices on auto mesh axes (no copy)."""
+    sharding = getattr(y, "sharding", None)
+    if not isinstance(sharding, NamedSharding) or all(
+            t == AxisType.Auto for t in sharding.mesh.axis_types):
+        return y
+    mesh = sharding.mesh
+    auto = Mesh(mesh.devices, mesh.axis_names, axis_types=(AxisType.Auto,) * mesh.devices.ndim)
+    return jax.device_put(y, NamedSharding(auto, sharding.spec))
 
 
 def shard_months(x, mesh: Mesh, *, axis: str = MONTHS) -> MonthShards:

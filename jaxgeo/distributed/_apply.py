@@ -27,7 +27,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from .._sharding import LAT, MONTHS, axis_size, padded_put, put_padded_as, shard_months
+from .._sharding import LAT, MONTHS, as_auto, axis_size, padded_put, put_padded_as, shard_months
 from ..sphere import BandTables, IsotropicOperator, band_apply
 
 
@@ -55,7 +55,11 @@ def month_parallel(fn, mesh: Mesh, ndim: int, axis: str = MONTHS, operator_arg: 
 
 
 def _check_nan_host(op: IsotropicOperator, x) -> None:
-    """The operator's eager NaN check, on host numpy data only (no device copy of the stack)."""
+    """The operator's eager checks (complex input; NaN, ±inf and dynamic range inside the
+    mask), the latter on host numpy data only (no device copy of the stack)."""
+    if np.issubdtype(np.dtype(getattr(x, "dtype", np.float64)), np.complexfloating):
+        raise ValueError(f"field is complex ({x.dtype}); {type(op).__name__} averages real "
+                         "fields: apply it to the real and imaginary parts separately")
     if isinstance(x, np.ndarray):
         op.check_nan(x)
 
@@ -293,7 +297,7 @@ def band_sharded_apply(op: IsotropicOperator, x, mesh: Mesh, *, lat_axis: str = 
     fn = _band_fn(mesh, lat_axis, m_axis, ndim, plan.block_rows, plan.halo_rows, plan.hops,
                   nlon, op.masked, plan.centred)
     y = fn(op.tables.kernel_re, op.tables.kernel_im, *tables, xx)
-    y = y[..., :nlat, :]
+    y = as_auto(y)[..., :nlat, :]
     if ndim >= 3:
         y = y[:n_months]
     if not jnp.issubdtype(in_dtype, jnp.floating):

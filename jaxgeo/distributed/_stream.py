@@ -16,9 +16,11 @@ from pathlib import Path
 
 import jax
 import numpy as np
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from .._deprecation import reject_unknown, renamed
-from .._io import atomic_dir, atomic_path
+from .._io import atomic_dir, atomic_path, check_replaceable
 from .._sharding import MONTHS, axis_size, make_mesh, shard_months, to_host
 from .._xarray import coord_names, to_grid_order
 from ..sphere import IsotropicOperator
@@ -193,7 +195,9 @@ def stream_apply(fn_or_op, source, out_path, *, batch_months: int, prefetch: int
     batches ahead), padded to a whole number of months per device, applied data-parallel
     over ``mesh`` and written to ``out_path`` (``.zarr``: a Zarr store written by regions;
     anything else: NetCDF-4 appended along an unlimited time dimension). The output goes to
-    a temporary sibling that is moved into place only when every batch is written.
+    a temporary sibling that is moved into place only when every batch is written. An
+    existing ``.zarr`` output is replaced only if jaxgeo wrote it (anything else at
+    ``out_path`` is refused with FileExistsError before any work).
 
     Args:
         fn_or_op: a jaxgeo operator, or a callable mapping ``(m, nlat, nlon)`` to
@@ -223,6 +227,7 @@ def stream_apply(fn_or_op, source, out_path, *, batch_months: int, prefetch: int
     if batch_months < 1:
         raise ValueError(f"batch_months must be positive, got {batch_months}")
     out_path = Path(out_path)
+    check_replaceable(out_path, directory=_is_zarr(out_path))  # before the expensive work
     lat_name, lon_name = coord_names(source)
     if time_dim not in source.dims:
         raise ValueError(f"source has no {time_dim!r} dimension; dims are {source.dims}")
@@ -231,6 +236,9 @@ def stream_apply(fn_or_op, source, out_path, *, batch_months: int, prefetch: int
     if isinstance(fn_or_op, IsotropicOperator):
         fn_or_op.grid.check_xarray(source)
     source = to_grid_order(source).transpose(time_dim, lat_name, lon_name)
+    if np.issubdtype(source.dtype, np.complexfloating):
+        raise ValueError(f"source {source.name or ''!s} is complex ({source.dtype}); "
+                         "stream the real and imaginary parts separately")
     dtype = np.dtype(dtype or source.dtype)
     if not np.issubdtype(dtype, np.floating):
         dtype = np.dtype(np.float64)
@@ -247,7 +255,10 @@ def stream_apply(fn_or_op, source, out_path, *, batch_months: int, prefetch: int
         apply = month_parallel(fn_or_op, mesh, 3, MONTHS, False)
         run = apply
     spatial = tuple(source.shape[1:])
-    out_struct = jax.eval_shape(run, jax.ShapeDtypeStruct((batch,) + spatial, dtype))
+    # sharded as the batches will be (explicit mesh axes check it)
+    in_sharding = NamedSharding(mesh, P(MONTHS, None, None))
+    out_struct = jax.eval_shape(run, jax.ShapeDtypeStruct((batch,) + spatial, dtype,
+                                                          sharding=in_sharding))
     out_shape = tuple(out_struct.shape[1:])
     out_dtype = np.dtype(out_struct.dtype)
     lat, lon, lat_attrs, lon_attrs = _out_coords(source, lat_name, lon_name, time_dim,

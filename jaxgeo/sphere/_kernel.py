@@ -29,6 +29,14 @@ def _lift(table, like):
     return jnp.reshape(table, (1,) * (jnp.ndim(like) - jnp.ndim(table)) + jnp.shape(table))
 
 
+def _zeros(like, shape, trailing: int = 3):
+    """Zeros of ``shape`` and ``like``'s dtype, sharded like ``like`` along the leading
+    (batch) axes: under explicit mesh axes a fresh ``jnp.zeros`` is replicated, and
+    mixing it with month-sharded data (scan carries, in-place updates) is a type error."""
+    base = jnp.zeros_like(like[(Ellipsis,) + (slice(0, 1),) * trailing])
+    return jnp.broadcast_to(base, shape)
+
+
 def band_apply(tables: BandTables, spec, *, transpose: bool = False):
     """Sum over the band of rows of kernel spectrum × input spectrum (or its transpose).
 
@@ -87,12 +95,12 @@ def band_apply(tables: BandTables, spec, *, transpose: bool = False):
             i_times_f = jnp.concatenate([-f[..., 1:2, :], f[..., 0:1, :]], axis=-2)
             return acc + kr * f + ki * i_times_f, None
 
-        zeros = jnp.zeros(batch + (block, 2, nfreq), ri.dtype)
+        zeros = _zeros(ri, batch + (block, 2, nfreq))
         acc, _ = lax.scan(step, zeros, jnp.arange(nband), unroll=2)
         # written in place into the result: stacking blocks would cost a transpose copy
         return lax.dynamic_update_slice_in_dim(out, acc, start, axis=-3)
 
-    out = jnp.zeros(batch + (nblocks * block, 2, nfreq), ri.dtype)
+    out = _zeros(ri, batch + (nblocks * block, 2, nfreq))
     out = lax.fori_loop(0, nblocks, block_step, out)[..., :nout, :, :]
     return lax.complex(out[..., 0, :], out[..., 1, :])
 
@@ -113,7 +121,7 @@ def _band_transpose(tables: BandTables, spec):
         ai = ai.at[..., rows, :].add(kr * spec_im - ki * spec_re)
         return (ar, ai), None
 
-    zeros = jnp.zeros(spec.shape[:-2] + (nin, spec.shape[-1]), spec_re.dtype)
+    zeros = _zeros(spec_re, spec.shape[:-2] + (nin, spec.shape[-1]), trailing=2)
     (ar, ai), _ = lax.scan(step, (zeros, zeros), (tables.kernel_index, tables.rows))
     return lax.complex(ar, ai)
 
@@ -121,10 +129,42 @@ def _band_transpose(tables: BandTables, spec):
 # The linear map and its transpose, on arrays already in the tables' dtype. Without a mask,
 # weights and 1/den are per row, so they are applied to the row spectra where XLA fuses them
 # into copies it makes anyway; with a mask they vary along longitude.
+def _masked_offset(t: BandTables, field, inside):
+    """Each field's weighted mean inside the mask, ``(..., 1, 1)``.
+
+    A masked mean is ``C(w f) / den`` where ``den`` (exact, float64-built) can be a tiny part
+    of the row the FFT transforms: the transform's round-off, relative to the whole row,
+    is then amplified by up to ``row / den`` (1e4 near a coast). Subtracting ``c`` first and
+    adding it back after the division, ``C(w (f − c)) / den + c`` (equal in exact arithmetic,
+    since ``C(w) = den``), leaves round-off relative to ``f − c``: a constant field comes out
+    exact, and ``1000 + f`` as accurate as ``f``. ``c`` is linear in ``f``, so the map (and
+    its hand-written transpose) is unchanged: any ``c`` gives the same mean in exact
+    arithmetic. The sum runs in a fixed pairwise order (:func:`_fixed_order_sum`), so the
+    result's bits do not depend on the batch size (XLA may vectorise a reduction differently).
+    """
+    w = _lift(t.weight, field)
+    masked = jnp.where(inside, field * w, 0.0)
+    total = _fixed_order_sum(jnp.reshape(masked, masked.shape[:-2] + (-1,)))
+    return jnp.reshape(total, total.shape[:-1] + (1, 1)) / jnp.sum(t.weight)
+
+
+def _fixed_order_sum(x):
+    """Sum over the last axis by pairwise halving (zero-padded to a power of two), ``(..., 1)``."""
+    n = x.shape[-1]
+    size = 1 << max(0, (n - 1).bit_length())
+    x = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, size - n)])
+    while x.shape[-1] > 1:
+        half = x.shape[-1] // 2
+        x = x[..., :half] + x[..., half:]
+    return x
+
+
 def _forward(t: BandTables, field):
     if t.masked:
         w = _lift(t.weight, field)
-        spec = jnp.fft.rfft(jnp.where(w > 0, field * w, 0.0), axis=-1)
+        inside = w > 0
+        offset = _masked_offset(t, field, inside)
+        spec = jnp.fft.rfft(jnp.where(inside, (field - offset) * w, 0.0), axis=-1)
     else:
         spec = jnp.fft.rfft(field, axis=-1)
         spec = spec * _lift(t.weight, spec).astype(spec.dtype)
@@ -135,7 +175,7 @@ def _forward(t: BandTables, field):
     if t.out_cols is not None:
         y = jnp.take(y, jnp.asarray(t.out_cols), axis=-1)
     if t.masked:
-        y = y * _lift(t.inv_den, y)
+        y = y * _lift(t.inv_den, y) + offset
     return y if t.all_valid else jnp.where(_lift(t.valid, y), y, jnp.nan)
 
 
@@ -144,7 +184,7 @@ def _transpose(t: BandTables, cotangent):
     if t.masked:
         g = g * _lift(t.inv_den, g)
     if t.out_cols is not None:
-        full = jnp.zeros(g.shape[:-1] + (t.nlon,), g.dtype)
+        full = _zeros(g, g.shape[:-1] + (t.nlon,), trailing=2)
         g = full.at[..., jnp.asarray(t.out_cols)].set(g)
     spec = jnp.fft.rfft(g, axis=-1)
     if not t.masked:

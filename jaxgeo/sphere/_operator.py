@@ -23,7 +23,11 @@ from ._kernel import apply_tables
 from ._legendre import gaussian_b
 from ._tables import BandTables, cap_tables, gaussian_tables
 
-__all__ = ["CapAverage", "GaussianSmooth", "IsotropicOperator"]
+__all__ = ["DYNAMIC_RANGE", "CapAverage", "GaussianSmooth", "IsotropicOperator"]
+
+DYNAMIC_RANGE = 1e-2
+"""Largest ``eps × max|f| / median|f|`` an eager call accepts (eps of the operator's dtype):
+beyond it, the transform's round-off reaches about a percent of a field's typical values."""
 
 
 def _mask_weights(mask, grid: Grid) -> np.ndarray | None:
@@ -56,16 +60,28 @@ class IsotropicOperator:
     Not built directly: use :class:`CapAverage` or :class:`GaussianSmooth`. Calling the
     operator on ``field`` of shape ``(..., nlat, nlon)`` returns ``(..., nlat, nlon)`` (or
     ``(..., tlat, tlon)`` with targets). Where a kernel covers no cell of positive mask
-    weight the result is NaN.
+    weight the result is NaN; so it is where the mask holds less than ``MIN_SHARE × eps``
+    (100 × the dtype's eps: 1.2e-5 in float32) of the kernel's weight, e.g. where only a
+    Gaussian's far tail reaches the mask: the mean there would be transform round-off.
 
     dtype rule: the operator computes in its own ``dtype`` (fixed when built) and returns
     the input's floating dtype (integer input: the operator's dtype).
 
     NaN handling: values outside the mask (mask weight 0) are ignored, so land-only
-    products with NaN over the ocean can be passed as they are. A NaN inside the mask would
-    spread through the whole band of rows (the longitude transform mixes a row), so eager
-    calls raise ``ValueError`` naming the first offending cell (:meth:`check_nan`); under
-    ``jit`` no check is possible and NaNs propagate.
+    products with NaN over the ocean can be passed as they are. A NaN or ±inf inside the
+    mask would spread through the whole band of rows (the longitude transform mixes a row),
+    so eager calls raise ``ValueError`` naming the first offending cell (:meth:`check_nan`);
+    under ``jit`` no check is possible and they propagate. Complex fields are refused.
+
+    Dynamic range: the longitude transform spreads round-off of about ``eps × max|f|``
+    (``eps`` of the operator's dtype: 1.2e-7 in float32) over every output of the rows it
+    reaches, also 180° away; a masked mean divides it by the share of the kernel's weight
+    inside the mask. Each field's masked mean is subtracted before the transform, so a
+    constant (or constant + small) field loses nothing. Eager calls refuse a field whose
+    largest magnitude exceeds :data:`DYNAMIC_RANGE` ``/ eps`` (8.4e4 in float32, 4.5e13 in
+    float64) times its typical (median non-zero) magnitude inside the mask, where the
+    spread round-off would reach a percent of the typical values: use ``dtype=float64``,
+    or remove the outlier.
 
     Attributes:
         tables: the :class:`~jaxgeo.sphere.BandTables` (the pytree's leaves).
@@ -102,7 +118,8 @@ class IsotropicOperator:
 
     @property
     def valid(self):
-        """``(nout, 1 or ncol)`` bool: False where a kernel covers no weighted cell."""
+        """``(nout, 1 or ncol)`` bool: False where a kernel covers no weighted cell (or less
+        than ``MIN_SHARE × eps`` of its weight is inside the mask)."""
         return self.tables.valid
 
     @property
@@ -134,6 +151,9 @@ class IsotropicOperator:
         if field.ndim < 2 or tuple(field.shape[-2:]) != self.in_shape:
             raise ValueError(f"field has shape {tuple(field.shape)}, expected (..., nlat, nlon) "
                              f"= (..., {self.in_shape[0]}, {self.in_shape[1]}) for {self!r}")
+        if jnp.issubdtype(field.dtype, jnp.complexfloating):
+            raise ValueError(f"field is complex ({field.dtype}); {type(self).__name__} averages "
+                             "real fields: apply it to the real and imaginary parts separately")
         if not jnp.issubdtype(field.dtype, jnp.floating):
             field = field.astype(self.dtype)
         if not isinstance(field, jax.core.Tracer) and not any(
@@ -144,27 +164,57 @@ class IsotropicOperator:
         return apply_tables(self.tables, field.astype(self.dtype)).astype(out_dtype)
 
     def check_nan(self, field) -> None:
-        """Raise ValueError if ``field`` has a NaN where the operator reads (inside the mask).
+        """Raise ValueError if ``field`` has a NaN or ±inf where the operator reads (inside
+        the mask), or a range its dtype cannot transform (see the class's "Dynamic range").
 
         ``field`` is ``(..., nlat, nlon)``, numpy (checked on the host, no device copy) or a
         concrete jax array. The message names the first offending index and cell.
         """
         xp = np if isinstance(field, np.ndarray) else jnp
-        bad = xp.isnan(field)
+        inside = None
         if self.masked:
             w = self.tables.weight
-            bad = bad & xp.broadcast_to((np.asarray(w) if xp is np else w) > 0, bad.shape)
+            inside = xp.broadcast_to((np.asarray(w) if xp is np else w) > 0, field.shape)
+        mag = xp.abs(field)
+        bad = ~(mag < np.inf)  # NaN and ±inf
+        if inside is not None:
+            bad = bad & inside
         nbad = int(xp.sum(bad))
         if nbad:
-            idx = tuple(int(i) for i in np.unravel_index(int(xp.argmax(bad.reshape(-1))),
-                                                         field.shape))
-            lat, lon = self.grid.lat[idx[-2]], self.grid.lon[idx[-1]]
-            where = "inside the mask " if self.masked else ""
+            flat = int(xp.argmax(bad.reshape(-1)))
+            nnan = int(xp.sum(xp.isnan(field) & bad))
+            kind = ("NaN" if nnan == nbad else "infinite (±inf)" if nnan == 0
+                    else "non-finite (NaN or ±inf)")
             raise ValueError(
-                f"field has {nbad} NaN value(s) {where}(first at index {idx}, lat {lat:g}, "
-                f"lon {lon:g}); NaNs would spread over whole latitude bands. Fill them, or pass "
-                "a mask that excludes them"
-            )
+                f"field has {nbad} {kind} value(s) {self._where_first(flat, field.shape)}; "
+                f"they would spread over whole latitude bands. Fill them, or pass a mask that "
+                "excludes them")
+        self._check_range(xp, mag if inside is None else xp.where(inside, mag, 0.0),
+                          field.shape)
+
+    def _where_first(self, flat: int, shape) -> str:
+        idx = tuple(int(i) for i in np.unravel_index(flat, shape))
+        lat, lon = self.grid.lat[idx[-2]], self.grid.lon[idx[-1]]
+        where = "inside the mask " if self.masked else ""
+        return f"{where}(first at index {idx}, lat {lat:g}, lon {lon:g})"
+
+    def _check_range(self, xp, mag, shape) -> None:
+        """Refuse a peak above DYNAMIC_RANGE / eps times the typical non-zero magnitude."""
+        peak = float(xp.max(mag)) if mag.size else 0.0
+        if peak == 0.0:
+            return
+        flat = mag.reshape(-1)
+        sample = np.asarray(flat[:: max(1, flat.size // 65536)], dtype=np.float64)
+        sample = sample[sample > 0]
+        typical = float(np.median(sample)) if sample.size else peak
+        limit = DYNAMIC_RANGE / float(np.finfo(np.dtype(self.dtype)).eps)
+        if peak > limit * typical:
+            at = self._where_first(int(xp.argmax(flat)), shape)
+            raise ValueError(
+                f"field's largest magnitude {peak:.3g} {at} is {peak / typical:.2g} times its "
+                f"typical magnitude {typical:.3g}, beyond the {limit:.2g} that the {self.dtype} "
+                "longitude transform resolves (its round-off would spread over the whole "
+                "band of rows): use dtype=float64, or remove the outlier")
 
 
 @pytree_dataclass(init=False)

@@ -102,13 +102,22 @@ def _out_lat(grid: Grid, targets: Grid | None) -> np.ndarray:
     return grid.lat if targets is None else targets.lat
 
 
+MIN_SHARE = 100.0
+"""Outputs whose kernel holds less than ``MIN_SHARE × eps`` (eps of the operator's dtype) of
+its weight inside the mask are NaN: the transform's round-off, relative to the unmasked
+weight, would dominate them (a Gaussian's far tail touching the mask: 1e4 × off in float32)."""
+
+
 def _make_tables(grid: Grid, targets: Grid | None, mask, dtype, *, spectra, kernel_index,
-                 rows, den, count, symmetric: bool) -> BandTables:
-    """Cast the float64 tables to ``dtype``. ``den``/``count``: (nout, ncol or 1) exact sums."""
+                 rows, den, count, symmetric: bool, den_full=None) -> BandTables:
+    """Cast the float64 tables to ``dtype``. ``den``/``count``: (nout, ncol or 1) exact sums;
+    ``den_full``: ``den`` without the mask (masked tables only)."""
     out_cols, _ = target_columns(grid, targets)
     area = grid.row_area / grid.row_area.max()  # relative areas keep float32 well scaled
     weight = area[:, None] if mask is None else area[:, None] * mask
     valid = count > 0
+    if mask is not None and den_full is not None:
+        valid &= den >= MIN_SHARE * float(np.finfo(np.dtype(dtype)).eps) * den_full
     with np.errstate(divide="ignore"):
         inv_den = np.where(valid, 1.0 / np.where(valid, den, 1.0), 0.0)
     return BandTables(
@@ -157,9 +166,10 @@ def cap_tables(grid: Grid, radius_deg: float, mask, targets: Grid | None, dtype)
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
     spectra = dirichlet_kernels(uniq[:, 0], uniq[:, 1], uniq[:, 2], grid.nlon)
     den, count = counts_and_den(grid, win, mask, out_cols)
+    den_full = None if mask is None else counts_and_den(grid, win, None, out_cols)[0]
     return _make_tables(grid, targets, mask, dtype, spectra=spectra,
                         kernel_index=inverse.reshape(win.rows.shape), rows=win.rows,
-                        den=den, count=count, symmetric=targets is None)
+                        den=den, count=count, symmetric=targets is None, den_full=den_full)
 
 
 def gaussian_tables(grid: Grid, b: float, truncation: float, mask, targets: Grid | None,
@@ -192,8 +202,9 @@ def gaussian_tables(grid: Grid, b: float, truncation: float, mask, targets: Grid
         spectra[sl] = np.conj(np.fft.rfft(kern, axis=-1))
     symmetric = targets is None
     row_w = grid.row_area[rows] / grid.row_area.max()
+    den_full = np.sum(row_w * spectra[..., 0].real, axis=0)[:, None]
     if mask is None:
-        den = np.sum(row_w * spectra[..., 0].real, axis=0)[:, None]
+        den = den_full
     else:
         den = dense_band_sum(grid.row_area[:, None] / grid.row_area.max() * mask, rows,
                              spectra, out_cols)
@@ -206,7 +217,7 @@ def gaussian_tables(grid: Grid, b: float, truncation: float, mask, targets: Grid
         spectra_flat = spectra_flat.real
     return _make_tables(grid, targets, mask, dtype, spectra=spectra_flat,
                         kernel_index=np.arange(rows.size).reshape(rows.shape), rows=rows,
-                        den=den, count=count, symmetric=symmetric)
+                        den=den, count=count, symmetric=symmetric, den_full=den_full)
 
 
 def dense_band_sum(values, rows, spectra, out_cols):
