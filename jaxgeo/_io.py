@@ -101,7 +101,7 @@ def check_replaceable(path, *, directory: bool) -> None:
     """Refuse (FileExistsError, one line) an output path jaxgeo may not replace.
 
     A file output (``directory=False``) may replace a file, not a folder; a folder output
-    (a Zarr store) may replace only a folder holding jaxgeo's :data:`MARKER`.
+    (a Zarr store) may replace only an empty folder or one holding jaxgeo's :data:`MARKER`.
     """
     path = Path(path)
     if not os.path.lexists(path):
@@ -113,7 +113,8 @@ def check_replaceable(path, *, directory: bool) -> None:
     if path.is_symlink() or not path.is_dir():
         raise FileExistsError(f"{path} exists and is not a folder jaxgeo wrote; refusing to "
                               "replace it: remove it or choose another output path")
-    if not (path / MARKER).is_file():
+    if not (path / MARKER).is_file() and any(path.iterdir()):
+        # an empty folder holds nothing to lose; anything else needs jaxgeo's marker
         raise FileExistsError(f"{path} exists and was not written by jaxgeo (no {MARKER} "
                               "marker); refusing to delete it: remove it or choose another "
                               "output path")

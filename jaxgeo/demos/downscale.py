@@ -117,7 +117,9 @@ def check_out_dir(out: Path) -> None:
         return
     if not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a folder; pass another --out")
-    entries = sorted(p.name for p in out.iterdir())
+    from .._io import MARKER
+
+    entries = sorted(p.name for p in out.iterdir() if p.name != MARKER)
     if not entries:
         return
     foreign = [e for e in entries if e not in OUTPUTS]
@@ -136,6 +138,10 @@ def check_out_dir(out: Path) -> None:
         raise FileExistsError(f"{out} exists and is not a jaxgeo demo folder ({what}); the "
                               "demo replaces its output folder as a whole: pass a new or "
                               "empty --out")
+    if not (out / MARKER).is_file():
+        # a demo folder of an earlier release (before the marker): adopt it, so that the
+        # atomic swap at the end may replace it
+        (out / MARKER).write_text("written by jaxgeo; jaxgeo may replace this folder\n")
 
 
 def write_set(out: Path, nc, result: dict, figures: dict) -> None:
