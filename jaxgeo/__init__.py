@@ -31,12 +31,13 @@ __all__ = [
     "time",
     "to_dataarray",
     "to_grid_order",
+    "units",
 ]
 __version__ = "0.1.0"
 
 _LAZY = {"check_mask": "._xarray", "grid_of": "._xarray", "on_grid": "._xarray",
          "to_dataarray": "._xarray", "to_grid_order": "._xarray"}
-_SUBMODULES = {"constants", "time", "seasonal", "regions", "sphere", "grace", "downscale",
+_SUBMODULES = {"constants", "time", "seasonal", "regions", "units", "sphere", "grace", "downscale",
                "troposphere", "distributed", "demos", "validation", "cli"}
 
 

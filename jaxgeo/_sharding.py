@@ -130,15 +130,28 @@ class MonthShards:
         return as_auto(y)[: self.n_months]
 
 
+def auto_axes(mesh):
+    """``mesh`` with every axis of type Auto (same devices and names); None stays None.
+
+    ``jax.make_mesh`` makes Explicit axes by default in current JAX, under which reshapes
+    inside a model (and XLA's choice of collectives) would need sharding annotations;
+    data parallelism over months needs none, so jaxgeo runs on the Auto view of the same
+    devices.
+    """
+    types = getattr(mesh, "axis_types", None)
+    if mesh is None or types is None or all(t == AxisType.Auto for t in types):
+        return mesh
+    return Mesh(mesh.devices, mesh.axis_names,
+                axis_types=(AxisType.Auto,) * len(mesh.axis_names))
+
+
 def as_auto(y):
     """``y`` with the same layout over the same devices on auto mesh axes (no copy)."""
     sharding = getattr(y, "sharding", None)
     if not isinstance(sharding, NamedSharding) or all(
             t == AxisType.Auto for t in sharding.mesh.axis_types):
         return y
-    mesh = sharding.mesh
-    auto = Mesh(mesh.devices, mesh.axis_names, axis_types=(AxisType.Auto,) * mesh.devices.ndim)
-    return jax.device_put(y, NamedSharding(auto, sharding.spec))
+    return jax.device_put(y, NamedSharding(auto_axes(sharding.mesh), sharding.spec))
 
 
 def shard_months(x, mesh: Mesh, *, axis: str = MONTHS) -> MonthShards:

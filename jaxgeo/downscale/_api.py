@@ -13,15 +13,16 @@ import numpy as np
 from flax import nnx
 
 from .._deprecation import reject_unknown, renamed
+from .._sharding import auto_axes
+from ..units import common_units
 from ._checkpoint import read_settings, restore_checkpoint
 from ._data import check_mask, prepare
 from ._features import apply_chunked, build_inputs, norm_stats
 from ._loss import LossConfig, loss_constants
 from ._model import DownscaleNet, NetConfig
 from ._settings import RunSettings, fingerprint
-from ._train import TrainConfig, auto_axes
+from ._train import TrainConfig
 from ._train import train as run_training
-from ._units import common_units
 
 __all__ = ["Downscaler", "baseline", "fit"]
 

@@ -10,7 +10,7 @@ from .._grid import Grid
 from .._xarray import check_mask as _check_mask
 from .._xarray import on_grid
 from ..time import as_datetime64
-from ._units import common_units
+from ..units import common_units
 
 __all__ = ["Fields", "check_mask", "prepare"]
 

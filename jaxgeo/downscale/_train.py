@@ -22,7 +22,7 @@ from flax import nnx
 
 from .._deprecation import renamed
 from .._dtype import standard_promotion
-from .._sharding import MONTHS, months_axis_size, replicate, shard_months
+from .._sharding import MONTHS, auto_axes, months_axis_size, replicate, shard_months
 from ._checkpoint import (
     CheckpointError,
     check_compatible,
@@ -34,25 +34,8 @@ from ._checkpoint import (
 from ._loss import LossConfig, LossConstants, composite_loss
 from ._settings import RunSettings
 
-__all__ = ["TrainConfig", "TrainingDivergedError", "auto_axes", "epoch_order",
+__all__ = ["TrainConfig", "TrainingDivergedError", "epoch_order",
            "make_optimizer", "make_train_step", "train"]
-
-
-def auto_axes(mesh):
-    """``mesh`` with every axis of type Auto (same devices and names); None stays None.
-
-    ``jax.make_mesh`` makes Explicit axes by default in current JAX, under which the
-    network's pooling reshapes (and XLA's choice of the gradient all-reduce) would need
-    sharding annotations; data parallelism over months needs none, so the training step
-    and :meth:`Downscaler.predict` run on the Auto view of the same devices.
-    """
-    from jax.sharding import AxisType, Mesh
-
-    types = getattr(mesh, "axis_types", None)
-    if mesh is None or types is None or all(t == AxisType.Auto for t in types):
-        return mesh
-    return Mesh(mesh.devices, mesh.axis_names,
-                axis_types=(AxisType.Auto,) * len(mesh.axis_names))
 
 
 class TrainingDivergedError(ValueError, FloatingPointError):

@@ -11,6 +11,7 @@ import numpy as np
 from .._deprecation import renamed
 from .._grid import Grid
 from .._resources import check_memory
+from ..units import scale_from_metres
 from ._checks import check_lmax
 from ._ewh import degree_weights, retired_half_width, synthesize_ewh
 from ._series import L2Series, _list_files, read_l2_series
@@ -28,7 +29,6 @@ from ._technotes import (
 DEFAULT_MEAN_PERIOD = ("2004-01-01", "2010-01-01")
 """The GRACE Tellus baseline (2004.0–2009.999) used by JPL/CSR gridded products."""
 
-_UNIT_SCALE = {"m": 1.0, "cm": 100.0, "mm": 1000.0}
 
 
 def remove_mean(series: L2Series, *, mean=None, period=DEFAULT_MEAN_PERIOD):
@@ -131,12 +131,11 @@ def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None
     import xarray as xr
 
     half_width_km = retired_half_width(kwargs, half_width_km, where="jaxgeo.grace.ewh_grid")
-    if units not in _UNIT_SCALE:
-        raise ValueError(f"units must be one of {sorted(_UNIT_SCALE)}, got {units!r}")
+    to_units = scale_from_metres(units)
     _check_memory(series.clm.shape[0], grid, series.lmax, chunk, max_memory_gb, "ewh_grid")
     table = SynthesisTable.create(grid, series.lmax)
     w = degree_weights(series.lmax, radius_m=series.radius_m, half_width_km=half_width_km,
-                       love_k=love_k) * _UNIT_SCALE[units]
+                       love_k=love_k) * to_units
     fn = jax.jit(synthesize_ewh)
     out = np.empty((series.clm.shape[0], *grid.shape), np.float32)
     for i in range(0, out.shape[0], chunk):

@@ -11,11 +11,9 @@ import numpy as np
 from .._grid import Grid
 from .._xarray import check_mask, on_grid
 from ..time import grace_month
+from ..units import metres_per_unit, scale_from_metres
 from ._series import _gaps, grace_months
 
-_TO_MM = {"cm": 10.0, "centimeters": 10.0, "mm": 1.0, "millimeters": 1.0, "m": 1000.0,
-          "meters": 1000.0}
-_OUT_SCALE = {"mm": 1.0, "cm": 0.1, "m": 0.001}
 _MASK_NAMES = ("land_mask", "LO_val", "mask", "land")
 _SCALE_NAMES = ("scale_factor", "SCALE_FACTOR", "scale")
 _MAX_SCALE = 100.0
@@ -156,8 +154,7 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
     import xarray as xr
 
     path = Path(path)
-    if units not in _OUT_SCALE:
-        raise ValueError(f"units must be one of {sorted(_OUT_SCALE)}, got {units!r}")
+    out_scale = scale_from_metres(units) / 1000.0  # mm -> units
     ds = _open_netcdf(path, "mascon")
     if variable not in ds.data_vars:
         raise ValueError(f"{path}: no variable {variable!r} (has {', '.join(ds.data_vars)})")
@@ -168,7 +165,8 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
         raise ValueError(f"{path}: time is not decodable to dates (units "
                          f"{da['time'].attrs.get('units', 'missing')!r})")
     src_units = str(da.attrs.get("units", "")).strip().lower()
-    if src_units not in _TO_MM:
+    src_metres = metres_per_unit(src_units)
+    if src_metres is None:
         raise ValueError(f"{path}: unknown {variable} units {src_units!r}; expected cm, mm "
                          "or m")
     try:
@@ -178,9 +176,9 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
     grid = Grid.regular(native.resolution_deg, lon_start)
     da = da.sortby("time")
     values, _ = on_grid(da.load(), grid, name=str(path), leading=("time",))
-    values = values * _TO_MM[src_units]
+    values = values * (1000.0 * src_metres)
     _check_values(values, path, variable, src_units, da["time"].values)
-    values = values * _OUT_SCALE[units]
+    values = values * out_scale
     notes = [f"read from {path.name}"]
     if scale_factor is not None:
         sf, where = _field(scale_factor, _SCALE_NAMES, "scale factor")

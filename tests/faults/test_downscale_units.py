@@ -6,7 +6,7 @@ import pytest
 from support.downscale_data import tiny_experiment
 
 from jaxgeo.downscale import NetConfig, TrainConfig, baseline, fit
-from jaxgeo.downscale._units import common_units, metres_per_unit
+from jaxgeo.units import common_units, metres_per_unit
 
 NET = NetConfig(width=4, depth=1, blocks=1)
 

@@ -1,16 +1,19 @@
-"""Units of the fields a downscaling run combines: water-thickness lengths, and refusal.
+"""Water-thickness units: the one table every reader and combination of fields uses.
 
-The coarse and the model field are subtracted and compared, so they must be in one unit.
-Known thickness units (m, cm, mm in their common spellings, with or without a "water
-equivalent" qualifier, and kg m-2 = mm of water) are converted to the coarse field's unit;
-an unknown or contradicting label is an error naming both variables and units.
+Known thickness units are m, cm and mm in their common spellings, with or without a
+"water equivalent" qualifier, and kg m-2 (= mm of water). :func:`metres_per_unit` reads a
+label; :func:`common_units` converts a second field (the model of a downscaling run) to the
+first's unit, and refuses an unknown or contradicting label with an error naming both.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["common_units", "metres_per_unit"]
+__all__ = ["OUTPUT_UNITS", "common_units", "metres_per_unit", "scale_from_metres"]
+
+OUTPUT_UNITS = ("mm", "cm", "m")
+"""The units jaxgeo writes water thickness in (``units=`` of the readers)."""
 
 _LENGTH = {"m": 1.0, "meter": 1.0, "metre": 1.0, "meters": 1.0, "metres": 1.0,
            "cm": 0.01, "centimeter": 0.01, "centimetre": 0.01, "centimeters": 0.01,
@@ -59,3 +62,14 @@ def common_units(coarse_units, model_units) -> tuple[float, str | None]:
                          "is not a known water-thickness unit (m, cm, mm, kg m-2); convert "
                          "one field or fix its 'units' attribute")
     return fm / fc, c
+
+
+def scale_from_metres(units: str) -> float:
+    """Multiply metres of water by this to get ``units`` (one of :data:`OUTPUT_UNITS`).
+
+    Raises:
+        ValueError: another unit.
+    """
+    if units not in OUTPUT_UNITS:
+        raise ValueError(f"units must be one of {list(OUTPUT_UNITS)}, got {units!r}")
+    return 1.0 / metres_per_unit(units)
