@@ -83,10 +83,9 @@ def check_output_path(path, *, estimate_bytes: float = 0.0, kind: str = "file") 
     existing = p.parent if kind == "file" or not p.exists() else p
     while not existing.exists():
         existing = existing.parent
-    if not existing.is_dir():
-        raise ValueError(f"cannot create {p}: {existing} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"cannot write --out {p}: {existing} is not a writable folder")
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        what = "is a file" if not existing.is_dir() else "is not a writable folder"
+        raise ValueError(f"cannot write {p}: {existing} {what}")
     if estimate_bytes > 0:
         free = shutil.disk_usage(existing).free
         if estimate_bytes > free:

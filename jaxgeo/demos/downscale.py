@@ -106,13 +106,12 @@ def check_out_dir(out: Path) -> None:
         ValueError: the folder it would be written in is not writable.
     """
     import json
-    import os
 
-    parent = out.absolute().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"cannot write {out}: {parent} is not a writable folder")
+    from .._resources import check_output_path
+
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a folder; pass another --out")
+    check_output_path(out, kind="dir")  # the folder it goes in is writable
     if not out.exists():
         return
     if not out.is_dir():
