@@ -7,10 +7,9 @@ stay one release as hidden flags that warn on stderr.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-DATA_DIR_ENV = "JAXGEO_DATA_DIR"
+from ..validation import DATA_DIR_ENV
 
 
 class _Retired(argparse.Action):
@@ -113,17 +112,9 @@ def data_dir(args, *, sub: str | None = None):
     Raises:
         ValueError: neither is given, or the folder does not exist.
     """
-    from pathlib import Path
+    from ..validation import data_folder
 
-    raw = args.data_dir or os.environ.get(DATA_DIR_ENV)
-    if not raw:
-        raise ValueError(f"no data folder: pass --data-dir DIR or set {DATA_DIR_ENV}")
-    path = Path(raw)
-    if not path.is_dir():
-        raise FileNotFoundError(f"data folder not found: {path}")
-    if sub and (path / sub).is_dir():
-        return path / sub
-    return path
+    return data_folder(args.data_dir, sub=sub)
 
 
 def input_file(path) -> object:

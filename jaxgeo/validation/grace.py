@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import time
 import warnings
 from importlib import resources
@@ -52,6 +51,7 @@ from ..regions import (
 )
 from ..seasonal import fit_series, seasonal_design
 from ..time import decimal_year
+from . import data_folder
 
 __all__ = [
     "amazon_region",
@@ -67,7 +67,6 @@ __all__ = [
     "run",
 ]
 
-DATA_ENV = "JAXGEO_DATA_DIR"
 """Environment variable naming the data folder when none is passed."""
 
 
@@ -107,12 +106,7 @@ def grace_dir(data_dir=None) -> Path:
         ValueError: neither a folder nor ``JAXGEO_DATA_DIR`` given.
         FileNotFoundError: the folder holds no ``csr-rl06/`` (itself or in ``grace-l2/``).
     """
-    if data_dir is None:
-        data_dir = os.environ.get(DATA_ENV) or None
-    if data_dir is None:
-        raise ValueError(f"no data folder: pass --data-dir DIR or set {DATA_ENV} (the folder "
-                         "holding grace-l2/, or grace-l2 itself)")
-    d = Path(data_dir)
+    d = data_folder(data_dir)
     for cand in (d, d / "grace-l2"):
         if (cand / "csr-rl06").is_dir():
             return cand

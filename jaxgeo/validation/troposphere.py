@@ -8,7 +8,6 @@ subfolder).
 
 from __future__ import annotations
 
-import os
 import time as _clock
 from pathlib import Path
 
@@ -29,8 +28,8 @@ from ..troposphere import (
     unb3m_zwd,
     zwd_profile,
 )
+from . import data_folder as _data_folder
 
-DATA_DIR_ENV = "JAXGEO_DATA_DIR"
 SOUNDING_FILE = "may4_sounding.txt"
 GPT3_FILE = "gpt3_5.grd"
 
@@ -107,20 +106,9 @@ def compare_models(ds, *, gpt3: GPT3 | None = None, steps: int = 300) -> dict:
 
 
 def data_folder(data_dir=None) -> Path:
-    """The validation data folder: ``data_dir``, else ``$JAXGEO_DATA_DIR``; its
-    ``troposphere`` subfolder when there is one.
-
-    Raises:
-        ValueError: neither is given. FileNotFoundError: the folder does not exist.
-    """
-    raw = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV)
-    if not raw:
-        raise ValueError(f"no data folder for the troposphere validation: pass data_dir "
-                         f"(--data-dir) or set {DATA_DIR_ENV}")
-    path = Path(raw)
-    if not path.is_dir():
-        raise FileNotFoundError(f"data folder not found: {path}")
-    return path / "troposphere" if (path / "troposphere").is_dir() else path
+    """The validation data folder (:func:`jaxgeo.validation.data_folder`), its
+    ``troposphere`` subfolder when there is one."""
+    return _data_folder(data_dir, sub="troposphere")
 
 
 def run_validation(data_dir=None, *, era5: list | None = None, sounding: str | None = None,
