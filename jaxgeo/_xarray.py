@@ -173,15 +173,18 @@ def to_dataarray(values, grid: Grid, *, name: str, units: str, time=None, attrs=
                         attrs={"units": units, **(attrs or {})})
 
 
-def open_dataset(path, *, load: bool = True, **kwargs):
+def open_dataset(path, *, what: str = "input", load: bool = True, **kwargs):
     """Open a NetCDF file (or Zarr store) as an ``xarray.Dataset``, errors naming the file.
 
-    Missing, empty, directory-instead-of-file, truncated or non-NetCDF inputs raise one-line
-    ``FileNotFoundError``/``ValueError`` that name ``path``, instead of the backends' many
-    different messages (which often omit the file).
+    The one reader entry of jaxgeo: missing, empty, directory-instead-of-file, truncated
+    (classic files shorter than their header declares) or non-NetCDF inputs raise a
+    one-line ``FileNotFoundError``/``ValueError`` that starts with ``path``, instead of the
+    backends' many different messages (which often omit the file).
 
     Args:
-        path: the file (``.zarr`` or a directory: a Zarr store).
+        path: the file; a ``.zarr`` directory (or one holding ``.zgroup``/``zarr.json``)
+            is opened as a Zarr store, any other directory is refused.
+        what: what the file should be, for the messages (``"mascon"``, ``"ERA5"``...).
         load: read the values into memory and close the file; False returns the open,
             lazily indexed Dataset (the caller closes it).
         kwargs: passed to ``xarray.open_dataset`` (e.g. ``chunks={}`` for dask arrays).
@@ -192,21 +195,36 @@ def open_dataset(path, *, load: bool = True, **kwargs):
 
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"input file not found: {p}")
-    zarr = p.suffix == ".zarr" or p.is_dir()
-    if not zarr and p.stat().st_size == 0:
-        raise ValueError(f"{p}: empty file (0 bytes)")
-    if not zarr:
-        from ._netcdf3 import check_netcdf3_complete
-
-        check_netcdf3_complete(p)  # a cut classic file would read as fill or garbage
-    try:
-        if zarr:
+        raise FileNotFoundError(f"{p}: no such {what} file")
+    if p.is_dir():
+        if not (p.suffix == ".zarr" or (p / ".zgroup").exists() or (p / "zarr.json").exists()):
+            raise ValueError(f"{p}: is a directory, not a {what} file")
+        try:
             return xr.open_zarr(p, **kwargs)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{p}: not a readable Zarr store ({_first_line(exc)})") from None
+    if p.stat().st_size == 0:
+        raise ValueError(f"{p}: empty file, not a {what} NetCDF file")
+    with p.open("rb") as fh:
+        magic = fh.read(8)
+    if not (magic.startswith(b"CDF") or magic.startswith(b"\x89HDF")):
+        raise ValueError(f"{p}: not a NetCDF file (the {what} must be NetCDF-3 or -4)")
+    from ._netcdf3 import check_netcdf3_complete
+
+    check_netcdf3_complete(p)  # a cut classic file would read as fill or garbage
+    try:
         if not load:
             return xr.open_dataset(p, **kwargs)
         with xr.open_dataset(p, **kwargs) as ds:
             return ds.load()
-    except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:
-        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-        raise ValueError(f"{p}: not a readable NetCDF file ({reason})") from None
+    except (OSError, RuntimeError) as exc:
+        raise ValueError(f"{p}: truncated or unreadable {what} NetCDF file "
+                         f"({_first_line(exc)})") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{p}: cannot decode the {what} NetCDF file ({_first_line(exc)})"
+                         ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's message on one line, at most 200 characters."""
+    return " ".join(str(exc).split())[:200] or type(exc).__name__

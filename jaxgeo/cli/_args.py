@@ -123,7 +123,7 @@ def input_file(path) -> object:
 
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"input file not found: {p}")
+        raise FileNotFoundError(f"{p}: no such input file")
     return p
 
 

@@ -41,10 +41,7 @@ def register(sub) -> None:
 
 
 def _open(path):
-    import xarray as xr
-
-    with xr.open_dataset(_args.input_file(path)) as ds:
-        return ds.load()
+    return _args.open_input(path)
 
 
 def _fit(args) -> int:

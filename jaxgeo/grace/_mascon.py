@@ -22,27 +22,10 @@ _MIN_PEAK_MM = 10.0
 
 
 def _open_netcdf(path: Path, what: str, **kwargs):
-    """``xr.open_dataset`` with one-line errors naming the file (missing, a directory,
-    empty, not NetCDF, truncated, undecodable)."""
-    import xarray as xr
+    """The lazily opened Dataset of ``path`` (one-line errors naming the file)."""
+    from .._xarray import open_dataset
 
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such {what} file")
-    if path.is_dir():
-        raise ValueError(f"{path}: is a directory, not a {what} file")
-    if path.stat().st_size == 0:
-        raise ValueError(f"{path}: empty file, not a {what} NetCDF file")
-    with path.open("rb") as fh:
-        magic = fh.read(8)
-    if not (magic.startswith(b"CDF") or magic.startswith(b"\x89HDF")):
-        raise ValueError(f"{path}: not a NetCDF file (the {what} must be NetCDF-3 or -4)")
-    try:
-        return xr.open_dataset(path, **kwargs)
-    except ValueError as exc:
-        raise ValueError(f"{path}: cannot decode the {what} file ({exc})") from exc
-    except OSError as exc:
-        raise ValueError(f"{path}: truncated or unreadable {what} NetCDF file ({exc})"
-                         ) from exc
+    return open_dataset(path, what=what, load=False, **kwargs)
 
 
 def _field(source, names, what: str):

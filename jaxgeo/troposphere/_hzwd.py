@@ -335,12 +335,10 @@ class HZWD:
         Raises:
             FileNotFoundError: no file. ValueError: not an HZWD coefficient file.
         """
-        import xarray as xr
+        from .._xarray import open_dataset
 
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"HZWD coefficient file not found: {path}")
-        with xr.open_dataset(path, engine="netcdf4") as ds:
+        with open_dataset(path, what="HZWD coefficient") as ds:
             if "coefficients" not in ds:
                 raise ValueError(f"{path.name}: no 'coefficients' variable; not an HZWD file")
             family = str(ds.attrs.get("family", ""))

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from .._netcdf3 import check_netcdf3_complete
+from .._xarray import open_dataset
 from . import _plausible as plaus
 from ._physics import (
     geopotential_to_height,
@@ -109,15 +109,7 @@ def read_era5_profiles(path, *, humidity: str = "auto") -> xr.Dataset:
         the total pressure and at most 10 % above saturation over water (50 % from ``r``).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"ERA5 file not found: {path}")
-    check_netcdf3_complete(path)
-    try:
-        with xr.open_dataset(path, mask_and_scale=True) as raw:
-            ds = raw.load()
-    except (OSError, ValueError, RuntimeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"{path}: not a readable NetCDF file ({first})") from None
+    ds = open_dataset(path, what="ERA5", mask_and_scale=True)
     level_name = next((n for n in ("level", "pressure_level", "isobaricInhPa") if n in ds.dims),
                       None)
     if level_name is None:

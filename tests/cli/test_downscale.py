@@ -56,7 +56,7 @@ def test_downscale_command_errors_are_named_and_leave_no_file(files, capsys):
     d, _ = files
     rc = main(["downscale", "fit", "--coarse", str(d / "missing.nc"), "--model",
                str(d / "model.nc"), "--out", str(d / "bad.nc")])
-    assert rc == 2 and "input file not found" in capsys.readouterr().err
+    assert rc == 2 and "no such input file" in capsys.readouterr().err
     rc = main(["downscale", "fit", "--coarse", str(d / "model_nonan.nc"), "--model",
                str(d / "model.nc"), "--out", str(d / "bad.nc")])
     assert rc == 2 and "no --mask given" in capsys.readouterr().err

@@ -46,7 +46,7 @@ def test_cap_command(tmp_path):
 def test_cap_command_errors(tmp_path, capsys):
     assert main(["sphere", "average", str(tmp_path / "missing.nc"), "--radius-deg", "3",
                  "--out", str(tmp_path / "o.nc")]) == 2
-    assert "input file not found" in capsys.readouterr().err
+    assert "no such input file" in capsys.readouterr().err
     g = Grid.regular(4.0)
     xr.DataArray(np.zeros(g.shape), dims=("lat", "lon"), coords={"lat": g.lat, "lon": g.lon},
                  name="a").to_netcdf(tmp_path / "in.nc")

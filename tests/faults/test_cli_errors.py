@@ -28,7 +28,7 @@ def _one_error_line(capsys, command: str) -> str:
 
 @pytest.mark.parametrize("content, match", [
     (b"", "empty file"),
-    (b"this is not a NetCDF file\n" * 10, "not a readable NetCDF file"),
+    (b"this is not a NetCDF file\n" * 10, "not a NetCDF file"),
 ])
 def test_unreadable_inputs_are_named(tmp_path, capsys, content, match):
     bad = tmp_path / "bad.nc"

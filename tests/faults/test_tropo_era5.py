@@ -92,7 +92,7 @@ def test_truncated_inside_header_and_not_netcdf(tmp_path):
         tr.read_era5_profiles(cut)
     text = tmp_path / "notnc.nc"
     text.write_text("this is an HTML error page, not NetCDF\n")
-    with pytest.raises(ValueError, match=r"notnc\.nc: not a readable NetCDF file"):
+    with pytest.raises(ValueError, match=r"notnc\.nc: not a NetCDF file"):
         tr.read_era5_profiles(text)
 
 
@@ -160,6 +160,7 @@ def test_truncated_netcdf4_names_the_file(tmp_path):
     path = _era5(tmp_path, fmt="NETCDF4")
     cut = tmp_path / "cut4.nc"
     cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    with pytest.raises(ValueError, match=r"cut4\.nc: not a readable NetCDF file") as info:
+    with pytest.raises(ValueError,
+                       match=r"cut4\.nc: truncated or unreadable ERA5 NetCDF file") as info:
         tr.read_era5_profiles(cut)
     assert "\n" not in str(info.value)
