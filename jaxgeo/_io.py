@@ -5,6 +5,9 @@ Every file or directory jaxgeo writes goes through :func:`atomic_path` or
 
 * Temporaries are named after the output, ``.<name>.jaxgeo-tmp-<pid>-<random>``; those of a
   killed run (their process is gone) are removed by the next write of the same output.
+* A folder output replaces the previous one in one atomic exchange (Linux
+  ``renameat2``); elsewhere the previous folder is set aside first and, if the run is
+  killed between the two renames, restored by the next write.
 * Files and folders get the user's umask.
 * :func:`atomic_dir` replaces only a folder that jaxgeo wrote (it holds the
   :data:`MARKER` file); anything else at the output path is refused with
@@ -45,6 +48,7 @@ MARKER = ".jaxgeo-output"
 """The file that marks a folder as written by jaxgeo (and so replaceable by it)."""
 
 TMP_TAG = ".jaxgeo-tmp-"
+OLD_TAG = ".jaxgeo-old-"  # a replaced folder set aside during a swap (restored if killed)
 
 _REASONS = {
     errno.ENOSPC: "no space left on",
@@ -61,8 +65,8 @@ class OutputError(OSError, ValueError):
     the path. Both an ``OSError`` and a ``ValueError`` (the CLI's anticipated failures)."""
 
 
-def _tmp_name(path: Path) -> Path:
-    return path.parent / f".{path.name}{TMP_TAG}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+def _tmp_name(path: Path, tag: str = TMP_TAG) -> Path:
+    return path.parent / f".{path.name}{tag}{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 def _alive(pid: int) -> bool:
@@ -75,26 +79,81 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _stale(path: Path, tag: str) -> list[Path]:
+    """``path``'s temporaries with ``tag`` whose writing process is gone."""
+    found = []
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}{tag}*"):
+        pid = tmp.name[len(path.name) + 1 + len(tag):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            found.append(tmp)
+    return found
+
+
 def remove_stale_temporaries(path) -> list[Path]:
     """Remove the temporaries of ``path`` left by killed runs (their process is gone).
+
+    A folder set aside by a swap that was killed half-way (``path`` itself missing) is moved
+    back to ``path`` instead: the previous output is restored, not deleted.
 
     Returns:
         The removed paths. Temporaries of live processes (a concurrent writer) are kept.
     """
     path = Path(path)
     removed = []
-    pattern = f".{glob.escape(path.name)}{TMP_TAG}*"
-    for tmp in path.parent.glob(pattern):
-        pid = tmp.name[len(path.name) + 1 + len(TMP_TAG):].split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
-            continue
-        with contextlib.suppress(OSError):
-            if tmp.is_dir() and not tmp.is_symlink():
-                shutil.rmtree(tmp)
-            else:
-                tmp.unlink()
+    for old in sorted(_stale(path, OLD_TAG)):
+        if not os.path.lexists(path):
+            with contextlib.suppress(OSError):
+                os.rename(old, path)
+            continue  # restored, or kept where it could not be (never the only copy lost)
+        _remove(old)
+        removed.append(old)
+    for tmp in _stale(path, TMP_TAG):
+        _remove(tmp)
+        if not os.path.lexists(tmp):
             removed.append(tmp)
     return removed
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system or file system cannot."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _swap_in(tmp: Path, path: Path) -> None:
+    """Move the complete folder ``tmp`` onto the existing folder ``path``.
+
+    Where possible in one atomic exchange; otherwise the old folder is first set aside
+    under :data:`OLD_TAG`, which :func:`remove_stale_temporaries` restores if the process
+    is killed between the two renames.
+    """
+    if _exchange(tmp, path):
+        _remove(tmp)  # now the previous output
+        return
+    old = _tmp_name(path, OLD_TAG)
+    os.replace(path, old)
+    os.replace(tmp, path)
+    _remove(old)
 
 
 def check_replaceable(path, *, directory: bool) -> None:
@@ -231,10 +290,7 @@ def atomic_dir(path, *, overwrite: bool = True):
             with _parent_lock(path.parent):
                 check_replaceable(path, directory=True)
                 if os.path.lexists(path):
-                    old = _tmp_name(path)
-                    os.replace(path, old)
-                    os.replace(tmp, path)
-                    _remove(old)
+                    _swap_in(tmp, path)
                 else:
                     os.replace(tmp, path)
     except BaseException:
