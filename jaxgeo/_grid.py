@@ -42,8 +42,10 @@ class Grid:
             raise ValueError(
                 f"Grid resolution_deg={res} does not divide 180° and 360° into whole cells"
             )
-        if not math.isfinite(self.lon_start):
-            raise ValueError(f"Grid lon_start must be finite, got {self.lon_start!r}")
+        if not (math.isfinite(self.lon_start) and -180.0 <= self.lon_start < 360.0):
+            # further out the coordinates are valid angles but no reader or writer expects them
+            raise ValueError(f"Grid lon_start must be in [-180, 360) degrees, got "
+                             f"{self.lon_start!r}")
         if not (math.isfinite(self.radius_m) and self.radius_m > 0):
             raise ValueError(f"Grid radius_m must be a positive number, got {self.radius_m!r}")
         object.__setattr__(self, "resolution_deg", res)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 _GROUPS = ["sphere", "grace", "zwd", "downscale", "demo"]
 
@@ -27,8 +28,10 @@ _DEMOS = ("downscale", "cap")
 
 def build_parser() -> argparse.ArgumentParser:
     """The full ``jaxgeo`` parser (cheap: no pillar is imported)."""
-    parser = argparse.ArgumentParser(prog="jaxgeo",
-                                     description=__doc__.splitlines()[0].replace("``", "'"))
+    from ._args import Parser
+
+    # one-line usage errors; the groups' subparsers inherit the class
+    parser = Parser(prog="jaxgeo", description=__doc__.splitlines()[0].replace("``", "'"))
     parser.add_argument("--version", action="version", version="jaxgeo " + _version())
     parser.add_argument("--debug", action="store_true",
                         help="show the Python traceback of an error instead of one line")
@@ -95,6 +98,17 @@ def _message(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _one_line_warning(command: str):
+    """A ``warnings.showwarning`` printing ``jaxgeo <cmd>: warning: ...`` on one line (the
+    library's warnings name the file, month or variable; the source line would not help)."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"jaxgeo {command}: warning: {' '.join(str(message).split())}",
+              file=sys.stderr if file is None else file)
+
+    return show
+
+
 # what a user can cause and mend: one line and exit 2; anything else is a bug (traceback)
 _ANTICIPATED = (ValueError, OSError, MemoryError, FloatingPointError)
 
@@ -105,7 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = _rewrite(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            if not args.debug:
+                warnings.showwarning = _one_line_warning(args.command)
+            return int(args.func(args) or 0)
     except _ANTICIPATED as exc:
         if args.debug:
             raise

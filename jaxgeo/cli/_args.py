@@ -12,6 +12,53 @@ import sys
 from ..validation import DATA_DIR_ENV
 
 
+class Parser(argparse.ArgumentParser):
+    """``ArgumentParser`` whose usage errors are one line (``jaxgeo <cmd>: error: ...``,
+    exit 2) like every other anticipated failure, with a pointer to ``--help``."""
+
+    def error(self, message: str):
+        message = " ".join(message.split())
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def number(kind: type = float, *, low: float | None = None, high: float | None = None,
+           low_open: bool = False, high_open: bool = False):
+    """An argparse ``type``: a finite ``kind`` (float or int) within [low, high] (an open
+    end with ``low_open``/``high_open``), so bad values stop at parsing, before any work."""
+
+    def convert(text: str):
+        import math
+
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+        bad = not math.isfinite(value)
+        bad |= low is not None and (value <= low if low_open else value < low)
+        bad |= high is not None and (value >= high if high_open else value > high)
+        if bad:
+            lo = "-inf" if low is None else f"{low:g}"
+            hi = "inf" if high is None else f"{high:g}"
+            span = f"{'(' if low_open or low is None else '['}{lo}, {hi}" \
+                   f"{')' if high_open or high is None else ']'}"
+            raise argparse.ArgumentTypeError(f"must be in {span}, got {text}")
+        return value
+
+    convert.__name__ = kind.__name__  # argparse names the type in its messages
+    return convert
+
+
+POSITIVE = number(float, low=0, low_open=True)
+NONNEGATIVE = number(float, low=0)
+COUNT = number(int, low=1)          # 1, 2, ...
+WHOLE = number(int, low=0)          # 0, 1, ...
+FINITE = number(float)
+RADIUS_DEG = number(float, low=0, low_open=True, high=180)
+LAT_DEG = number(float, low=-90, high=90)
+LON_START_DEG = number(float, low=-180, high=360, high_open=True)
+
+
 class _Retired(argparse.Action):
     """A hidden flag kept for one release: stores into the new ``dest`` and warns."""
 
@@ -51,27 +98,28 @@ def add_quiet(p, *, retired_no_progress: bool = False) -> None:
 
 def add_resolution(p, default: float, *, help: str = "grid cell size, degrees") -> None:
     """``--resolution-deg`` (retired: ``--res``, ``--resolution``)."""
-    p.add_argument("--resolution-deg", type=float, default=default, metavar="DEG",
+    p.add_argument("--resolution-deg", type=POSITIVE, default=default, metavar="DEG",
                    help=f"{help} (default {default:g})")
-    add_retired(p, "--res", new="--resolution-deg", dest="resolution_deg", type=float)
-    add_retired(p, "--resolution", new="--resolution-deg", dest="resolution_deg", type=float)
+    add_retired(p, "--res", new="--resolution-deg", dest="resolution_deg", type=POSITIVE)
+    add_retired(p, "--resolution", new="--resolution-deg", dest="resolution_deg",
+                type=POSITIVE)
 
 
 def add_lon_start(p) -> None:
     """``--lon-start``: western edge of the grid's first longitude cell."""
-    p.add_argument("--lon-start", type=float, default=-180.0, metavar="DEG",
+    p.add_argument("--lon-start", type=LON_START_DEG, default=-180.0, metavar="DEG",
                    help="western edge of the first grid column, degrees east (default -180)")
 
 
 def add_kernel(p, *, required: bool = True) -> None:
     """``--radius-deg`` (cap) or ``--half-width-km`` (Gaussian), one of them."""
     group = p.add_mutually_exclusive_group(required=required)
-    group.add_argument("--radius-deg", type=float, metavar="DEG",
+    group.add_argument("--radius-deg", type=RADIUS_DEG, metavar="DEG",
                        help="spherical-cap angular radius, degrees")
-    group.add_argument("--half-width-km", type=float, metavar="KM",
+    group.add_argument("--half-width-km", type=POSITIVE, metavar="KM",
                        help="Gaussian half-width, km")
     add_retired(group, "--gaussian-km", new="--half-width-km", dest="half_width_km",
-                type=float)
+                type=POSITIVE)
 
 
 def add_var(p, flag: str = "--var", *, of: str = "the input") -> None:
@@ -88,14 +136,14 @@ def add_mask(p, *, help: str = "NetCDF file with a (lat, lon) mask: booleans, 0/
 
 def add_batch_months(p, default: int) -> None:
     """``--batch-months`` (retired: ``--batch``)."""
-    p.add_argument("--batch-months", type=int, default=default, metavar="N",
+    p.add_argument("--batch-months", type=COUNT, default=default, metavar="N",
                    help=f"months per batch (default {default})")
-    add_retired(p, "--batch", new="--batch-months", dest="batch_months", type=int)
+    add_retired(p, "--batch", new="--batch-months", dest="batch_months", type=COUNT)
 
 
 def add_seed(p) -> None:
     """``--seed``: the seed of every random choice of the run."""
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=WHOLE, default=0, help="random seed (default 0)")
 
 
 def add_data_dir(p, *, what: str) -> None:
@@ -144,7 +192,7 @@ def output_dir(path, *, estimate_bytes: float = 0.0) -> object:
 
 def add_max_memory(p) -> None:
     """``--max-memory-gb``: overrides the memory check made before expensive work."""
-    p.add_argument("--max-memory-gb", type=float, default=None, metavar="GB",
+    p.add_argument("--max-memory-gb", type=POSITIVE, default=None, metavar="GB",
                    help="refuse runs estimated to need more memory than this (default: the "
                         "memory available now)")
 

@@ -18,10 +18,11 @@ def register(sub) -> None:
     _args.add_out(d, required=False, default="jaxgeo-demo",
                   help="output folder (default: jaxgeo-demo)")
     _args.add_resolution(d, 1.0)
-    d.add_argument("--n-months", type=int, default=120, help="number of months (default 120)")
-    _args.add_retired(d, "--months", new="--n-months", dest="n_months", type=int)
-    d.add_argument("--epochs", type=int, default=4, help="training epochs (default 4)")
-    d.add_argument("--radius-deg", type=float, default=3.0, help="cap radius, degrees")
+    d.add_argument("--n-months", type=_args.COUNT, default=120,
+                   help="number of months (default 120)")
+    _args.add_retired(d, "--months", new="--n-months", dest="n_months", type=_args.COUNT)
+    d.add_argument("--epochs", type=_args.COUNT, default=4, help="training epochs (default 4)")
+    d.add_argument("--radius-deg", type=_args.RADIUS_DEG, default=3.0, help="cap radius, degrees")
     _args.add_seed(d)
     d.add_argument("--no-noise2self", action="store_true",
                    help="let the network see each month's own coarse field (the published "
@@ -35,7 +36,7 @@ def register(sub) -> None:
     _args.add_out(c, required=False, default="jaxgeo-cap-demo",
                   help="output folder (default: jaxgeo-cap-demo)")
     _args.add_resolution(c, 0.5)
-    c.add_argument("--radius-deg", type=float, default=3.0, help="cap radius, degrees")
+    c.add_argument("--radius-deg", type=_args.RADIUS_DEG, default=3.0, help="cap radius, degrees")
     _args.add_max_memory(c)
     _args.add_quiet(c)
     c.set_defaults(func=_cap, command="demo cap")

@@ -22,11 +22,11 @@ def register(sub) -> None:
     _args.add_out(p, help="output NetCDF path")
     _args.add_var(p, "--coarse-var", of="--coarse")
     _args.add_var(p, "--model-var", of="--model")
-    p.add_argument("--radius-deg", type=float, default=3.0, help="cap radius, degrees")
-    p.add_argument("--epochs", type=int, default=10, help="training epochs (default 10)")
+    p.add_argument("--radius-deg", type=_args.RADIUS_DEG, default=3.0, help="cap radius, degrees")
+    p.add_argument("--epochs", type=_args.COUNT, default=10, help="training epochs (default 10)")
     _args.add_seed(p)
     p.add_argument("--checkpoint-dir", help="orbax checkpoints here; resumes if present")
-    p.add_argument("--observation-half-width-km", type=float, metavar="KM",
+    p.add_argument("--observation-half-width-km", type=_args.POSITIVE, metavar="KM",
                    help="Gaussian half-width (km) of the coarse product's own smoothing; the "
                         "prediction is smoothed by it before cap means are compared")
     _args.add_retired(p, "--observation-km", new="--observation-half-width-km",

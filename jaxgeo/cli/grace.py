@@ -18,13 +18,13 @@ def register(sub) -> None:
     l2.add_argument("source", metavar="DIR", help="directory of GSM-2_* or *.gfc files")
     l2.add_argument("--tn13", metavar="F", help="TN-13 degree-1 file (recommended)")
     l2.add_argument("--tn14", metavar="F", help="TN-14 C20/C30 file (recommended)")
-    l2.add_argument("--half-width-km", type=float, default=300.0, metavar="KM",
+    l2.add_argument("--half-width-km", type=_args.NONNEGATIVE, default=300.0, metavar="KM",
                     help="Gaussian smoothing half-width in km, 0 for none (default 300)")
     _args.add_retired(l2, "--gaussian", new="--half-width-km", dest="half_width_km",
-                      type=float)
+                      type=_args.NONNEGATIVE)
     _args.add_resolution(l2, 0.5, help="output grid cell size, degrees")
     _args.add_lon_start(l2)
-    l2.add_argument("--lmax", type=int, default=None, help="truncation degree")
+    l2.add_argument("--lmax", type=_args.WHOLE, default=None, help="truncation degree")
     l2.add_argument("--mean-period", nargs=2, default=["2004-01-01", "2010-01-01"],
                     metavar=("START", "END"),
                     help="months (by midpoint) averaged for the mean field, end exclusive "

@@ -32,7 +32,7 @@ def register(sub) -> None:
     _args.add_mask(p)
     _args.add_out(p, help="output path: .zarr (Zarr regions) or anything else (NetCDF-4)")
     _args.add_batch_months(p, 12)
-    p.add_argument("--prefetch", type=int, default=2, help="batches read ahead (default 2)")
+    p.add_argument("--prefetch", type=_args.WHOLE, default=2, help="batches read ahead (default 2)")
     p.add_argument("--time-dim", default="time", help="the month dimension (default: time)")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                    help="device and output precision (default float32)")

@@ -5,19 +5,6 @@ from __future__ import annotations
 from . import _args
 
 
-def _steps(text: str) -> int:
-    """``--steps``: a whole number ≥ 0 (0 = the closed-form fit alone, no Adam)."""
-    import argparse
-
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (closed form only) or more, got {n}")
-    return n
-
-
 def register(sub) -> None:
     """Add ``zwd fit``, ``zwd eval`` and ``zwd validate``."""
     g = sub.add_parser("zwd", help="zenith wet delay: HZWD fit/eval/validate",
@@ -30,7 +17,7 @@ def register(sub) -> None:
     _args.add_out(fit, help="output coefficient NetCDF")
     _args.add_resolution(fit, 5.0, help="node spacing, degrees")
     fit.add_argument("--family", choices=("exp", "poly"), default="exp")
-    fit.add_argument("--steps", type=_steps, default=300,
+    fit.add_argument("--steps", type=_args.WHOLE, default=300,
                      help="Adam refinement steps (0: closed-form fit only; default 300)")
     fit.add_argument("--report", metavar="F.json", help="also write the fit report as JSON")
     _args.add_quiet(fit)
@@ -38,14 +25,15 @@ def register(sub) -> None:
 
     ev = actions.add_parser("eval", help="evaluate HZWD coefficients at a point")
     ev.add_argument("coeffs", help="coefficient NetCDF from 'jaxgeo zwd fit'")
-    ev.add_argument("--lat-deg", type=float, required=True, help="latitude, degrees north")
-    ev.add_argument("--lon-deg", type=float, required=True, help="longitude, degrees east")
-    ev.add_argument("--height-msl-m", type=float, nargs="+", required=True,
+    ev.add_argument("--lat-deg", type=_args.LAT_DEG, required=True, help="latitude, degrees north")
+    ev.add_argument("--lon-deg", type=_args.FINITE, required=True, help="longitude, degrees east")
+    ev.add_argument("--height-msl-m", type=_args.FINITE, nargs="+", required=True,
                     help="height(s) above mean sea level, m (-500 to 10000)")
     ev.add_argument("--time", required=True, help="UTC date/time, ISO 8601 (2020-01-01T12)")
-    _args.add_retired(ev, "--lat", new="--lat-deg", dest="lat_deg", type=float)
-    _args.add_retired(ev, "--lon", new="--lon-deg", dest="lon_deg", type=float)
-    _args.add_retired(ev, "--height", new="--height-msl-m", dest="height_msl_m", type=float,
+    _args.add_retired(ev, "--lat", new="--lat-deg", dest="lat_deg", type=_args.LAT_DEG)
+    _args.add_retired(ev, "--lon", new="--lon-deg", dest="lon_deg", type=_args.FINITE)
+    _args.add_retired(ev, "--height", new="--height-msl-m", dest="height_msl_m",
+                      type=_args.FINITE,
                       nargs="+")
     _args.add_retired(ev, "--date", new="--time", dest="time")
     ev.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -56,11 +44,11 @@ def register(sub) -> None:
                                 "'troposphere' subfolder holding them)")
     va.add_argument("--era5", nargs="*", help="ERA5 files (default: *.nc in the data folder)")
     va.add_argument("--sounding", help="Wyoming sounding (default: may4_sounding.txt)")
-    va.add_argument("--sounding-lat-deg", type=float, default=35.18)
-    va.add_argument("--sounding-lon-deg", type=float, default=-97.44)
+    va.add_argument("--sounding-lat-deg", type=_args.LAT_DEG, default=35.18)
+    va.add_argument("--sounding-lon-deg", type=_args.FINITE, default=-97.44)
     va.add_argument("--sounding-time", default="1999-05-04T00:00")
     va.add_argument("--gpt3", help="GPT3 grid (default: gpt3_5.grd in the data folder)")
-    va.add_argument("--steps", type=_steps, default=300,
+    va.add_argument("--steps", type=_args.WHOLE, default=300,
                     help="Levenberg-Marquardt iterations of the per-column fits "
                          "(0: closed form only; default 300)")
     _args.add_out(va, required=False, default="troposphere_validation.json",

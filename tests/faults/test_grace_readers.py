@@ -265,8 +265,9 @@ def test_cli_bad_lmax_one_line(tmp_path, capsys):
 
     p = _gsm(tmp_path)
     out = tmp_path / "x.nc"
-    code = cli.main(["grace", "l2", str(p.parent), "--lmax", "-1", "--out", str(out),
-                     "--quiet"])
-    assert code == 2 and not out.exists()
+    with pytest.raises(SystemExit) as info:  # the parser refuses it, before any reading
+        cli.main(["grace", "l2", str(p.parent), "--lmax", "-1", "--out", str(out), "--quiet"])
+    assert info.value.code == 2 and not out.exists()
     assert capsys.readouterr().err.strip() == (
-        "jaxgeo grace l2: error: grace_l2_tws: lmax must be an integer >= 0, got -1")
+        "jaxgeo grace l2: error: argument --lmax: must be in [0, inf), got -1 "
+        "(see 'jaxgeo grace l2 --help')")
