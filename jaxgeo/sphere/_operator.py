@@ -77,7 +77,9 @@ class IsotropicOperator:
     (``eps`` of the operator's dtype: 1.2e-7 in float32) over every output of the rows it
     reaches, also 180° away; a masked mean divides it by the share of the kernel's weight
     inside the mask. Each field's masked mean is subtracted before the transform, so a
-    constant (or constant + small) field loses nothing. Eager calls refuse a field whose
+    constant (or constant + small) field loses nothing; a level that varies with latitude
+    is not removed (up to ~400 eps of the field's scale where under 1 % of a cap is inside
+    the mask: use float64 for such fields). Eager calls refuse a field whose
     largest magnitude exceeds :data:`DYNAMIC_RANGE` ``/ eps`` (8.4e4 in float32, 4.5e13 in
     float64) times its typical (median non-zero) magnitude inside the mask, where the
     spread round-off would reach a percent of the typical values: use ``dtype=float64``,
