@@ -35,6 +35,7 @@ __all__ = [
     "OutputError",
     "atomic_dir",
     "atomic_path",
+    "check_input_file",
     "check_replaceable",
     "netcdf_encoding",
     "pick_variable",
@@ -154,6 +155,28 @@ def _swap_in(tmp: Path, path: Path) -> None:
     os.replace(path, old)
     os.replace(tmp, path)
     _remove(old)
+
+
+def _a(what: str) -> str:
+    return f"an {what}" if what[:1].lower() in "aeiou" else f"a {what}"
+
+
+def check_input_file(path, what: str = "input") -> Path:
+    """``path`` as a Path to an existing regular file, else a one-line error naming it.
+
+    Raises:
+        FileNotFoundError: nothing at ``path``. ValueError: a directory, or not a regular
+        file (a pipe or a device would block or never end).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such {what} file")
+    if p.is_dir():
+        raise ValueError(f"{p}: is a directory, not {_a(what)} file")
+    if not p.is_file():
+        raise ValueError(f"{p}: not a regular file (a pipe or a device?); expected "
+                         f"{_a(what)} file")
+    return p
 
 
 def check_replaceable(path, *, directory: bool) -> None:

@@ -193,18 +193,18 @@ def open_dataset(path, *, what: str = "input", load: bool = True, **kwargs):
 
     import xarray as xr
 
+    from ._io import _a, check_input_file
+
     p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{p}: no such {what} file")
-    if p.is_dir():
-        if not (p.suffix == ".zarr" or (p / ".zgroup").exists() or (p / "zarr.json").exists()):
-            raise ValueError(f"{p}: is a directory, not a {what} file")
+    if p.is_dir() and (p.suffix == ".zarr" or (p / ".zgroup").exists()
+                       or (p / "zarr.json").exists()):
         try:
             return xr.open_zarr(p, **kwargs)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{p}: not a readable Zarr store ({_first_line(exc)})") from None
+    check_input_file(p, what)
     if p.stat().st_size == 0:
-        raise ValueError(f"{p}: empty file, not a {what} NetCDF file")
+        raise ValueError(f"{p}: empty file, not {_a(what)} NetCDF file")
     with p.open("rb") as fh:
         magic = fh.read(8)
     if not (magic.startswith(b"CDF") or magic.startswith(b"\x89HDF")):

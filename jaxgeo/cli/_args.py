@@ -167,12 +167,9 @@ def data_dir(args, *, sub: str | None = None):
 
 def input_file(path) -> object:
     """``path`` as a Path that exists (FileNotFoundError naming it otherwise)."""
-    from pathlib import Path
+    from .._io import check_input_file
 
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{p}: no such input file")
-    return p
+    return check_input_file(path)
 
 
 def output_file(path, *, estimate_bytes: float = 0.0) -> object:

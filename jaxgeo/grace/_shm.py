@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import check_input_file
 from ..constants import GRACE_RADIUS_M
 from ._checks import check_lmax, check_rows
 
@@ -61,10 +62,7 @@ class SHCoefficients:
 
 def _open_text(path: Path, what: str = "Level-2") -> list[str]:
     """Lines of a (gzipped) text file; FileNotFoundError/ValueError naming the file."""
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such {what} file")
-    if path.is_dir():
-        raise ValueError(f"{path}: is a directory, not a {what} file")
+    check_input_file(path, what)
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rt", encoding="latin-1") as fh:

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._grid import Grid
+from .._io import check_input_file
 from .._pytree import pytree_dataclass, static_field
 from ..constants import G0_M_S2, JULIAN_YEAR_DAYS, M_DRY_KG_MOL, R_UNIVERSAL_GPT_J_MOL_K
 from ._interp import bilinear_combine, bilinear_nodes
@@ -139,8 +140,7 @@ class GPT3:
             plausible range (p 30-110 kPa, T and Tm 150-350 K, Q 0-50 g/kg).
         """
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"GPT3 grid file not found: {path}")
+        check_input_file(path, "GPT3 grid")
         data, line_no = _read_table(path)
         if data.ndim != 2 or data.shape[1] < 44:
             raise ValueError(f"{path.name}: expected at least 44 columns of a GPT3 grid, got "

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
+from .._io import check_input_file
 from ..constants import G0_M_S2
 from . import _plausible as plaus
 from ._physics import geopotential_to_height, vapour_pressure_from_dewpoint
@@ -127,8 +128,7 @@ def read_wyoming_sounding(path, *, lat: float | None = None, lon: float | None =
         decreasing, height not increasing or inconsistent with the hypsometric thickness.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"sounding file not found: {path}")
+    check_input_file(path, "sounding")
     if height_kind not in ("geopotential", "geometric"):
         raise ValueError(f"height_kind must be 'geopotential' or 'geometric', got "
                          f"{height_kind!r}")

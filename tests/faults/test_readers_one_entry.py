@@ -53,3 +53,18 @@ def test_bad_file_is_one_line_naming_it(bad, reader, name, exc, says):
     text = str(info.value)
     assert text.startswith(f"{bad / name}{says}"), text
     assert "\n" not in text and len(text) < 400
+
+
+def test_a_pipe_is_refused_not_read_forever(tmp_path):
+    """A named pipe (or device) would block the readers (the GRACE text readers hung)."""
+    import os
+
+    from jaxgeo import grace as gr
+    from jaxgeo import troposphere as tr
+
+    fifo = tmp_path / "pipe.nc"
+    os.mkfifo(fifo)
+    for read in (*READERS.values(), gr.read_shm, gr.read_gfc, gr.read_tn13, gr.read_tn14,
+                 tr.GPT3.from_file, tr.read_wyoming_sounding):
+        with pytest.raises(ValueError, match=rf"{fifo}: not a regular file"):
+            read(fifo)
