@@ -18,7 +18,10 @@ deviation over the mask of the coarse field and of the model (one call), and of 
 and each feature against the training's normalisation (:class:`NormStats`, at predict
 time) may differ at most :data:`SPREAD_RATIO_LIMIT` times either way; a metre-vs-millimetre
 mix-up (1000×) is refused naming the input and the ratio. A field that is constant over
-the mask (zero spread) is not compared (its spread says nothing about its unit).
+the mask (zero spread) is not compared (its spread says nothing about its unit); a field
+uniform over the mask in every month (a broadcast index or forcing) is refused only for a
+spread too large, as a short window of such a field may spread far less than in training.
+Not caught: a factor inside the limit (cm vs mm, 10×) in unlabelled data.
 """
 
 from __future__ import annotations
@@ -112,10 +115,15 @@ def to_training_units(fields, units: str | None, names, feature_units):
     return dataclasses.replace(fields, **changes)
 
 
-def _spread(values: np.ndarray, weights: np.ndarray) -> float | None:
-    """Area-weighted std over the mask; None when the field is constant there."""
+def _spread(values: np.ndarray, weights: np.ndarray) -> tuple[float | None, bool]:
+    """Area-weighted std over the mask (None: constant there) and whether the field is
+    uniform over the mask in every month."""
     mean, std = weighted_stats(values, weights)
-    return None if std <= max(1e-12, 1e-10 * abs(mean)) else std
+    tol = max(1e-12, 1e-10 * abs(mean))
+    if std <= tol:
+        return None, True
+    inside = values[:, weights > 0]
+    return std, bool((np.ptp(inside, axis=1) <= tol).all())
 
 
 def _ratio_text(ratio: float) -> str:
@@ -131,7 +139,7 @@ def check_pair_spread(coarse: np.ndarray, model: np.ndarray, weights: np.ndarray
     Raises:
         ValueError: naming both fields, the ratio and both spreads.
     """
-    sc, sm = _spread(coarse, weights), _spread(model, weights)
+    (sc, _), (sm, _) = _spread(coarse, weights), _spread(model, weights)
     if sc is None or sm is None:
         return
     ratio = sc / sm
@@ -155,11 +163,11 @@ def check_training_spread(fields, norm) -> None:
     inputs += [(f"feature {name!r}", f, norm.feature(name)[1])
                for name, f in fields.features.items()]
     for what, values, ref in inputs:
-        s = _spread(values, w)
+        s, uniform = _spread(values, w)
         if s is None:
             continue
         ratio = s / ref
-        if not 1 / SPREAD_RATIO_LIMIT <= ratio <= SPREAD_RATIO_LIMIT:
+        if not (0.0 if uniform else 1 / SPREAD_RATIO_LIMIT) <= ratio <= SPREAD_RATIO_LIMIT:
             raise ValueError(f"{what}: spread {_ratio_text(ratio)} the training's "
                              f"(area-weighted std {s:.3g} vs {ref:.3g} inside the mask, limit "
                              f"{SPREAD_RATIO_LIMIT:g}x); a different unit? convert it or fix "

@@ -242,6 +242,19 @@ def test_plausible_inputs_pass_the_guard(data, fitted):
         assert np.isfinite(out.values[:, data["mask"].values]).all()
 
 
+def test_a_uniform_feature_over_a_short_window_is_not_refused(data):
+    """A broadcast index (uniform over the mask each month) spreads far less over two months
+    than over the training's eight: accepted; the same in another unit (×1000) is refused."""
+    index = data["features"][FEAT] * 0 + np.array([0, 100] * 4)[:, None, None]
+    index.attrs = {}
+    ds = _fit(data["coarse"], data["model"], data, features=xr.Dataset({"index": index}))
+    two = {k: (v.isel(time=slice(2, 4)) if "time" in v.dims else v) for k, v in data.items()}
+    short = index.isel(time=slice(2, 4)) * 0 + np.array([50.0, 50.5])[:, None, None]
+    _no_warning(lambda: ds.predict(two["coarse"], two["model"], xr.Dataset({"index": short})))
+    with pytest.raises(ValueError, match=r"feature 'index': spread 1000x the training's"):
+        ds.predict(data["coarse"], data["model"], xr.Dataset({"index": index * 1e3}))
+
+
 def test_cli_prints_the_spread_error_and_the_unit_warning_as_one_line(tmp_path, capsys):
     ex = tiny_experiment(8, res_deg=11.25)
     _relabel(ex["coarse"], None).to_dataset(name="tws").to_netcdf(tmp_path / "grace.nc")
