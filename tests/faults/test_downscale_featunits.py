@@ -97,6 +97,21 @@ def test_feature_units_travel_with_the_settings_and_the_checkpoint(data, fitted)
     assert RunSettings.from_dict(old).difference(ds.settings) is None
 
 
+def test_resuming_with_relabelled_features(data, tmp_path):
+    """Same values under an equivalent label resume; values in another unit are refused."""
+    from jaxgeo.downscale import CheckpointError
+
+    ckpt = tmp_path / "ckpt"
+    _fit(data["coarse"], data["model"], data, features=data["features"], checkpoint_dir=ckpt)
+    again = fit(data["coarse"], data["model"], mask=data["mask"], radius_deg=15.0, net=NET,
+                quiet=True, train=TrainConfig(epochs=2, batch_months=2),
+                features=_feats(data, "kg m-2"), checkpoint_dir=ckpt)
+    assert again.settings.feature_units == ("kg m-2",)
+    with pytest.raises(CheckpointError, match="'norm' differs"):
+        _fit(data["coarse"], data["model"], data, features=_feats(data, "m", 1e-3),
+             checkpoint_dir=ckpt)
+
+
 @pytest.mark.parametrize(("units", "scale"), [
     ("m", 1e-3), ("cm", 0.1), ("kg m-2", 1.0), ("millimetres of water equivalent", 1.0)])
 def test_a_feature_in_another_thickness_unit_is_converted(data, fitted, units, scale):
