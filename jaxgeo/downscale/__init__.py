@@ -16,6 +16,7 @@ its :class:`RunSettings`. Seams for notebooks and benchmarks: :func:`network_inp
 
 Layout: ``_data`` (checking and gridding the inputs), ``_features`` (normalisation and input
 channels), ``_loss`` (loss settings, constants, sum), ``_model`` (the network),
+``_units`` (unit labels of the inputs, the spread guard),
 ``_settings`` / ``_checkpoint`` (run settings, orbax checkpoints), ``_train`` (the loop),
 ``_api`` (``fit``, ``Downscaler``, ``baseline``).
 
@@ -30,6 +31,7 @@ from ._loss import LossConfig, LossConstants, composite_loss, loss_constants
 from ._model import DownscaleNet, NetConfig, sphere_pad
 from ._settings import RunSettings
 from ._train import TrainConfig, TrainingDivergedError, make_optimizer, make_train_step
+from ._units import SPREAD_RATIO_LIMIT
 
 __all__ = [
     "CheckpointError",
@@ -41,6 +43,7 @@ __all__ = [
     "NetworkInputs",
     "NormStats",
     "RunSettings",
+    "SPREAD_RATIO_LIMIT",
     "TrainConfig",
     "TrainingDivergedError",
     "baseline",

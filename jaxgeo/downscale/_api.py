@@ -14,7 +14,6 @@ from flax import nnx
 
 from .._deprecation import reject_unknown, renamed
 from .._sharding import auto_axes
-from ..units import common_units
 from ._checkpoint import read_settings, restore_checkpoint
 from ._data import check_mask, prepare
 from ._features import apply_chunked, build_inputs, norm_stats
@@ -23,6 +22,7 @@ from ._model import DownscaleNet, NetConfig
 from ._settings import RunSettings, fingerprint
 from ._train import TrainConfig
 from ._train import train as run_training
+from ._units import check_training_spread, to_training_units
 
 __all__ = ["Downscaler", "baseline", "fit"]
 
@@ -96,6 +96,13 @@ class Downscaler:
             ``xarray.DataArray`` (time, lat, lon) in the unit of the training fields
             (:attr:`units`; ``coarse`` and ``model`` are converted to it, see :func:`fit`),
             NaN outside the mask, with CF attributes.
+
+        Raises:
+            ValueError: an input that does not match training: grid, features, a unit
+                label that contradicts the training's (each feature's label is converted
+                when both are water thicknesses), or a spread of the model or a feature
+                more than :data:`~jaxgeo.downscale.SPREAD_RATIO_LIMIT` times off the
+                training's (a unit mix-up), naming the input.
         """
         import xarray as xr
 
@@ -108,15 +115,8 @@ class Downscaler:
         if fields.grid != self.grid:
             raise ValueError(f"grids differ: the network was trained on {self.grid}, the data "
                              f"are on {fields.grid}")
-        if self.units and fields.units and fields.units != self.units:
-            try:
-                factor, _ = common_units(self.units, fields.units)
-            except ValueError:
-                raise ValueError(f"units differ: the network was trained on fields in "
-                                 f"{self.units!r}, coarse and model are in {fields.units!r}; "
-                                 "convert them") from None
-            fields = dataclasses.replace(fields, coarse=fields.coarse * factor,
-                                         model=fields.model * factor, units=self.units)
+        fields = to_training_units(fields, self.units, s.features, s.feature_units)
+        check_training_spread(fields, s.norm)
         x = build_inputs(fields, s.norm, s.radius_deg, tendency_channel=s.model_tendency,
                          noise2self=s.noise2self).x
         graphdef, state = nnx.split(self.net)
@@ -221,9 +221,14 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
             high-resolution grid; NaN allowed outside the mask only.
         model: (time, lat, lon) DataArray of the high-resolution model field, same grid and
             times. Its ``units`` are converted to the coarse field's when both are known
-            water thicknesses (m, cm, mm, kg m-2); other differing labels are an error.
+            water thicknesses (m, cm, mm, kg m-2); other differing labels are an error,
+            one missing label a UserWarning (the other unit is assumed), and spreads of
+            coarse and model that differ more than
+            :data:`~jaxgeo.downscale.SPREAD_RATIO_LIMIT` times (a unit mix-up) an error.
         mask: (lat, lon) boolean DataArray (or array), True where fields are valid.
-        features: optional Dataset of extra (time, lat, lon) inputs (forcings).
+        features: optional Dataset of extra (time, lat, lon) inputs (forcings); each
+            variable's ``units`` attribute is stored with the network
+            (:attr:`RunSettings.feature_units`) and checked by :meth:`Downscaler.predict`.
         radius_deg: cap radius of the consistency constraint and of the low-pass correction
             in the inputs, degrees.
         model_tendency: add the model's month-to-month tendency as an input channel (the
@@ -282,7 +287,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         noise2self=bool(noise2self), residual_channel=inputs.residual_channel, net=net,
         loss=loss, batch_months=train.batch_months, learning_rate=train.learning_rate,
         seed=train.seed, epochs=train.epochs, n_months=int(inputs.x.shape[0]),
-        data=fingerprint(inputs.x, fields.mask))
+        data=fingerprint(inputs.x, fields.mask),
+        feature_units=tuple(fields.feature_units[n] for n in fields.features))
     network = DownscaleNet.create(inputs.x.shape[-1], net,
                                   residual_channel=inputs.residual_channel, seed=train.seed)
     history = run_training(network, inputs.x, inputs.model, target_caps, constants,

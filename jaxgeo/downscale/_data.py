@@ -11,6 +11,7 @@ from .._xarray import check_mask as _check_mask
 from .._xarray import on_grid
 from ..time import as_datetime64
 from ..units import common_units
+from ._units import check_pair_spread, label, warn_one_label
 
 __all__ = ["Fields", "check_mask", "prepare"]
 
@@ -78,6 +79,7 @@ class Fields:
         features: name → ``(T, nlat, nlon)``, in the Dataset's order.
         units: the coarse field's ``units`` attribute (the model is converted to it);
             None when neither field has one.
+        feature_units: name → the feature's ``units`` attribute (None if it has none).
     """
 
     grid: Grid
@@ -87,6 +89,7 @@ class Fields:
     model: np.ndarray
     features: dict[str, np.ndarray]
     units: str | None = None
+    feature_units: dict[str, str | None] = dataclasses.field(default_factory=dict)
 
 
 def prepare(coarse, model, mask, features=None, feature_names=None) -> Fields:
@@ -99,14 +102,19 @@ def prepare(coarse, model, mask, features=None, feature_names=None) -> Fields:
         feature_names: the features a trained network expects, in order (None: any).
 
     The model field is converted to the coarse field's unit (m, cm, mm, kg m-2 of water;
-    their ``units`` attributes).
+    their ``units`` attributes); with one field labelled and the other not, a UserWarning
+    says which unit is assumed (the rules: :mod:`jaxgeo.downscale._units`).
 
     Raises:
         ValueError: naming the variable, the month or the grids that differ (NaT,
             duplicated or decreasing months included), or both
-            variables' units when they differ and are not both known thickness units.
+            variables' units when they differ and are not both known thickness units,
+            or both fields when their spreads differ more than
+            :data:`~jaxgeo.downscale.SPREAD_RATIO_LIMIT` times (a unit mix-up).
     """
-    factor, units = common_units(coarse.attrs.get("units"), model.attrs.get("units"))
+    cu, mu = label(coarse.attrs.get("units")), label(model.attrs.get("units"))
+    factor, units = common_units(cu, mu)
+    warn_one_label("model", mu, "coarse", cu)
     c, grid, time = _as_tll(coarse, "coarse")
     time = _check_months(time, "coarse")
     m, _, mtime = _as_tll(model, "model", grid)
@@ -120,7 +128,8 @@ def prepare(coarse, model, mask, features=None, feature_names=None) -> Fields:
     msk = check_mask(mask, grid)
     _check_finite(c, msk, "coarse", time)
     _check_finite(m, msk, "model", time)
-    feats = {}
+    check_pair_spread(c, m, np.where(msk, grid.cell_area, 0.0))
+    feats, funits = {}, {}
     if features is not None:
         import xarray as xr
 
@@ -134,7 +143,8 @@ def prepare(coarse, model, mask, features=None, feature_names=None) -> Fields:
                                  "field's time steps")
             _check_finite(f, msk, f"feature {name!r}", time)
             feats[str(name)] = f
+            funits[str(name)] = label(features[name].attrs.get("units"))
     if feature_names is not None and list(feats) != list(feature_names):
         raise ValueError(f"features differ from training: got {list(feats)}, the network was "
                          f"trained with {list(feature_names)}")
-    return Fields(grid, time, msk, c, m, feats, units)
+    return Fields(grid, time, msk, c, m, feats, units, funits)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..seasonal import seasonal_trend_fit
 from ._data import Fields, prepare
+from ._units import weighted_stats as _wstats
 
 __all__ = ["NetworkInputs", "NormStats", "build_inputs", "network_inputs", "norm_stats"]
 
@@ -49,14 +50,6 @@ class NormStats:
         return cls(float(off), float(scale),
                    tuple((str(n), float(v[0]), float(v[1])) for n, v in d.items()
                          if n != "field"))
-
-
-def _wstats(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
-    w = weights / weights.sum()
-    x = np.where(weights > 0, values, 0.0)
-    mean = float(np.mean(np.sum(w * x, axis=(-2, -1))))
-    var = float(np.mean(np.sum(w * (x - mean) ** 2, axis=(-2, -1))))
-    return mean, max(np.sqrt(var), 1e-12)
 
 
 def norm_stats(fields: Fields) -> NormStats:

@@ -65,6 +65,10 @@ class RunSettings:
         n_months: months of training data.
         data: :func:`fingerprint` of the inputs and the mask.
         version: settings version (:data:`SETTINGS_VERSION` when written by this code).
+        feature_units: the ``units`` attribute of each feature in training, in the
+            features' order (None: unlabelled); empty for checkpoints written before they
+            were stored (all unknown). :meth:`Downscaler.predict` converts or refuses
+            features against them.
     """
 
     resolution_deg: float
@@ -85,6 +89,7 @@ class RunSettings:
     n_months: int
     data: str
     version: int = SETTINGS_VERSION
+    feature_units: tuple[str | None, ...] = ()
 
     @property
     def grid(self) -> Grid:
@@ -100,6 +105,7 @@ class RunSettings:
             "grid": {"resolution_deg": self.resolution_deg, "lon_start": self.lon_start},
             "in_channels": self.in_channels,
             "features": list(self.features),
+            "feature_units": list(self.feature_units),
             "norm": self.norm.to_dict(),
             "radius_deg": self.radius_deg,
             "model_tendency": self.model_tendency,
@@ -147,13 +153,18 @@ class RunSettings:
             n_months=int(d["n_months"]),
             data=str(d["data"]),
             version=version,
+            # absent from checkpoints written before feature units were stored: unknown
+            feature_units=tuple(None if u is None else str(u)
+                                for u in d.get("feature_units") or ()),
         )
 
     def difference(self, other: RunSettings) -> tuple[str, object, object] | None:
         """``(name, self's value, other's value)`` of the first setting that differs, ignoring
-        ``epochs`` (a run may be resumed to train longer) and ``version``; None if none."""
+        ``epochs`` (a run may be resumed to train longer), ``version`` and the
+        ``feature_units`` labels (equal data have equal ``data`` fingerprints and ``norm``,
+        whatever their labels); None if none."""
         for f in dataclasses.fields(self):
-            if f.name in ("epochs", "version"):
+            if f.name in ("epochs", "version", "feature_units"):
                 continue
             a, b = getattr(self, f.name), getattr(other, f.name)
             if a != b:
