@@ -102,9 +102,13 @@ def _one_line_warning(command: str):
     """A ``warnings.showwarning`` printing ``jaxgeo <cmd>: warning: ...`` on one line (the
     library's warnings name the file, month or variable; the source line would not help)."""
 
+    shown: set[str] = set()  # e.g. fit and predict read the same inputs: say it once
+
     def show(message, category, filename, lineno, file=None, line=None):
-        print(f"jaxgeo {command}: warning: {' '.join(str(message).split())}",
-              file=sys.stderr if file is None else file)
+        text = " ".join(str(message).split())
+        if text not in shown:
+            shown.add(text)
+            print(f"jaxgeo {command}: warning: {text}", file=sys.stderr if file is None else file)
 
     return show
 

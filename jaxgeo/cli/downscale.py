@@ -45,28 +45,6 @@ def _open(path):
 
 
 def _fit(args) -> int:
-    """Run ``downscale fit``; the library's UserWarnings (e.g. a unit assumed for an
-    unlabelled field) are printed as one line each, ``jaxgeo downscale fit: warning: ...``."""
-    import sys
-    import warnings
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        try:
-            return _run_fit(args)
-        finally:
-            shown = set()  # fit and predict read the same inputs: say each thing once
-            for w in caught:
-                if issubclass(w.category, UserWarning):
-                    text = " ".join(str(w.message).split())
-                    if text not in shown:
-                        shown.add(text)
-                        print(f"jaxgeo downscale fit: warning: {text}", file=sys.stderr)
-                else:  # others as Python shows them
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-
-
-def _run_fit(args) -> int:
     import numpy as np
 
     from .._io import pick_variable, write_netcdf
