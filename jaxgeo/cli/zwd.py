@@ -20,6 +20,7 @@ def register(sub) -> None:
     fit.add_argument("--steps", type=_args.WHOLE, default=300,
                      help="Adam refinement steps (0: closed-form fit only; default 300)")
     fit.add_argument("--report", metavar="F.json", help="also write the fit report as JSON")
+    _args.add_max_memory(fit)
     _args.add_quiet(fit)
     fit.set_defaults(func=_cmd_fit, command="zwd fit")
 
@@ -61,9 +62,20 @@ def _cmd_fit(args) -> int:
 
     from .. import Grid
     from .._io import write_json
-    from ..troposphere import ProfileChunk, fit_hzwd, profiles_from_dataset, read_era5_profiles
+    from .._resources import check_memory
+    from ..troposphere import (
+        ProfileChunk,
+        fit_hzwd,
+        fit_memory_bytes,
+        profiles_from_dataset,
+        read_era5_profiles,
+    )
 
     grid = Grid.regular(args.resolution_deg, lon_start=0.0)  # refuse a bad grid before reading
+    out_path = _args.output_file(args.out)  # and an output that cannot be written
+    check_memory(fit_memory_bytes(0, grid), max_memory_gb=args.max_memory_gb,
+                 what=f"zwd fit: a {grid.nlat} x {grid.nlon} node grid",
+                 hint="use a coarser --resolution-deg or raise --max-memory-gb")
     lats, lons, times, hs, zs = [], [], [], [], []
     n_lev = None
     for path in args.era5_files:
@@ -80,8 +92,9 @@ def _cmd_fit(args) -> int:
     chunk = ProfileChunk(np.concatenate(times)[None], np.concatenate(hs)[None],
                          np.concatenate(zs)[None])
     model, report = fit_hzwd(np.concatenate(lats), np.concatenate(lons), chunk, grid=grid,
-                             family=args.family, refine_steps=args.steps)
-    model.to_netcdf(_args.output_file(args.out))
+                             family=args.family, refine_steps=args.steps,
+                             max_memory_gb=args.max_memory_gb)
+    model.to_netcdf(out_path)
     if not args.quiet:
         print(report.table())
         print(f"wrote {args.out}")

@@ -16,7 +16,7 @@ time to day of year). Validation on real data: :mod:`jaxgeo.validation.troposphe
 """
 
 from ._columns import COLUMN_FAMILIES, fit_columns
-from ._fit import ProfileChunk, fit_hzwd, profiles_from_dataset
+from ._fit import ProfileChunk, fit_hzwd, fit_memory_bytes, profiles_from_dataset
 from ._gpt3 import GPT3, GPT3Result
 from ._hzwd import H_BREAKS_M, H_MAX_M, H_MIN_M, HZWD
 from ._normal import normal_equations
@@ -61,6 +61,7 @@ __all__ = [
     "bevis_tm",
     "fit_columns",
     "fit_hzwd",
+    "fit_memory_bytes",
     "interval_stats",
     "geopotential_to_height",
     "integrate_above",

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._deprecation import reject_unknown, renamed
 from .._grid import Grid
+from .._resources import check_memory
 from ..time import day_of_year
 from ._hzwd import FAMILIES, HZWD, N_HARM, N_PARAM
 from ._normal import N_COEF, moment_sums, normal_from_moments, solve_nodes, valid_targets
@@ -160,12 +161,21 @@ class _Nodes:
         return to_host(y)[:self.n] if self.mesh is not None else np.asarray(y)
 
 
+def fit_memory_bytes(n_columns: int, grid: Grid) -> float:
+    """Estimated peak memory of :func:`fit_hzwd`, bytes: the per-column moment sums and
+    per-node normal equations (at most one fitted node per column) plus the coefficient
+    array of every grid node (numpy, JAX and the output copies)."""
+    per_column = (3 * 5 * N_HARM * N_HARM + 3 * 3 * N_HARM + 1 + 2 * N_COEF * N_COEF) * 8 * 2
+    per_node = N_PARAM * N_HARM * 8 * 4
+    return float(n_columns) * per_column + float(grid.nlat * grid.nlon) * per_node
+
+
 def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], *,
              grid: Grid | None = None, family: str = "exp", refine_steps: int = 300,
              learning_rate: float = 3e-3, ridge: float = 1e-6, min_zwd_m: float = 1e-4,
              refine_stride: int = 1, max_samples_per_node: int = 64,
              min_points_per_node: int = 3 * N_COEF, seed: int = 0,
-             mesh=None) -> tuple[HZWD, FitReport]:
+             mesh=None, max_memory_gb: float | None = None) -> tuple[HZWD, FitReport]:
     """Fit HZWD coefficients per node from ZWD profiles.
 
     Columns (fixed locations) are assigned to their nearest node. For each node the
@@ -194,6 +204,9 @@ def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], 
             number) for the per-node solve, the Adam refinement and the residuals; nodes
             are independent, so the result is the one-device fit. The moment sums over
             the profile chunks stay on one device. None: one device.
+        max_memory_gb: refuse (ResourceError, a ValueError) a fit whose estimated peak
+            memory (:func:`fit_memory_bytes`) exceeds this, GiB; default: the memory
+            available now.
 
     Returns:
         ``(model, report)``.
@@ -212,6 +225,10 @@ def fit_hzwd(lat_deg, lon_deg, profiles: ProfileChunk | Iterable[ProfileChunk], 
     lat = np.asarray(lat_deg, dtype=np.float64).reshape(-1)
     lon = np.asarray(lon_deg, dtype=np.float64).reshape(-1)
     n_col = lat.size
+    check_memory(fit_memory_bytes(n_col, grid), max_memory_gb=max_memory_gb,
+                 what=f"fit_hzwd: {n_col} columns on a {grid.nlat} x {grid.nlon} node grid",
+                 hint="use a coarser node grid (resolution_deg) or raise max_memory_gb "
+                      "(--max-memory-gb)")
     node_of_col = nearest_node(grid, lat, lon)
     n_nodes = grid.nlat * grid.nlon
     if isinstance(profiles, ProfileChunk):
