@@ -53,10 +53,23 @@ class NormStats:
 
 
 def norm_stats(fields: Fields) -> NormStats:
-    """Area-weighted statistics over the mask of the model field and of each feature."""
+    """Area-weighted statistics over the mask of the model field and of each feature.
+
+    Raises:
+        ValueError: the model field or a feature is constant over the mask and all months
+            (nothing to learn from; normalising it would divide by round-off).
+    """
     w = np.where(fields.mask, fields.grid.cell_area, 0.0)
-    off, scale = _wstats(fields.model, w)
-    return NormStats(off, scale, tuple((name, *_wstats(f, w))
+
+    def stats(values, what):
+        off, scale = _wstats(values, w)
+        if scale <= max(1e-12, 1e-6 * abs(off)):
+            raise ValueError(f"{what} is constant over the mask and all months (mean {off:.6g}, "
+                             f"spread {scale:.3g}): the network has nothing to learn from it")
+        return off, scale
+
+    off, scale = stats(fields.model, "the model field")
+    return NormStats(off, scale, tuple((name, *stats(f, f"feature {name!r}"))
                                        for name, f in fields.features.items()))
 
 

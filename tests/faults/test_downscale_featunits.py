@@ -296,3 +296,22 @@ def test_cli_prints_the_spread_error_and_the_unit_warning_as_one_line(tmp_path, 
                    "in 'mm' like coarse\n")
     with xr.open_dataset(out) as ds:
         assert ds["tws"].attrs["units"] == "mm"
+
+
+@pytest.mark.parametrize("which", ["model", "feature"])
+@pytest.mark.parametrize("value", [0.0, 250.0])
+def test_a_constant_input_is_refused_naming_it(data, which, value):
+    """Normalising a constant input divided by round-off (scale floored at 1e-12)."""
+    const = data["model"] * 0 + value
+    const.attrs = dict(data["model"].attrs)
+    model, feats = data["model"], _feats(data, "mm")
+    if which == "model":
+        model, named = const, "the model field"
+    else:
+        feats = feats.assign({FEAT: const})
+        named = f"feature {FEAT!r}"
+    with pytest.raises(ValueError, match=rf"{re.escape(named)} is constant over the mask and "
+                                         r"all months"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _fit(data["coarse"], model, data, features=feats)
