@@ -88,7 +88,9 @@ def _os_message(exc: OSError) -> str:
 
 
 def _message(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError | FileExistsError):
+    if isinstance(exc, OSError) and (exc.errno is not None or not isinstance(
+            exc, FileNotFoundError | FileExistsError)) and not isinstance(exc, ValueError):
+        # a raw operating-system error ("[Errno 2] ..."); jaxgeo's own are worded already
         return _os_message(exc)
     if isinstance(exc, MemoryError):
         return ("out of memory; use a coarser grid, fewer months or smaller batches "

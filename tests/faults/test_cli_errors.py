@@ -94,6 +94,23 @@ def test_os_errors_become_one_line(tmp_path, capsys, monkeypatch):
     assert f"no space left on {tmp_path / 'o.nc'}" in _one_error_line(capsys, "sphere average")
 
 
+@pytest.mark.parametrize(("error", "says"), [
+    (lambda p: FileNotFoundError(2, "No such file or directory", p), "no such file or directory: "),
+    (lambda p: PermissionError(13, "Permission denied", p), "permission denied: "),
+])
+def test_raw_os_errors_are_worded_with_the_path(tmp_path, capsys, monkeypatch, error, says):
+    src = _field(tmp_path / "in.nc")
+    target = str(tmp_path / "o.nc")
+
+    def fail(*args, **kwargs):
+        raise error(target)
+
+    monkeypatch.setattr("jaxgeo._io.write_netcdf", fail)
+    assert main(["sphere", "average", str(src), "--radius-deg", "20", "--out", target]) == 2
+    line = _one_error_line(capsys, "sphere average")
+    assert line.endswith(says + target) and "Errno" not in line
+
+
 def test_debug_shows_the_traceback(tmp_path):
     with pytest.raises(FileNotFoundError):
         main(["--debug", "sphere", "average", str(tmp_path / "missing.nc"), "--radius-deg",
