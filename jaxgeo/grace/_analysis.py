@@ -158,6 +158,8 @@ def analyze(table_or_grid: AnalysisTable | Grid, field: jax.Array, lmax: int | N
     if isinstance(table_or_grid, Grid):
         if lmax is None:
             raise ValueError("analyze: lmax is required when a Grid is given")
+        lmax = _check_degree(table_or_grid, lmax, where="analyze")
+        _check_shape(field, table_or_grid)
         table = AnalysisTable.create(table_or_grid, lmax,
                                      dtype=input_float_dtype(field, default=None))
     elif isinstance(table_or_grid, AnalysisTable):
@@ -170,17 +172,20 @@ def analyze(table_or_grid: AnalysisTable | Grid, field: jax.Array, lmax: int | N
     else:
         raise TypeError(f"analyze: expected an AnalysisTable or a Grid, got "
                         f"{type(table_or_grid).__name__}")
-    grid = table.grid
     out_dtype = input_float_dtype(field, default=table.dtype)
-    if field.ndim < 2 or field.shape[-2:] != grid.shape:
-        raise ValueError(f"analyze: field must have shape (..., {grid.nlat}, {grid.nlon}) "
-                         f"for the {grid.resolution_deg:g}° grid, got {field.shape}")
-    check_finite_field(field, grid, where="analyze")
+    _check_shape(field, table.grid)
+    check_finite_field(field, table.grid, where="analyze")
     f = _analyze_one
     for _ in field.shape[:-2]:
         f = jax.vmap(f, in_axes=(None, 0))
     clm, slm = f(table, field.astype(table.dtype))
     return clm.astype(out_dtype), slm.astype(out_dtype)
+
+
+def _check_shape(field, grid: Grid) -> None:
+    if field.ndim < 2 or field.shape[-2:] != grid.shape:
+        raise ValueError(f"analyze: field must have shape (..., {grid.nlat}, {grid.nlon}) "
+                         f"for the {grid.resolution_deg:g}° grid, got {field.shape}")
 
 
 def check_finite_field(field: jax.Array, grid: Grid, *, where: str) -> None:
