@@ -137,8 +137,9 @@ def analyze(table_or_grid: AnalysisTable | Grid, field: jax.Array, lmax: int | N
     batch axes (e.g. months) are mapped with ``vmap``.
 
     Args:
-        table_or_grid: an :class:`AnalysisTable`, or a :class:`jaxgeo.Grid` (the table is
-            then built in the field's floating dtype, and ``lmax`` is required).
+        table_or_grid: an :class:`AnalysisTable` (a pytree: pass it through ``jit``), or a
+            :class:`jaxgeo.Grid` (the table is then built, on every call, in the field's
+            floating dtype, and ``lmax`` is required).
         field: values at the cell centres, shape ``(..., nlat, nlon)`` (lat ascending).
         lmax: maximum degree, ``≤ nlat − 1``; with a table, None or the table's ``lmax``.
 
