@@ -68,12 +68,15 @@ def analysis_weights(grid: Grid, lmax: int) -> np.ndarray:
     theta_src = np.deg2rad(90.0 - np.asarray(grid.lat, np.float64))
     n_fine = n + lmax + 1
     theta_fine = (np.arange(n_fine) + 0.5) * np.pi / n_fine
-    p = legendre_table(90.0 - np.rad2deg(theta_fine), lmax)
-    p *= fejer1_weights(n_fine) * (np.deg2rad(grid.resolution_deg) / (4.0 * np.pi))
-    w = np.empty((lmax + 1, lmax + 1, n))
-    for parity in (0, 1):
-        r = _resampling(theta_src, theta_fine, odd=bool(parity))
-        w[parity::2] = p[parity::2] @ r
+    q = fejer1_weights(n_fine) * (np.deg2rad(grid.resolution_deg) / (4.0 * np.pi))
+    resample = [_resampling(theta_src, theta_fine, odd=bool(parity)) for parity in (0, 1)]
+    w = np.zeros((lmax + 1, lmax + 1, n))
+    # in blocks of fine colatitudes: the Legendre block never exceeds the table's size
+    for start in range(0, n_fine, n):
+        block = slice(start, min(start + n, n_fine))
+        p = legendre_table(90.0 - np.rad2deg(theta_fine[block]), lmax) * q[block]
+        for parity in (0, 1):
+            w[parity::2] += p[parity::2] @ resample[parity][block]
     return w
 
 
