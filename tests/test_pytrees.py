@@ -37,6 +37,12 @@ def _synthesis():
     return SynthesisTable.create(Grid.regular(10.0), 8)
 
 
+def _analysis():
+    from jaxgeo.grace import AnalysisTable
+
+    return AnalysisTable.create(Grid.regular(10.0), 8)
+
+
 def _hzwd():
     from jaxgeo.troposphere import HZWD
 
@@ -67,6 +73,7 @@ FACTORIES = {
     "GaussianSmooth": _gaussian,
     "BandTables": lambda: _cap().tables,
     "SynthesisTable": _synthesis,
+    "AnalysisTable": _analysis,
     "HZWD": _hzwd,
     "GPT3": _gpt3,
     "LossConstants": _loss_constants,

@@ -1,6 +1,7 @@
 """GRACE/GRACE-FO inputs: Level-2 spherical harmonics and mascon products to gridded
 equivalent water height on a :class:`jaxgeo.Grid`."""
 
+from ._analysis import AnalysisTable, analyze, analyze_ewh, fejer1_weights, max_analysis_degree
 from ._ewh import degree_weights, ewh_degree_factors, synthesize_ewh
 from ._l2 import DEFAULT_MEAN_PERIOD, ewh_grid, grace_l2_tws, remove_mean
 from ._love import K1_CF_TN13, load_love_numbers
@@ -19,6 +20,7 @@ from ._technotes import (
 )
 
 __all__ = [
+    "AnalysisTable",
     "C30_FROM",
     "DEFAULT_MEAN_PERIOD",
     "K1_CF_TN13",
@@ -26,14 +28,18 @@ __all__ = [
     "SHCoefficients",
     "SynthesisTable",
     "TechNote",
+    "analyze",
+    "analyze_ewh",
     "degree_weights",
     "ewh_degree_factors",
     "ewh_grid",
+    "fejer1_weights",
     "grace_l2_tws",
     "grace_months",
     "legendre_table",
     "load_love_numbers",
     "match_spans",
+    "max_analysis_degree",
     "missing_months",
     "open_mascon",
     "read_gfc",
