@@ -1,6 +1,7 @@
 """GRACE/GRACE-FO inputs: Level-2 spherical harmonics and mascon products to gridded
 equivalent water height on a :class:`jaxgeo.Grid`."""
 
+from ._destripe import DESTRIPE_START_ORDER, destripe, destripe_weights
 from ._ewh import degree_weights, ewh_degree_factors, synthesize_ewh
 from ._l2 import DEFAULT_MEAN_PERIOD, ewh_grid, grace_l2_tws, remove_mean
 from ._love import K1_CF_TN13, load_love_numbers
@@ -21,12 +22,15 @@ from ._technotes import (
 __all__ = [
     "C30_FROM",
     "DEFAULT_MEAN_PERIOD",
+    "DESTRIPE_START_ORDER",
     "K1_CF_TN13",
     "L2Series",
     "SHCoefficients",
     "SynthesisTable",
     "TechNote",
     "degree_weights",
+    "destripe",
+    "destripe_weights",
     "ewh_degree_factors",
     "ewh_grid",
     "grace_l2_tws",
