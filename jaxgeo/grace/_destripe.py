@@ -60,8 +60,9 @@ def destripe_half_widths(lmax: int, *, start_order: int = DESTRIPE_START_ORDER,
         for the window at ``start_order`` (every degree of that order would be removed).
     """
     lmax = _int(lmax, "lmax", low=0)
-    start = _int(start_order, "start_order", low=0, high=lmax)
-    end = lmax if end_order is None else _int(end_order, "end_order", low=start, high=lmax)
+    start = _int(start_order, "start_order", low=0)
+    end = (lmax if end_order is None or start > lmax
+           else _int(end_order, "end_order", low=start, high=lmax))
     deg = _int(poly_degree, "poly_degree", low=0)
     amp = _positive(window_amplitude, "window_amplitude")
     decay = _positive(window_decay, "window_decay")
@@ -73,18 +74,20 @@ def destripe_half_widths(lmax: int, *, start_order: int = DESTRIPE_START_ORDER,
         raise ValueError(f"destripe: rounding must be 'round' or 'floor', got {rounding!r}")
     if too_few not in ("zero", "keep"):
         raise ValueError(f"destripe: too_few must be 'zero' or 'keep', got {too_few!r}")
+    def half_width(m):
+        h = amp / 2.0 * math.exp(-m / decay)
+        return max(int(np.around(h)) if rounding == "round" else int(h), (wmin - 1) // 2)
+
     half = np.zeros(lmax + 1, np.int64)
     for m in range(start, end + 1):
-        h = amp / 2.0 * math.exp(-m / decay)
-        n = int(np.around(h)) if rounding == "round" else int(h)
-        half[m] = max(n, (wmin - 1) // 2)
-    n0 = int(half[start])
-    fewest = (lmax - start + 1) // 2  # degrees of the shorter parity at start_order
+        half[m] = half_width(m)
+    n0 = half_width(start)
+    fewest = max((lmax - start + 1) // 2, 0)  # degrees of the shorter parity at start_order
     if fewest < 2 * n0 + 1:
         need = start + 2 * (2 * n0 + 1) - 1
         raise ValueError(f"destripe: lmax {lmax} is too small for the window at order "
                          f"{start} ({2 * n0 + 1} degrees of each parity needed, {fewest} "
-                         f"available); use lmax >= {need} or a higher start_order")
+                         f"available); use lmax >= {need} or another start_order")
     return half
 
 
@@ -97,7 +100,6 @@ def _fit_rows(n: int, deg: int) -> np.ndarray:
     return v @ coef
 
 
-@functools.lru_cache(maxsize=16)
 def destripe_weights(lmax: int, **params) -> tuple[np.ndarray, np.ndarray]:
     """The smoothing operator as gather indices and weights (float64 numpy, read-only).
 
@@ -106,9 +108,14 @@ def destripe_weights(lmax: int, **params) -> tuple[np.ndarray, np.ndarray]:
         part of coefficient ``(l, m)`` is ``sum_k weight[l, m, k] * x[index[l, m, k], m]``
         (index = degree). Parameters as :func:`destripe`.
     """
-    half = destripe_half_widths(lmax, **params)
-    deg = params.get("poly_degree", 2)
-    zero = params.get("too_few", "zero") == "zero"
+    half = destripe_half_widths(lmax, **params)  # checks every parameter
+    return _weights(int(lmax), tuple(int(n) for n in half),
+                    int(params.get("poly_degree", 2)), params.get("too_few", "zero") == "zero")
+
+
+@functools.lru_cache(maxsize=16)
+def _weights(lmax: int, half: tuple, deg: int, zero: bool):
+    half = np.asarray(half, np.int64)
     size = 2 * int(half.max()) + 1
     index = np.broadcast_to(np.arange(lmax + 1)[:, None, None],
                             (lmax + 1, lmax + 1, size)).copy()
