@@ -207,3 +207,19 @@ def test_cli_destripe_lmax_too_small_before_reading(tmp_path, capsys):
     code = cli.main(["grace", "l2", str(d), "--destripe", "--out", str(out), "--quiet"])
     assert code == 2 and not out.exists()
     assert "destripe: lmax 4 is too small" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("axis_type", ["Explicit", "Auto"])
+def test_month_sharded(axis_type):
+    """Months sharded over 8 simulated devices, explicit or auto mesh axes (issue 11)."""
+    from jax.sharding import AxisType, NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    c, s = _rand(lmax=42, batch=(8,))
+    ref = destripe(c, s)
+    mesh = jax.make_mesh((8,), ("months",), axis_types=(getattr(AxisType, axis_type),))
+    with jax.set_mesh(mesh):
+        put = [jax.device_put(a, NamedSharding(mesh, P("months"))) for a in (c, s)]
+        out = jax.jit(destripe)(*put)
+    for a, b in zip(out, ref, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=0, atol=1e-24)
