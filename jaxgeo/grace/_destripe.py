@@ -74,6 +74,7 @@ def destripe_half_widths(lmax: int, *, start_order: int = DESTRIPE_START_ORDER,
         raise ValueError(f"destripe: rounding must be 'round' or 'floor', got {rounding!r}")
     if too_few not in ("zero", "keep"):
         raise ValueError(f"destripe: too_few must be 'zero' or 'keep', got {too_few!r}")
+
     def half_width(m):
         h = amp / 2.0 * math.exp(-m / decay)
         return max(int(np.around(h)) if rounding == "round" else int(h), (wmin - 1) // 2)
@@ -96,8 +97,8 @@ def _fit_rows(n: int, deg: int) -> np.ndarray:
     offsets -n..n evaluated at offset j - n."""
     off = np.arange(-n, n + 1, dtype=np.float64)
     v = off[:, None] ** np.arange(deg + 1)  # Vandermonde, as gravity-toolkit's design
-    coef = np.linalg.solve(v.T @ v, v.T)  # (deg+1, 2n+1): data → polynomial coefficients
-    return v @ coef
+    q, _ = np.linalg.qr(v)  # the hat matrix V (VᵀV)⁻¹ Vᵀ = Q Qᵀ, without the normal equations
+    return q @ q.T
 
 
 def destripe_weights(lmax: int, **params) -> tuple[np.ndarray, np.ndarray]:

@@ -73,6 +73,25 @@ def test_same_parity_quadratics_removed_exactly():
     np.testing.assert_allclose(kc[~short & (np.arange(lmax + 1) >= 5)], 0.0, atol=1e-22)
 
 
+@pytest.mark.parametrize("deg", [2, 3])
+def test_window_fit_equals_numpy_polyfit(deg):
+    """Interior and edge degrees against numpy.polyfit over the same window: order 8,
+    half-width round(15 e^-0.8) = 7 (15 degrees of one parity)."""
+    c, s = _rand()
+    out = np.asarray(destripe(c, s, poly_degree=deg)[0])
+    m, n = 8, 7
+    even = np.arange(8, 61, 2)  # the even degrees of order 8: 27 of them
+    for i in (n + 3, 0, 2, len(even) - 1):  # an interior one, two at the start, the last
+        centre = min(max(i, n), len(even) - 1 - n)
+        win = even[centre - n:centre + n + 1]
+        p = np.polyfit(win - even[centre], c[win, m], deg)
+        want = c[even[i], m] - np.polyval(p, even[i] - even[centre])
+        assert abs(out[even[i], m] - want) < 1e-13 * np.abs(c).max(), (deg, i)
+    cubic = np.tril(np.ones_like(c)) * (np.arange(61.0) ** 3 * 1e-14)[:, None]
+    kept = np.asarray(destripe(cubic, np.zeros_like(c), poly_degree=deg)[0])[20:40, 5:15]
+    assert (np.abs(kept).max() < 1e-22) == (deg == 3)
+
+
 def test_gradients_jit_vmap_batch_dtype():
     c, s = _rand(lmax=45, batch=(3,))
     f = jax.jit(lambda a, b: destripe(a, b))
