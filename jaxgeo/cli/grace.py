@@ -36,6 +36,10 @@ def register(sub) -> None:
                     help="first month whose C30 comes from TN-14 (default 2016-09: the "
                          "single-accelerometer GRACE months and GRACE-FO, as the TN-14 "
                          "guidance and gravity-toolkit); 'all' for every month TN-14 covers")
+    l2.add_argument("--destripe", action="store_true",
+                    help="Swenson & Wahr (2006) decorrelation filter of the anomalies (orders "
+                         ">= 5, quadratic fits over same-parity degrees, as gravity-toolkit's "
+                         "destripe_harmonics; needs lmax >= 42)")
     l2.add_argument("--units", choices=["mm", "cm", "m"], default="mm")
     _args.add_out(l2, metavar="OUT.nc", help="output NetCDF")
     _args.add_max_memory(l2)
@@ -100,7 +104,8 @@ def _run_l2(args) -> int:
                       lmax=args.lmax, mean=args.mean_field, mean_period=tuple(args.mean_period),
                       c30=not args.no_c30,
                       c30_from=None if args.c30_from == "all" else args.c30_from,
-                      units=args.units, quiet=args.quiet, max_memory_gb=args.max_memory_gb)
+                      units=args.units, quiet=args.quiet, max_memory_gb=args.max_memory_gb,
+                      destripe=args.destripe)
     write_netcdf(da, out)
     if not args.quiet:
         print(_summary(out, da))

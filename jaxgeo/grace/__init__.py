@@ -2,6 +2,7 @@
 equivalent water height on a :class:`jaxgeo.Grid`."""
 
 from ._analysis import AnalysisTable, analyze, analyze_ewh, fejer1_weights, max_analysis_degree
+from ._destripe import DESTRIPE_START_ORDER, destripe, destripe_weights
 from ._ewh import degree_weights, ewh_degree_factors, synthesize_ewh
 from ._l2 import DEFAULT_MEAN_PERIOD, ewh_grid, grace_l2_tws, remove_mean
 from ._love import K1_CF_TN13, load_love_numbers
@@ -23,6 +24,7 @@ __all__ = [
     "AnalysisTable",
     "C30_FROM",
     "DEFAULT_MEAN_PERIOD",
+    "DESTRIPE_START_ORDER",
     "K1_CF_TN13",
     "L2Series",
     "SHCoefficients",
@@ -31,6 +33,8 @@ __all__ = [
     "analyze",
     "analyze_ewh",
     "degree_weights",
+    "destripe",
+    "destripe_weights",
     "ewh_degree_factors",
     "ewh_grid",
     "fejer1_weights",

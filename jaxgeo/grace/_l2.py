@@ -13,6 +13,7 @@ from .._grid import Grid
 from .._resources import check_memory
 from ..units import scale_from_metres
 from ._checks import check_lmax
+from ._destripe import destripe_float64, destripe_half_widths
 from ._ewh import degree_weights, retired_half_width, synthesize_ewh
 from ._series import L2Series, _list_files, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_shm
@@ -166,11 +167,12 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                  half_width_km: float | None = 300.0, mean=None,
                  mean_period=DEFAULT_MEAN_PERIOD, lmax: int | None = None, c30: bool = True,
                  c30_from: str | None = C30_FROM, units: str = "mm", quiet: bool = False,
-                 max_memory_gb: float | None = None, **kwargs):
+                 max_memory_gb: float | None = None, destripe: bool = False, **kwargs):
     """Level-2 files to a gridded TWS anomaly DataArray (the whole chain).
 
     Steps: read (:func:`read_l2_series`), C20/C30 from TN-14, degree 1 from TN-13,
-    remove the mean field, Gaussian smoothing, EWH synthesis on ``grid``.
+    remove the mean field, destriping (if asked), Gaussian smoothing, EWH synthesis on
+    ``grid``.
 
     Args:
         source: directory or list of GSM/.gfc files.
@@ -188,10 +190,14 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
         quiet: no progress bar while reading (``progress=`` is its retired inverse).
         max_memory_gb: memory limit, GiB, checked before the files are read (one month
             per file) and again before gridding; default the memory available now.
+        destripe: apply the Swenson & Wahr (2006) decorrelation filter to the anomalies
+            (:func:`jaxgeo.grace.destripe` with its defaults, as gravity-toolkit's
+            ``destripe_harmonics``: orders >= 5, quadratic fits, coefficients of a parity
+            too short for the window removed); needs lmax >= 42.
 
     Returns:
         float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` with attributes naming the
-        processing.
+        processing (``destripe``: 1 or 0).
     """
     if "progress" in kwargs:
         quiet = not renamed(kwargs, "progress", "quiet (inverted)",
@@ -199,6 +205,10 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
     half_width_km = retired_half_width(kwargs, half_width_km,
                                        where="jaxgeo.grace.grace_l2_tws", default=300.0)
     lmax = check_lmax(lmax, where="grace_l2_tws")
+    if not isinstance(destripe, bool):
+        raise ValueError(f"grace_l2_tws: destripe must be True or False, got {destripe!r}")
+    if destripe and lmax is not None:
+        destripe_half_widths(lmax)  # lmax too small for the window: before the files are read
     c30_first_month(c30_from)  # a bad month fails before the files are read
     _check_memory(len(_list_files(source)), grid, lmax or 0, 64, max_memory_gb,
                   "grace_l2_tws")
@@ -217,6 +227,10 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                       "CSR/JPL/GFZ GSM), so geocentre motion is missing", UserWarning,
                       stacklevel=2)
     series, _ = remove_mean(series, mean=mean, period=mean_period)
+    if destripe:
+        clm, slm = destripe_float64(series.clm, series.slm)
+        series = series.replace(clm=clm, slm=slm)
+        notes.append("destriped (Swenson & Wahr 2006, orders >= 5)")
     da = ewh_grid(series, grid, half_width_km=half_width_km, units=units,
                   max_memory_gb=max_memory_gb)
     da.attrs["history"] = "; ".join(
@@ -225,4 +239,5 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                              else "given field" if mean is not None else
                              f"{mean_period[0]}..{mean_period[1]}" if mean_period else
                              "all months")])
+    da.attrs["destripe"] = int(destripe)
     return da
