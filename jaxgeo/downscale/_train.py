@@ -127,7 +127,7 @@ def make_train_step(loss_cfg: LossConfig):
 
     The arrays may be laid out on a mesh with Explicit or Auto axes (e.g. the batch split
     over ``jax.make_mesh((8,), ("months",))``); the step runs on the Auto view of the same
-    devices (:func:`jaxgeo.distributed.auto_axes`), and the updated weights stay there.
+    devices, and the updated weights stay there.
     """
 
     @nnx.jit
