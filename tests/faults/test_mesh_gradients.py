@@ -132,3 +132,19 @@ def test_band_sharding_of_an_operator_with_targets_is_a_clear_error():
     with pytest.raises(ValueError, match="without targets"):
         jax.grad(_loss(lambda f: sharded_apply(OPS["cap_targets"], f, mesh),
                        OPS["cap_targets"], 3))(_field(3))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_eager_calls_inside_set_mesh(kind):
+    # the user's jax.set_mesh around plain calls (5 months: uneven over 8 and over 2)
+    x = _field(5)
+    op = OPS["cap_mask"]
+    want = np.asarray(op(x))
+    m1, m2 = _mesh(kind), _mesh(kind, 2, 4)
+    with jax.set_mesh(m1):
+        _check(sharded_apply(op, np.asarray(x), m1), want, "sharded_apply numpy")
+        _check(sharded_apply(op, x, mesh=m1), want, "sharded_apply jax")
+        s = shard_months(x, m1)
+        _check(s.unpad(s.array), x, "shard_months")
+    with jax.set_mesh(m2):
+        _check(band_sharded_apply(op, x, m2), want, "band_sharded_apply")

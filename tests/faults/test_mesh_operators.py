@@ -77,3 +77,27 @@ def test_downscale_metrics(kind):
         want = np.asarray(f(a, b))
         assert np.all(np.isfinite(want)) and np.all(want != 0), name
         np.testing.assert_allclose(np.asarray(f(sa, sb)), want, rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_hzwd_fit_with_its_nodes_split(kind):
+    # fit_hzwd(mesh=) on Explicit and Auto axes equals the one-device fit (float64)
+    from support.troposphere_oracles import time_of_doy
+
+    from jaxgeo import troposphere as tr
+
+    grid = Grid.regular(30.0, lon_start=0.0)
+    rng = np.random.default_rng(2)
+    lat2, lon2 = np.meshgrid(grid.lat, grid.lon, indexing="ij")
+    lat, lon = lat2.ravel()[:-3], lon2.ravel()[:-3]  # 69 nodes: padded over 8 devices
+    time = time_of_doy(np.linspace(1, 365, 8))
+    h = np.sort(rng.uniform(-400, 10000, (8, lat.size, 16)), axis=-1)
+    z = 0.2 * np.exp(-h / 2000.0) * np.exp(0.05 * rng.normal(size=h.shape))
+    chunks = [tr.ProfileChunk(time[k:k + 4], h[k:k + 4], z[k:k + 4]) for k in (0, 4)]
+    kw = dict(grid=grid, family="exp", refine_steps=10, max_samples_per_node=8)
+    ref, _ = tr.fit_hzwd(lat, lon, chunks, **kw)
+    got, _ = tr.fit_hzwd(lat, lon, chunks, mesh=_mesh(kind), **kw)
+    a, b = np.asarray(got.coefficients), np.asarray(ref.coefficients)
+    assert np.isfinite(b).any()
+    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
