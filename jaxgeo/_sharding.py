@@ -6,7 +6,9 @@ public names, the pillars import them from here.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import math
 
 import jax
@@ -83,6 +85,12 @@ def put_padded_as(x, padded_shape, sharding: NamedSharding, dtype):
     """
     if isinstance(x, jax.Array):
         pad = [(0, p - s) for p, s in zip(padded_shape, x.shape, strict=True)]
+        if has_explicit_axes(sharding.mesh):
+            # Explicit axes cannot split the unpadded counts: pad a whole copy on the mesh
+            # and split it then (so that the gradient's slice is of a whole array too)
+            whole = NamedSharding(sharding.mesh, P())
+            xx = jnp.pad(jax.device_put(x.astype(dtype), whole), pad)
+            return jax.device_put(xx, sharding), x.dtype
         xx = jnp.pad(x.astype(dtype), pad)
         return jax.lax.with_sharding_constraint(xx, sharding), x.dtype
     return padded_put(_AsType(x, dtype), padded_shape, sharding), np.dtype(x.dtype)
@@ -105,10 +113,12 @@ class MonthShards:
     Attributes:
         array: the global ``(n_padded, ...)`` :class:`jax.Array`; padded months are zeros.
         n_months: the number of real months (the first ``n_months`` entries).
+        mesh: the mesh the months are split over.
     """
 
     array: jax.Array
     n_months: int
+    mesh: Mesh | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def n_padded(self) -> int:
@@ -123,11 +133,15 @@ class MonthShards:
         """Drop the padded months from a result whose leading axis is the month axis.
 
         Explicit mesh axes cannot hold an uneven month count: such a result is first
-        viewed (no copy) with the same layout on auto axes, as the compiler then places it.
+        viewed (no copy) with the same layout on auto axes, as the compiler then places it;
+        inside a ``jax.set_mesh`` of Explicit axes its months are gathered first.
         """
         if self.n_months == y.shape[0]:
             return y
-        return as_auto(y)[: self.n_months]
+        if _explicit_context() and has_explicit_axes(jax.typeof(y).sharding.mesh):
+            # inside a jax.set_mesh of Explicit axes the result must stay on them: gather
+            return jax.sharding.reshard(y, P())[: self.n_months]
+        return as_auto(y, self.mesh)[: self.n_months]
 
 
 def auto_axes(mesh):
@@ -145,13 +159,96 @@ def auto_axes(mesh):
                 axis_types=(AxisType.Auto,) * len(mesh.axis_names))
 
 
-def as_auto(y):
-    """``y`` with the same layout over the same devices on auto mesh axes (no copy)."""
-    sharding = getattr(y, "sharding", None)
-    if not isinstance(sharding, NamedSharding) or all(
-            t == AxisType.Auto for t in sharding.mesh.axis_types):
+def has_explicit_axes(mesh) -> bool:
+    """Whether any axis of ``mesh`` (a Mesh or AbstractMesh) is of type Explicit."""
+    return any(t == AxisType.Explicit for t in getattr(mesh, "axis_types", ()))
+
+
+def as_auto(y, mesh: Mesh | None = None):
+    """``y`` with the same layout over the same devices on auto mesh axes (no copy).
+
+    Anything that is not an array laid out over Explicit mesh axes is returned as it is.
+    Under tracing (``grad``, ``jit``) the array's own mesh is abstract: pass the concrete
+    ``mesh`` (Explicit or Auto) it lives on; the gradient flows back to ``y``'s layout.
+    """
+    if not isinstance(y, jax.Array):
         return y
-    return jax.device_put(y, NamedSharding(auto_axes(sharding.mesh), sharding.spec))
+    spec = jax.typeof(y).sharding
+    if not isinstance(spec, NamedSharding) or not has_explicit_axes(spec.mesh):
+        return y
+    concrete = getattr(y, "sharding", None) if not isinstance(y, jax.core.Tracer) else None
+    devices = concrete.mesh if isinstance(concrete, NamedSharding) else mesh
+    if devices is None:
+        raise ValueError("an array traced on Explicit mesh axes needs its mesh to be viewed "
+                         "on Auto axes (as_auto(y, mesh))")
+    return jax.device_put(y, NamedSharding(auto_axes(devices), spec.spec))
+
+
+def _explicit_context() -> bool:
+    """Whether a ``jax.set_mesh`` with Explicit axes is active."""
+    context = jax.sharding.get_abstract_mesh()
+    return not context.empty and has_explicit_axes(context)
+
+
+def from_auto(y, spec=None):
+    """A result computed on the Auto view, typed for the caller's context mesh.
+
+    Unchanged unless a ``jax.set_mesh`` with Explicit axes is active; then resharded onto
+    it: each dimension keeps ``spec``'s mesh axis where its length divides over that axis
+    and is whole otherwise (Explicit axes cannot hold uneven blocks).
+    """
+    if not _explicit_context():
+        return y
+    context = jax.sharding.get_abstract_mesh()
+    spec = tuple(spec or ())
+    entries = []
+    for i, n in enumerate(y.shape):
+        names = spec[i] if i < len(spec) else None
+        size = math.prod(dict(context.shape)[a] for a in
+                         ((names,) if isinstance(names, str) else (names or ())))
+        entries.append(names if names is not None and n % size == 0 else None)
+    return jax.sharding.reshard(y, P(*entries))
+
+
+def on_auto_view(fn):
+    """Decorator of ``fn(op, x, mesh, **options)``: it runs on the Auto view of ``mesh``.
+
+    ``x`` laid out on Explicit axes is viewed on Auto axes (no copy), the body traces under
+    :func:`auto_context`, and the result comes back typed for the caller (:func:`from_auto`,
+    with ``x``'s layout where the shapes allow).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(op, x, mesh, **options):
+        spec = jax.typeof(x).sharding.spec if isinstance(x, jax.Array) else None
+        with auto_context(mesh) as auto:
+            y = fn(op, as_auto(x, mesh), auto, **options)
+        return from_auto(y, spec)
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def auto_context(mesh: Mesh | None = None):
+    """Trace on Auto axes, also inside a ``jax.set_mesh`` of Explicit axes.
+
+    Under a context mesh with Explicit axes every traced operation must match it; the
+    jaxgeo code inside this block runs on the Auto view of that context instead. Yields
+    :func:`auto_axes` of ``mesh``.
+    """
+    auto = auto_axes(mesh)
+    if not _explicit_context():
+        yield auto
+        return
+    context = jax.sharding.get_abstract_mesh()
+    view = context.update_axis_types({name: AxisType.Auto for name in context.axis_names})
+    with jax.sharding.use_abstract_mesh(view):
+        yield auto
+
+
+def tree_as_auto(tree, mesh: Mesh | None = None):
+    """:func:`as_auto` of every array leaf of ``tree``."""
+    return jax.tree.map(lambda a: as_auto(a, mesh), tree)
 
 
 def shard_months(x, mesh: Mesh, *, axis: str = MONTHS) -> MonthShards:
@@ -173,7 +270,7 @@ def shard_months(x, mesh: Mesh, *, axis: str = MONTHS) -> MonthShards:
     n_padded = max(k, math.ceil(shape[0] / k) * k)
     spec = P(axis, *([None] * (len(shape) - 1)))
     arr, _ = put_padded_as(x, (n_padded,) + shape[1:], NamedSharding(mesh, spec), x.dtype)
-    return MonthShards(arr, shape[0])
+    return MonthShards(arr, shape[0], mesh)
 
 
 def months_axis_size(mesh: Mesh, axis: str = MONTHS) -> int:

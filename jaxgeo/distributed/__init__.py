@@ -7,6 +7,8 @@
   with prefetch (:class:`BatchLoader`) and written incrementally to Zarr or NetCDF.
 * :func:`initialize_from_env`: the multi-host entry point (``jax.distributed.initialize``).
 * :func:`replicate`: pytrees (network state, operators) replicated over a mesh.
+* Meshes with Explicit axes (``jax.make_mesh``'s default) and with Auto axes both work: the
+  operators run on the Auto view of the same devices, differentiably.
 * Elsewhere, a ``mesh=`` argument: data-parallel downscaling
   (:func:`jaxgeo.downscale.fit`, :meth:`~jaxgeo.downscale.Downscaler.predict`) and the HZWD
   fit with its nodes split over the devices (:func:`jaxgeo.troposphere.fit_hzwd`).

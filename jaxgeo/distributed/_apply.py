@@ -27,7 +27,16 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from .._sharding import LAT, MONTHS, as_auto, axis_size, padded_put, put_padded_as, shard_months
+from .._sharding import (
+    LAT,
+    MONTHS,
+    as_auto,
+    axis_size,
+    on_auto_view,
+    padded_put,
+    put_padded_as,
+    shard_months,
+)
 from ..sphere import BandTables, IsotropicOperator, band_apply
 
 
@@ -64,6 +73,10 @@ def _check_nan_host(op: IsotropicOperator, x) -> None:
         op.check_nan(x)
 
 
+# Explicit mesh axes cannot hold padded or uneven month and row counts: both functions run
+# on the Auto view of the same devices (on_auto_view: a field laid out on Explicit axes is
+# viewed, not copied; inside a jax.set_mesh of Explicit axes the result is typed back).
+@on_auto_view
 def sharded_apply(op, x, mesh: Mesh, *, month_axis: str | None = MONTHS,
                   lat_axis: str | None = LAT) -> jax.Array:
     """Apply ``op`` to ``x`` over the devices of ``mesh``; equal to ``op(x)`` on one device.
@@ -259,6 +272,7 @@ def _band_tables(op: IsotropicOperator, mesh: Mesh, lat_axis: str):
     return per_op[key]
 
 
+@on_auto_view
 def band_sharded_apply(op: IsotropicOperator, x, mesh: Mesh, *, lat_axis: str = LAT,
                        month_axis: str | None = MONTHS) -> jax.Array:
     """``op(x)`` with latitude rows split over ``lat_axis`` (and months over ``month_axis``).

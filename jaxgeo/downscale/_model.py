@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import jax
 import jax.numpy as jnp
 from flax import nnx
+from jax.sharding import PartitionSpec as P
+
+from .._sharding import has_explicit_axes
 
 __all__ = ["DownscaleNet", "NetConfig", "sphere_pad"]
 
@@ -95,7 +99,13 @@ class _ResBlock(nnx.Module):
 
 def _pool(x):
     b, h, w, c = x.shape
-    return x.reshape(b, h // 2, 2, w // 2, 2, c).mean(axis=(2, 4))
+    out = None
+    sharding = jax.typeof(x).sharding
+    if has_explicit_axes(sharding.mesh):
+        # Explicit mesh axes: the batch (months) keeps its split; the pooled axes are whole
+        spec = tuple(sharding.spec) + (None,) * 4
+        out = sharding.update(spec=P(spec[0], None, None, None, None, spec[3]))
+    return jnp.reshape(x, (b, h // 2, 2, w // 2, 2, c), out_sharding=out).mean(axis=(2, 4))
 
 
 def _upsample(x):

@@ -22,7 +22,16 @@ from flax import nnx
 
 from .._deprecation import renamed
 from .._dtype import standard_promotion
-from .._sharding import MONTHS, auto_axes, months_axis_size, replicate, shard_months
+from .._sharding import (
+    MONTHS,
+    as_auto,
+    auto_axes,
+    auto_context,
+    months_axis_size,
+    replicate,
+    shard_months,
+    tree_as_auto,
+)
 from ._checkpoint import (
     CheckpointError,
     check_compatible,
@@ -115,10 +124,14 @@ def make_train_step(loss_cfg: LossConfig):
 
     ``constants``: the :class:`LossConstants` of the run. Updates ``net`` and ``optimizer``
     in place and returns the loss terms of the batch before the update.
+
+    The arrays may be laid out on a mesh with Explicit or Auto axes (e.g. the batch split
+    over ``jax.make_mesh((8,), ("months",))``); the step runs on the Auto view of the same
+    devices, and the updated weights stay there.
     """
 
     @nnx.jit
-    def step(net, optimizer, x, model_field, target_caps, constants):
+    def jitted(net, optimizer, x, model_field, target_caps, constants):
         def loss_fn(net):
             pred = net(x)
             return composite_loss(pred, model_field, target_caps, constants, loss_cfg)
@@ -129,6 +142,18 @@ def make_train_step(loss_cfg: LossConfig):
         with standard_promotion():
             optimizer.update(net, grads)
         return terms
+
+    @functools.wraps(jitted)
+    def step(net, optimizer, x, model_field, target_caps, constants):
+        # Explicit axes would need sharding annotations inside the network (reshapes,
+        # convolutions of replicated weights with split batches): view them as Auto
+        for obj in (net, optimizer):
+            state = nnx.state(obj)
+            if any(as_auto(a) is not a for a in jax.tree.leaves(state)):
+                nnx.update(obj, tree_as_auto(state))
+        args = tree_as_auto((x, model_field, target_caps, constants))
+        with auto_context():
+            return jitted(net, optimizer, *args)
 
     return step
 
