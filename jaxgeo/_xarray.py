@@ -196,8 +196,7 @@ def open_dataset(path, *, what: str = "input", load: bool = True, **kwargs):
     from ._io import _a, check_input_file
 
     p = Path(path)
-    if p.is_dir() and (p.suffix == ".zarr" or (p / ".zgroup").exists()
-                       or (p / "zarr.json").exists()):
+    if is_zarr_store(p):
         try:
             return xr.open_zarr(p, **kwargs)
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -223,6 +222,15 @@ def open_dataset(path, *, what: str = "input", load: bool = True, **kwargs):
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{p}: cannot decode the {what} NetCDF file ({_first_line(exc)})"
                          ) from None
+
+
+def is_zarr_store(path) -> bool:
+    """A directory named ``*.zarr`` or holding Zarr metadata (``.zgroup``, ``zarr.json``)."""
+    from pathlib import Path
+
+    p = Path(path)
+    return p.is_dir() and (p.suffix == ".zarr" or (p / ".zgroup").exists()
+                           or (p / "zarr.json").exists())
 
 
 def _first_line(exc: BaseException) -> str:

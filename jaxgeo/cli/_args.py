@@ -166,10 +166,13 @@ def data_dir(args, *, sub: str | None = None):
 
 
 def input_file(path) -> object:
-    """``path`` as a Path that exists (FileNotFoundError naming it otherwise)."""
-    from .._io import check_input_file
+    """``path`` as a Path to an input file or Zarr store (one-line errors naming it)."""
+    from pathlib import Path
 
-    return check_input_file(path)
+    from .._io import check_input_file
+    from .._xarray import is_zarr_store
+
+    return Path(path) if is_zarr_store(path) else check_input_file(path)
 
 
 def output_file(path, *, estimate_bytes: float = 0.0) -> object:
