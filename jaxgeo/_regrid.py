@@ -1,0 +1,291 @@
+"""Foundation: conservative regridding of a regular lat-lon field onto a :class:`~jaxgeo.Grid`.
+
+The source is any regular latitude-longitude grid of cell centres: finer or coarser than
+the target, nested or not (0.1° → 0.25°, 0.3° → 0.5°), longitudes 0..360 or -180..180 (or
+any start), latitude ascending or descending, global or regional. Cell edges are the
+midpoints between the regular centres (latitudes clipped to ±90°).
+
+The overlap of a source cell ``(k, l)`` and a target cell ``(i, j)`` on the sphere is exact::
+
+    area = R² · (sin φ_n − sin φ_s) · Δλ          (φ_n, φ_s, Δλ of the intersection)
+         = R² · A_lat[i, k] · A_lon[j, l]
+
+so the weights are the Kronecker product of two small 1-D overlap matrices (``A_lon``
+circular in longitude), applied as two matrix products (``precision=HIGHEST``) over any
+leading (time) axes; the operation is differentiable in the field.
+
+Source cells with NaN (or mask 0) do not contribute; a fractional mask weights a cell's
+area. A target value is the mean over its *valid* overlapped area; its ``coverage`` is that
+area over the target cell's area, and cells with ``coverage < min_coverage`` (or 0) are NaN.
+With ``min_coverage=0`` the area integral ``Σ value · coverage · cell_area`` equals the
+source's ``Σ value · cell_area`` to round-off.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._grid import Grid
+
+__all__ = ["MIN_COVERAGE", "overlap_matrices", "regrid", "source_edges"]
+
+MIN_COVERAGE = 0.5
+"""Default ``min_coverage``: a target cell needs half its area covered by valid source cells."""
+
+
+def source_edges(coord, name: str, *, lat: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper cell edges (degrees, in the coordinate's own order) of regular centres.
+
+    Raises:
+        ValueError: not 1-D with at least 2 finite values, irregular spacing, latitudes
+            outside [-90, 90], or longitude cells spanning more than 360°; naming ``name``.
+    """
+    raw = np.asarray(coord)
+    c = raw.astype(np.float64)
+    if c.ndim != 1 or c.size < 2:
+        raise ValueError(f"coordinate {name!r} must be 1-D with at least 2 cell centres to infer "
+                         f"cell edges, got shape {c.shape}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError(f"coordinate {name!r} has non-finite values")
+    step = (c[-1] - c[0]) / (c.size - 1)
+    d = np.diff(c)
+    # float32 coordinates (common in files) are regular only to their round-off
+    eps = np.finfo(raw.dtype).eps if np.issubdtype(raw.dtype, np.floating) else 0.0
+    tol = 1e-6 * abs(step) + 8 * eps * float(np.max(np.abs(c)))
+    if step == 0 or np.max(np.abs(d - step)) > tol:
+        raise ValueError(f"coordinate {name!r} is irregular (steps {d.min():g} to {d.max():g}); "
+                         "conservative regridding needs regularly spaced cell centres")
+    h = abs(step) / 2
+    centres = c[0] + step * np.arange(c.size)
+    lo, hi = centres - h, centres + h
+    if lat:
+        if c.min() < -90 - 1e-9 or c.max() > 90 + 1e-9:
+            raise ValueError(f"coordinate {name!r} has latitudes outside [-90, 90] "
+                             f"({c.min():g} to {c.max():g})")
+        lo, hi = np.clip(lo, -90.0, 90.0), np.clip(hi, -90.0, 90.0)
+    elif c.size * abs(step) > 360.0 + 1e-6 * abs(step):
+        raise ValueError(f"coordinate {name!r} spans more than 360° ({c.size} cells of "
+                         f"{abs(step):g}°): drop the repeated wrap-around column")
+    return lo, hi
+
+
+def overlap_matrices(lat_edges, lon_edges, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """The 1-D overlap factors of the exact spherical overlap areas (float64).
+
+    Args:
+        lat_edges: ``(south, north)`` source edges, degrees, each ``(n_lat_src,)``.
+        lon_edges: ``(west, east)`` source edges, degrees, each ``(n_lon_src,)``.
+        grid: the target grid.
+
+    Returns:
+        ``A_lat (grid.nlat, n_lat_src)``: overlapping ``sin φ_n − sin φ_s``; ``A_lon
+        (grid.nlon, n_lon_src)``: circular overlap length in radians. The overlap area of
+        source cell ``(k, l)`` and target cell ``(i, j)`` is ``R² A_lat[i, k] A_lon[j, l]``.
+    """
+    s_lo, s_hi = (np.asarray(e, np.float64)[None, :] for e in lat_edges)
+    t = grid.lat_edges
+    south = np.maximum(t[:-1, None], s_lo)
+    north = np.minimum(t[1:, None], s_hi)
+    a_lat = np.where(north > south,
+                     np.sin(np.deg2rad(north)) - np.sin(np.deg2rad(south)), 0.0)
+    west, east = (np.asarray(e, np.float64) for e in lon_edges)
+    width = (east - west)[None, :]
+    r = grid.resolution_deg
+    t_west = grid.lon_start + r * np.arange(grid.nlon)
+    d = np.mod(west[None, :] - t_west[:, None], 360.0)  # source west edge east of target's
+    # the source interval [d, d + width) and its copy shifted by -360°, against [0, r)
+    a_lon = (np.maximum(0.0, np.minimum(r, d + width) - d)
+             + np.maximum(0.0, np.minimum(r, d + width - 360.0)))
+    return np.maximum(a_lat, 0.0), np.deg2rad(a_lon)
+
+
+def _concrete(x) -> bool:
+    import jax
+
+    return not isinstance(x, jax.core.Tracer)
+
+
+def _sandwich(a_lat, x, a_lon):
+    """``A_lat @ x @ A_lon.T`` over the last two axes, the cheaper order first."""
+    import jax.numpy as jnp
+
+    from ._dtype import PRECISION
+
+    nr, nk = a_lat.shape
+    nc, nl = a_lon.shape
+    if nr * nk * nl + nr * nl * nc <= nk * nl * nc + nr * nk * nc:
+        y = jnp.einsum("ik,...kl->...il", a_lat, x, precision=PRECISION)
+        return jnp.einsum("...il,jl->...ij", y, a_lon, precision=PRECISION)
+    y = jnp.einsum("...kl,jl->...kj", x, a_lon, precision=PRECISION)
+    return jnp.einsum("ik,...kj->...ij", a_lat, y, precision=PRECISION)
+
+
+def _source_mask(mask, shape, name: str):
+    """A source mask as float64 weights in [0, 1] under the one mask rule."""
+    m = np.asarray(mask)
+    if m.shape != shape:
+        raise ValueError(f"mask of {name} has shape {m.shape}, expected the source (lat, lon) "
+                         f"shape {shape}")
+    if m.dtype != bool and not np.issubdtype(m.dtype, np.number):
+        raise ValueError(f"mask of {name} must be boolean or numbers in [0, 1], got {m.dtype}")
+    m = m.astype(np.float64)
+    if not np.all(np.isfinite(m)):
+        raise ValueError(f"mask of {name} has {int((~np.isfinite(m)).sum())} NaN/inf value(s); "
+                         "use 0 for excluded cells")
+    if m.min() < 0 or m.max() > 1:
+        raise ValueError(f"mask of {name} values must lie in [0, 1], got "
+                         f"[{m.min():g}, {m.max():g}]")
+    return m
+
+
+def _regrid_array(values, grid: Grid, lat, lon, *, mask, min_coverage: float, name: str,
+                  lat_name: str = "lat", lon_name: str = "lon"):
+    """The array core of :func:`regrid`: ``(value, coverage)``, each ``(..., nlat, nlon)``."""
+    import jax.numpy as jnp
+
+    from ._dtype import input_float_dtype
+
+    if not isinstance(grid, Grid):
+        raise TypeError(f"grid must be a jaxgeo.Grid, got {type(grid).__name__}")
+    if not (isinstance(min_coverage, numbers.Real) and 0.0 <= min_coverage <= 1.0):
+        raise ValueError(f"min_coverage must be a number in [0, 1], got {min_coverage!r}")
+    dtype = input_float_dtype(values)
+    x = jnp.asarray(values).astype(dtype)
+    lat_lo, lat_hi = source_edges(lat, lat_name, lat=True)
+    lon_lo, lon_hi = source_edges(lon, lon_name, lat=False)
+    if x.ndim < 2 or x.shape[-2:] != (lat_lo.size, lon_lo.size):
+        raise ValueError(f"{name} has shape {tuple(x.shape)}, expected (..., {lat_lo.size}, "
+                         f"{lon_lo.size}) for its {lat_name}/{lon_name} coordinates")
+    a_lat, a_lon = overlap_matrices((lat_lo, lat_hi), (lon_lo, lon_hi), grid)
+    rows = np.flatnonzero(a_lat.sum(axis=1) > 0)
+    cols = np.flatnonzero(a_lon.sum(axis=1) > 0)
+    if rows.size == 0 or cols.size == 0:
+        raise ValueError(f"{name} does not overlap the {grid.resolution_deg:g}° grid: its cells "
+                         f"have no area ({lat_name} {lat_lo.min():g}..{lat_hi.max():g})")
+    # target-cell areas in the same units (sin φ × radians), for the coverage fraction
+    t_sin = np.diff(np.sin(np.deg2rad(grid.lat_edges)))[rows]
+    t_area = np.outer(t_sin * np.deg2rad(grid.resolution_deg), np.ones(cols.size))
+
+    w = None if mask is None else _source_mask(mask, tuple(x.shape[-2:]), name)
+    finite = jnp.isfinite(x)
+    all_finite = _concrete(x) and bool(np.all(np.asarray(finite)))
+    if all_finite:
+        weight = jnp.ones(x.shape[-2:], dtype) if w is None else jnp.asarray(w, dtype)
+    else:
+        weight = finite.astype(dtype)
+        if w is not None:
+            weight = weight * jnp.broadcast_to(jnp.asarray(w, dtype), x.shape)
+    if _concrete(x) and not np.any(np.asarray(weight) > 0):
+        raise ValueError(f"{name}: every source cell is NaN or masked; nothing to regrid")
+    xw = jnp.where(jnp.broadcast_to(weight, x.shape) > 0, x, jnp.zeros((), dtype))
+    xw = xw * jnp.broadcast_to(weight, x.shape)
+    al = jnp.asarray(a_lat[rows], dtype)
+    an = jnp.asarray(a_lon[cols], dtype)
+    num = _sandwich(al, xw, an)
+    den = jnp.broadcast_to(_sandwich(al, weight, an), num.shape)
+    cover = den / jnp.broadcast_to(jnp.asarray(t_area, dtype), den.shape)
+    ok = (den > 0) & (cover >= min_coverage)
+    value = jnp.where(ok, num / jnp.where(ok, den, jnp.ones((), dtype)), jnp.nan)
+    if rows.size != grid.nlat or cols.size != grid.nlon:
+        shape = (*value.shape[:-2], *grid.shape)
+        idx = (Ellipsis, rows[:, None], cols[None, :])
+        value = jnp.full(shape, jnp.nan, dtype).at[idx].set(value)
+        cover = jnp.zeros(shape, dtype).at[idx].set(cover)
+    if _concrete(value) and not bool(jnp.any(jnp.isfinite(value))):
+        raise ValueError(
+            f"{name}: no cell of the {grid.resolution_deg:g}° grid has min_coverage="
+            f"{min_coverage:g} of its area covered by valid source cells (source {lat_name} "
+            f"{lat_lo.min():g}..{lat_hi.max():g}, {lon_name} {lon_lo.min():g}..{lon_hi.max():g}); "
+            "lower min_coverage or use a coarser target grid")
+    return value, cover
+
+
+def regrid(field, grid: Grid, *, lat=None, lon=None, mask=None,
+           min_coverage: float = MIN_COVERAGE, return_coverage: bool = False,
+           name: str | None = None):
+    """Conservatively regrid a regular lat-lon field onto ``grid`` (exact spherical overlaps).
+
+    Args:
+        field: an ``xarray.DataArray`` with 1-D latitude/longitude cell-centre coordinates
+            (names as :func:`jaxgeo.coord_names`; any other dims are kept in front), or an
+            array ``(..., n_lat_src, n_lon_src)`` with ``lat`` and ``lon`` given. Either
+            latitude order and any longitude convention; global or regional. NaN marks
+            missing source cells.
+        grid: the target :class:`~jaxgeo.Grid`.
+        lat, lon: source cell-centre coordinates, degrees (arrays only).
+        mask: source ``(n_lat_src, n_lon_src)`` booleans or weights in [0, 1] (mask rule:
+            NaN is an error); 0 excludes a cell, a fraction weights its area.
+        min_coverage: target cells whose valid overlapped fraction is below this (or 0)
+            are NaN; default :data:`MIN_COVERAGE` (0.5). Use 0 to keep every touched cell
+            (then the area integral is conserved exactly).
+        return_coverage: also return the valid covered fraction of each target cell.
+        name: what ``field`` is, for error messages (default: its name or ``"field"``).
+
+    Returns:
+        For an array, a JAX array ``(..., grid.nlat, grid.nlon)`` in grid order in the
+        input's floating dtype; for a DataArray, a DataArray on ``grid`` with the name,
+        attributes (units) and non-spatial coordinates kept. With ``return_coverage``,
+        ``(values, coverage)``.
+
+    Raises:
+        ValueError: irregular or missing coordinates (naming the coordinate), a source
+            that covers no target cell enough, an all-NaN field, a bad mask or
+            ``min_coverage``.
+    """
+    if hasattr(field, "dims") and hasattr(field, "coords"):
+        return _regrid_xarray(field, grid, mask=mask, min_coverage=min_coverage,
+                              return_coverage=return_coverage, name=name)
+    if lat is None or lon is None:
+        raise ValueError("regrid of an array needs its cell-centre coordinates lat= and lon=")
+    value, cover = _regrid_array(field, grid, lat, lon, mask=mask, min_coverage=min_coverage,
+                                 name=name or "field")
+    return (value, cover) if return_coverage else value
+
+
+def _regrid_xarray(da, grid: Grid, *, mask, min_coverage, return_coverage, name):
+    import xarray as xr
+
+    from ._xarray import coord_names
+
+    name = name or (str(da.name) if da.name is not None else "field")
+    try:
+        lat_name, lon_name = coord_names(da)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    for c in (lat_name, lon_name):
+        if c not in da.dims:
+            raise ValueError(f"{name}: coordinate {c!r} must be a 1-D dimension coordinate "
+                             f"(a regular grid), got dims {tuple(da.dims)}")
+    others = tuple(d for d in da.dims if d not in (lat_name, lon_name))
+    da = da.transpose(*others, lat_name, lon_name)
+    m = None
+    if mask is not None:
+        if isinstance(mask, xr.DataArray):
+            try:
+                mlat, mlon = coord_names(mask)
+                mask = mask.transpose(mlat, mlon)
+            except ValueError as exc:
+                raise ValueError(f"mask of {name}: {exc}") from None
+            for mc, c in ((mlat, lat_name), (mlon, lon_name)):
+                a, b = np.asarray(mask[mc].values, float), np.asarray(da[c].values, float)
+                if a.shape != b.shape or not np.allclose(a, b, rtol=0, atol=1e-6):
+                    raise ValueError(f"mask of {name}: its {mc!r} coordinate differs from the "
+                                     f"field's {c!r}")
+        m = np.asarray(mask.values if isinstance(mask, xr.DataArray) else mask)
+    value, cover = _regrid_array(da.values, grid, da[lat_name].values, da[lon_name].values,
+                                 mask=m, min_coverage=min_coverage, name=name,
+                                 lat_name=lat_name, lon_name=lon_name)
+    coords = {k: v for k, v in da.coords.items()
+              if k not in (lat_name, lon_name) and set(v.dims) <= set(others)}
+    coords.update(grid.to_xarray_coords())
+    dims = (*others, "lat", "lon")
+    out = xr.DataArray(np.asarray(value), coords=coords, dims=dims, name=da.name,
+                       attrs=dict(da.attrs))
+    if not return_coverage:
+        return out
+    cov = xr.DataArray(np.asarray(cover), coords=coords, dims=dims, name=f"{name}_coverage",
+                       attrs={"units": "1", "long_name": f"valid covered fraction of each "
+                              f"cell in the regridding of {name}"})
+    return out, cov
