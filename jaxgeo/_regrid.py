@@ -57,6 +57,8 @@ def source_edges(coord, name: str, *, lat: bool) -> tuple[np.ndarray, np.ndarray
     if step == 0 or np.max(np.abs(d - step)) > tol:
         raise ValueError(f"coordinate {name!r} is irregular (steps {d.min():g} to {d.max():g}); "
                          "conservative regridding needs regularly spaced cell centres")
+    if not lat and abs(c.size * abs(step) - 360.0) <= c.size * tol:
+        step = np.sign(step) * 360.0 / c.size  # a global row of float32 centres: exactly 360°
     h = abs(step) / 2
     centres = c[0] + step * np.arange(c.size)
     lo, hi = centres - h, centres + h
@@ -65,7 +67,7 @@ def source_edges(coord, name: str, *, lat: bool) -> tuple[np.ndarray, np.ndarray
             raise ValueError(f"coordinate {name!r} has latitudes outside [-90, 90] "
                              f"({c.min():g} to {c.max():g})")
         lo, hi = np.clip(lo, -90.0, 90.0), np.clip(hi, -90.0, 90.0)
-    elif c.size * abs(step) > 360.0 + 1e-6 * abs(step):
+    elif c.size * abs(step) > 360.0 + c.size * tol:
         raise ValueError(f"coordinate {name!r} spans more than 360° ({c.size} cells of "
                          f"{abs(step):g}°): drop the repeated wrap-around column")
     return lo, hi
@@ -153,8 +155,11 @@ def _regrid_array(values, grid: Grid, lat, lon, *, mask, min_coverage: float, na
         raise ValueError(f"min_coverage must be a number in [0, 1], got {min_coverage!r}")
     dtype = input_float_dtype(values)
     x = jnp.asarray(values).astype(dtype)
-    lat_lo, lat_hi = source_edges(lat, lat_name, lat=True)
-    lon_lo, lon_hi = source_edges(lon, lon_name, lat=False)
+    try:
+        lat_lo, lat_hi = source_edges(lat, lat_name, lat=True)
+        lon_lo, lon_hi = source_edges(lon, lon_name, lat=False)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
     if x.ndim < 2 or x.shape[-2:] != (lat_lo.size, lon_lo.size):
         raise ValueError(f"{name} has shape {tuple(x.shape)}, expected (..., {lat_lo.size}, "
                          f"{lon_lo.size}) for its {lat_name}/{lon_name} coordinates")
