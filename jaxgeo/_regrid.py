@@ -24,7 +24,10 @@ source's ``Σ value · cell_area`` to round-off.
 from __future__ import annotations
 
 import numbers
+from functools import partial
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ._grid import Grid
@@ -86,12 +89,10 @@ def overlap_matrices(lat_edges, lon_edges, grid: Grid) -> tuple[np.ndarray, np.n
         (grid.nlon, n_lon_src)``: circular overlap length in radians. The overlap area of
         source cell ``(k, l)`` and target cell ``(i, j)`` is ``R² A_lat[i, k] A_lon[j, l]``.
     """
-    s_lo, s_hi = (np.asarray(e, np.float64)[None, :] for e in lat_edges)
-    t = grid.lat_edges
-    south = np.maximum(t[:-1, None], s_lo)
-    north = np.minimum(t[1:, None], s_hi)
-    a_lat = np.where(north > south,
-                     np.sin(np.deg2rad(north)) - np.sin(np.deg2rad(south)), 0.0)
+    # sin is increasing on [-90°, 90°]: the sine of the nearer edge is the nearer sine
+    s_lo, s_hi = (np.sin(np.deg2rad(np.asarray(e, np.float64)))[None, :] for e in lat_edges)
+    t = np.sin(np.deg2rad(grid.lat_edges))
+    a_lat = np.minimum(t[1:, None], s_hi) - np.maximum(t[:-1, None], s_lo)
     west, east = (np.asarray(e, np.float64) for e in lon_edges)
     width = (east - west)[None, :]
     r = grid.resolution_deg
@@ -104,24 +105,39 @@ def overlap_matrices(lat_edges, lon_edges, grid: Grid) -> tuple[np.ndarray, np.n
 
 
 def _concrete(x) -> bool:
-    import jax
-
     return not isinstance(x, jax.core.Tracer)
 
 
-def _sandwich(a_lat, x, a_lon):
-    """``A_lat @ x @ A_lon.T`` over the last two axes, the cheaper order first."""
-    import jax.numpy as jnp
+def _banded(a: np.ndarray, dtype):
+    """A sparse overlap matrix ``(n_t, n_s)`` as ``(index, weight)``, each ``(n_t, K)``:
+    the ``K`` (most nonzeros in a row) source cells of each target cell, padded with
+    zero weights; any pattern, so longitudes wrapping around 360° need no special case."""
+    nz = a != 0
+    k = max(1, int(nz.sum(axis=1).max()))
+    idx = np.argsort(~nz, axis=1, kind="stable")[:, :k]  # the nonzeros first, in order
+    return jnp.asarray(idx), jnp.asarray(np.take_along_axis(a, idx, axis=1), dtype)
 
+
+def _sandwich(lat_band, x, lon_band):
+    """``A_lat @ x @ A_lon.T`` over the last two axes as two banded products (gathers and
+    contractions with ``precision=HIGHEST``), the cheaper order first."""
     from ._dtype import PRECISION
 
-    nr, nk = a_lat.shape
-    nc, nl = a_lon.shape
-    if nr * nk * nl + nr * nl * nc <= nk * nl * nc + nr * nk * nc:
-        y = jnp.einsum("ik,...kl->...il", a_lat, x, precision=PRECISION)
-        return jnp.einsum("...il,jl->...ij", y, a_lon, precision=PRECISION)
-    y = jnp.einsum("...kl,jl->...kj", x, a_lon, precision=PRECISION)
-    return jnp.einsum("ik,...kj->...ij", a_lat, y, precision=PRECISION)
+    (ilat, wlat), (ilon, wlon) = lat_band, lon_band
+    (nr, k1), (nc, k2) = ilat.shape, ilon.shape
+    nk, nl = x.shape[-2:]
+
+    def along_lat(y):
+        g = jnp.take(y, ilat, axis=-2)  # (..., nr, k1, n)
+        return jnp.einsum("...rkn,rk->...rn", g, wlat, precision=PRECISION)
+
+    def along_lon(y):
+        g = jnp.take(y, ilon, axis=-1)  # (..., m, nc, k2)
+        return jnp.einsum("...mjk,jk->...mj", g, wlon, precision=PRECISION)
+
+    if nr * k1 * nl + nr * nc * k2 <= nk * nc * k2 + nr * k1 * nc:
+        return along_lon(along_lat(x))
+    return along_lat(along_lon(x))
 
 
 def _source_mask(mask, shape, name: str):
@@ -142,11 +158,32 @@ def _source_mask(mask, shape, name: str):
     return m
 
 
+@partial(jax.jit, static_argnames=("shape", "holes"))
+def _kernel(x, w, lat_band, lon_band, t_area, min_coverage, rows, cols, *, shape, holes):
+    """Valid-area-weighted means and coverage on the overlapped target block, put into
+    ``(..., *shape)`` (NaN / 0 elsewhere); one fused program."""
+    zero = jnp.zeros((), x.dtype)
+    if holes:
+        weight = jnp.where(jnp.isnan(x), zero, jnp.broadcast_to(w, x.shape))
+    else:
+        weight = w
+    xw = jnp.where(jnp.broadcast_to(weight, x.shape) > 0, x, zero)
+    num = _sandwich(lat_band, xw * jnp.broadcast_to(weight, x.shape), lon_band)
+    den = jnp.broadcast_to(_sandwich(lat_band, weight, lon_band), num.shape)
+    cover = den / jnp.broadcast_to(t_area, den.shape)
+    ok = (den > 0) & (cover >= min_coverage)
+    value = jnp.where(ok, num / jnp.where(ok, den, jnp.ones((), x.dtype)), jnp.nan)
+    if (rows.shape[0], cols.shape[0]) != shape:
+        full = (*value.shape[:-2], *shape)
+        idx = (Ellipsis, rows[:, None], cols[None, :])
+        value = jnp.full(full, jnp.nan, x.dtype).at[idx].set(value)
+        cover = jnp.zeros(full, x.dtype).at[idx].set(cover)
+    return value, cover
+
+
 def _regrid_array(values, grid: Grid, lat, lon, *, mask, min_coverage: float, name: str,
                   lat_name: str = "lat", lon_name: str = "lon"):
     """The array core of :func:`regrid`: ``(value, coverage)``, each ``(..., nlat, nlon)``."""
-    import jax.numpy as jnp
-
     from ._dtype import input_float_dtype
 
     if not isinstance(grid, Grid):
@@ -173,31 +210,21 @@ def _regrid_array(values, grid: Grid, lat, lon, *, mask, min_coverage: float, na
     t_sin = np.diff(np.sin(np.deg2rad(grid.lat_edges)))[rows]
     t_area = np.outer(t_sin * np.deg2rad(grid.resolution_deg), np.ones(cols.size))
 
-    w = None if mask is None else _source_mask(mask, tuple(x.shape[-2:]), name)
-    finite = jnp.isfinite(x)
-    all_finite = _concrete(x) and bool(np.all(np.asarray(finite)))
-    if all_finite:
-        weight = jnp.ones(x.shape[-2:], dtype) if w is None else jnp.asarray(w, dtype)
-    else:
-        weight = finite.astype(dtype)
-        if w is not None:
-            weight = weight * jnp.broadcast_to(jnp.asarray(w, dtype), x.shape)
-    if _concrete(x) and not np.any(np.asarray(weight) > 0):
+    w = np.ones(x.shape[-2:]) if mask is None else _source_mask(mask, tuple(x.shape[-2:]), name)
+    # NaN holes make the valid area differ per leading slice; without them it is computed once
+    holes = not _concrete(x) or bool(jnp.any(jnp.isnan(x)))
+    if _concrete(x) and bool(jnp.any(jnp.isinf(x))):
+        inf = np.isinf(np.asarray(x))
+        *_, i, j = np.unravel_index(int(np.argmax(inf)), inf.shape)
+        raise ValueError(f"{name} has {int(inf.sum())} ±inf value(s) (first at {lat_name} "
+                         f"{float(np.asarray(lat)[i]):g}, {lon_name} {float(np.asarray(lon)[j]):g})"
+                         "; use NaN for missing cells")
+    al, an = _banded(a_lat[rows], dtype), _banded(a_lon[cols], dtype)
+    value, cover = _kernel(x, jnp.asarray(w, dtype), al, an, jnp.asarray(t_area, dtype),
+                           jnp.asarray(min_coverage, dtype), rows, cols, shape=grid.shape,
+                           holes=holes)
+    if _concrete(cover) and not bool(jnp.any(cover > 0)):
         raise ValueError(f"{name}: every source cell is NaN or masked; nothing to regrid")
-    xw = jnp.where(jnp.broadcast_to(weight, x.shape) > 0, x, jnp.zeros((), dtype))
-    xw = xw * jnp.broadcast_to(weight, x.shape)
-    al = jnp.asarray(a_lat[rows], dtype)
-    an = jnp.asarray(a_lon[cols], dtype)
-    num = _sandwich(al, xw, an)
-    den = jnp.broadcast_to(_sandwich(al, weight, an), num.shape)
-    cover = den / jnp.broadcast_to(jnp.asarray(t_area, dtype), den.shape)
-    ok = (den > 0) & (cover >= min_coverage)
-    value = jnp.where(ok, num / jnp.where(ok, den, jnp.ones((), dtype)), jnp.nan)
-    if rows.size != grid.nlat or cols.size != grid.nlon:
-        shape = (*value.shape[:-2], *grid.shape)
-        idx = (Ellipsis, rows[:, None], cols[None, :])
-        value = jnp.full(shape, jnp.nan, dtype).at[idx].set(value)
-        cover = jnp.zeros(shape, dtype).at[idx].set(cover)
     if _concrete(value) and not bool(jnp.any(jnp.isfinite(value))):
         raise ValueError(
             f"{name}: no cell of the {grid.resolution_deg:g}° grid has min_coverage="
@@ -217,11 +244,12 @@ def regrid(field, grid: Grid, *, lat=None, lon=None, mask=None,
             (names as :func:`jaxgeo.coord_names`; any other dims are kept in front), or an
             array ``(..., n_lat_src, n_lon_src)`` with ``lat`` and ``lon`` given. Either
             latitude order and any longitude convention; global or regional. NaN marks
-            missing source cells.
+            missing source cells (±inf is refused).
         grid: the target :class:`~jaxgeo.Grid`.
         lat, lon: source cell-centre coordinates, degrees (arrays only).
         mask: source ``(n_lat_src, n_lon_src)`` booleans or weights in [0, 1] (mask rule:
-            NaN is an error); 0 excludes a cell, a fraction weights its area.
+            NaN is an error; a concrete array or a DataArray on the field's lat/lon);
+            0 excludes a cell, a fraction weights its area.
         min_coverage: target cells whose valid overlapped fraction is below this (or 0)
             are NaN; default :data:`MIN_COVERAGE` (0.5). Use 0 to keep every touched cell
             (then the area integral is conserved exactly).
@@ -236,8 +264,8 @@ def regrid(field, grid: Grid, *, lat=None, lon=None, mask=None,
 
     Raises:
         ValueError: irregular or missing coordinates (naming the coordinate), a source
-            that covers no target cell enough, an all-NaN field, a bad mask or
-            ``min_coverage``.
+            that covers no target cell enough, an all-NaN field, ±inf values, a bad mask
+            or ``min_coverage``. Data-dependent checks are skipped under ``jit``/``grad``.
     """
     if hasattr(field, "dims") and hasattr(field, "coords"):
         return _regrid_xarray(field, grid, mask=mask, min_coverage=min_coverage,
@@ -247,6 +275,18 @@ def regrid(field, grid: Grid, *, lat=None, lon=None, mask=None,
     value, cover = _regrid_array(field, grid, lat, lon, mask=mask, min_coverage=min_coverage,
                                  name=name or "field")
     return (value, cover) if return_coverage else value
+
+
+def _axis_dim(obj, coord: str, name: str) -> str:
+    """The dimension along which the 1-D coordinate ``coord`` of ``obj`` varies."""
+    if coord not in obj.coords:
+        raise ValueError(f"{name}: dimension {coord!r} has no coordinate values (cell centres "
+                         "in degrees are needed)")
+    dims = obj[coord].dims
+    if len(dims) != 1:
+        raise ValueError(f"{name}: coordinate {coord!r} must be 1-D (a regular lat-lon grid), "
+                         f"got dims {dims}")
+    return dims[0]
 
 
 def _regrid_xarray(da, grid: Grid, *, mask, min_coverage, return_coverage, name):
@@ -259,20 +299,17 @@ def _regrid_xarray(da, grid: Grid, *, mask, min_coverage, return_coverage, name)
         lat_name, lon_name = coord_names(da)
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
-    for c in (lat_name, lon_name):
-        if c not in da.dims:
-            raise ValueError(f"{name}: coordinate {c!r} must be a 1-D dimension coordinate "
-                             f"(a regular grid), got dims {tuple(da.dims)}")
-    others = tuple(d for d in da.dims if d not in (lat_name, lon_name))
-    da = da.transpose(*others, lat_name, lon_name)
+    lat_dim, lon_dim = (_axis_dim(da, c, f"{name}") for c in (lat_name, lon_name))
+    others = tuple(d for d in da.dims if d not in (lat_dim, lon_dim))
+    da = da.transpose(*others, lat_dim, lon_dim)
     m = None
     if mask is not None:
         if isinstance(mask, xr.DataArray):
             try:
                 mlat, mlon = coord_names(mask)
-                mask = mask.transpose(mlat, mlon)
             except ValueError as exc:
                 raise ValueError(f"mask of {name}: {exc}") from None
+            mask = mask.transpose(*(_axis_dim(mask, c, f"mask of {name}") for c in (mlat, mlon)))
             for mc, c in ((mlat, lat_name), (mlon, lon_name)):
                 a, b = np.asarray(mask[mc].values, float), np.asarray(da[c].values, float)
                 if a.shape != b.shape or not np.allclose(a, b, rtol=0, atol=1e-6):
@@ -290,7 +327,8 @@ def _regrid_xarray(da, grid: Grid, *, mask, min_coverage, return_coverage, name)
                        attrs=dict(da.attrs))
     if not return_coverage:
         return out
-    cov = xr.DataArray(np.asarray(cover), coords=coords, dims=dims, name=f"{name}_coverage",
+    var = str(da.name) if da.name is not None else "field"
+    cov = xr.DataArray(np.asarray(cover), coords=coords, dims=dims, name=f"{var}_coverage",
                        attrs={"units": "1", "long_name": f"valid covered fraction of each "
-                              f"cell in the regridding of {name}"})
+                              f"cell in the regridding of {var}"})
     return out, cov

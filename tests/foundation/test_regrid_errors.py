@@ -60,7 +60,7 @@ def test_curvilinear_dataarray_is_refused():
     y, x = np.meshgrid(LAT[:3], LON[:4], indexing="ij")
     da = xr.DataArray(np.zeros((3, 4)), dims=("j", "i"),
                       coords={"lat": (("j", "i"), y), "lon": (("j", "i"), x)}, name="sst")
-    with pytest.raises(ValueError, match="sst: coordinate 'lat' must be a 1-D dimension"):
+    with pytest.raises(ValueError, match=r"sst: coordinate 'lat' must be 1-D \(a regular"):
         regrid(da, Grid(2.0))
 
 
@@ -135,3 +135,25 @@ def test_shape_and_grid_type():
         regrid(_field()[:, 1:], Grid(2.0), lat=LAT, lon=LON)
     with pytest.raises(TypeError, match="grid must be a jaxgeo.Grid"):
         regrid(_field(), 2.0, lat=LAT, lon=LON)
+
+
+def test_inf_is_refused_naming_the_cell():
+    f = _field()
+    f[100, 7] = np.inf
+    with pytest.raises(ValueError, match=r"tws has 1 ±inf value\(s\) \(first at lat 10.5, "
+                                         r"lon 7.5\); use NaN") as exc:
+        regrid(f, Grid(2.0), lat=LAT, lon=LON, name="tws")
+    _one_line(exc)
+
+
+def test_dimension_without_coordinate_values():
+    da = xr.DataArray(_field(), dims=("y", "x"), name="q")  # y/x are 0, 1, 2...: not degrees
+    with pytest.raises(ValueError, match="q: dimension 'y' has no coordinate values"):
+        regrid(da, Grid(2.0))
+
+
+def test_one_dimensional_non_dimension_coordinates_are_used():
+    da = xr.DataArray(_field(), dims=("y", "x"), coords={"lat": ("y", LAT), "lon": ("x", LON)},
+                      name="q")
+    ref = xr.DataArray(_field(), dims=("lat", "lon"), coords={"lat": LAT, "lon": LON}, name="q")
+    np.testing.assert_array_equal(regrid(da, Grid(2.0)).values, regrid(ref, Grid(2.0)).values)
