@@ -24,7 +24,7 @@ source's ``Σ value · cell_area`` to round-off.
 from __future__ import annotations
 
 import numbers
-from functools import partial
+from functools import lru_cache, partial
 
 import jax
 import jax.numpy as jnp
@@ -181,9 +181,43 @@ def _kernel(x, w, lat_band, lon_band, t_area, min_coverage, rows, cols, *, shape
     return value, cover
 
 
+@lru_cache(maxsize=4)
+def _plan_cached(grid: Grid, lat: tuple, lon: tuple, lat_name: str, lon_name: str, dtype: str):
+    lat_c, lon_c = (np.frombuffer(b, t).reshape(n) for b, t, n in (lat, lon))
+    lat_lo, lat_hi = source_edges(lat_c, lat_name, lat=True)
+    lon_lo, lon_hi = source_edges(lon_c, lon_name, lat=False)
+    a_lat, a_lon = overlap_matrices((lat_lo, lat_hi), (lon_lo, lon_hi), grid)
+    rows = np.flatnonzero(a_lat.sum(axis=1) > 0)
+    cols = np.flatnonzero(a_lon.sum(axis=1) > 0)
+    extent = (f"{lat_name} {lat_lo.min():g}..{lat_hi.max():g}, "
+              f"{lon_name} {lon_lo.min():g}..{lon_hi.max():g}")
+    if rows.size == 0 or cols.size == 0:
+        raise ValueError(f"does not overlap the {grid.resolution_deg:g}° grid: its cells have "
+                         f"no area ({extent})")
+    # target-cell areas in the same units (sin φ × radians), for the coverage fraction
+    t_sin = np.diff(np.sin(np.deg2rad(grid.lat_edges)))[rows]
+    t_area = np.outer(t_sin * np.deg2rad(grid.resolution_deg), np.ones(cols.size))
+    return (extent, rows, cols, _banded(a_lat[rows], dtype), _banded(a_lon[cols], dtype),
+            jnp.asarray(t_area, dtype))
+
+
+def _plan(grid: Grid, lat, lon, lat_name: str, lon_name: str, dtype):
+    """Overlap bands and target block for these coordinates (cached: a time loop over
+    batches computes them once). Raises ValueError for bad coordinates."""
+    lat, lon = np.ascontiguousarray(lat), np.ascontiguousarray(lon)
+    if lat.dtype == object or lon.dtype == object:
+        raise ValueError(f"coordinates {lat_name!r}/{lon_name!r} must be numbers in degrees")
+    return _plan_cached(grid, (lat.tobytes(), lat.dtype.str, lat.shape),
+                        (lon.tobytes(), lon.dtype.str, lon.shape), lat_name, lon_name,
+                        jnp.dtype(dtype).name)
+
+
 def _regrid_array(values, grid: Grid, lat, lon, *, mask, min_coverage: float, name: str,
-                  lat_name: str = "lat", lon_name: str = "lon"):
-    """The array core of :func:`regrid`: ``(value, coverage)``, each ``(..., nlat, nlon)``."""
+                  lat_name: str = "lat", lon_name: str = "lon", checks: bool = True):
+    """The array core of :func:`regrid`: ``(value, coverage)``, each ``(..., nlat, nlon)``.
+
+    ``checks=False`` skips the all-NaN and no-coverage refusals (a caller working batch by
+    batch makes them once over all batches)."""
     from ._dtype import input_float_dtype
 
     if not isinstance(grid, Grid):
@@ -193,24 +227,14 @@ def _regrid_array(values, grid: Grid, lat, lon, *, mask, min_coverage: float, na
     dtype = input_float_dtype(values)
     x = jnp.asarray(values).astype(dtype)
     try:
-        lat_lo, lat_hi = source_edges(lat, lat_name, lat=True)
-        lon_lo, lon_hi = source_edges(lon, lon_name, lat=False)
+        extent, rows, cols, al, an, t_area = _plan(grid, lat, lon, lat_name, lon_name, dtype)
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
-    if x.ndim < 2 or x.shape[-2:] != (lat_lo.size, lon_lo.size):
-        raise ValueError(f"{name} has shape {tuple(x.shape)}, expected (..., {lat_lo.size}, "
-                         f"{lon_lo.size}) for its {lat_name}/{lon_name} coordinates")
-    a_lat, a_lon = overlap_matrices((lat_lo, lat_hi), (lon_lo, lon_hi), grid)
-    rows = np.flatnonzero(a_lat.sum(axis=1) > 0)
-    cols = np.flatnonzero(a_lon.sum(axis=1) > 0)
-    if rows.size == 0 or cols.size == 0:
-        raise ValueError(f"{name} does not overlap the {grid.resolution_deg:g}° grid: its cells "
-                         f"have no area ({lat_name} {lat_lo.min():g}..{lat_hi.max():g})")
-    # target-cell areas in the same units (sin φ × radians), for the coverage fraction
-    t_sin = np.diff(np.sin(np.deg2rad(grid.lat_edges)))[rows]
-    t_area = np.outer(t_sin * np.deg2rad(grid.resolution_deg), np.ones(cols.size))
-
-    w = np.ones(x.shape[-2:]) if mask is None else _source_mask(mask, tuple(x.shape[-2:]), name)
+    shape = (np.size(lat), np.size(lon))
+    if x.ndim < 2 or x.shape[-2:] != shape:
+        raise ValueError(f"{name} has shape {tuple(x.shape)}, expected (..., {shape[0]}, "
+                         f"{shape[1]}) for its {lat_name}/{lon_name} coordinates")
+    w = np.ones(shape) if mask is None else _source_mask(mask, shape, name)
     # NaN holes make the valid area differ per leading slice; without them it is computed once
     holes = not _concrete(x) or bool(jnp.any(jnp.isnan(x)))
     if _concrete(x) and bool(jnp.any(jnp.isinf(x))):
@@ -219,19 +243,25 @@ def _regrid_array(values, grid: Grid, lat, lon, *, mask, min_coverage: float, na
         raise ValueError(f"{name} has {int(inf.sum())} ±inf value(s) (first at {lat_name} "
                          f"{float(np.asarray(lat)[i]):g}, {lon_name} {float(np.asarray(lon)[j]):g})"
                          "; use NaN for missing cells")
-    al, an = _banded(a_lat[rows], dtype), _banded(a_lon[cols], dtype)
-    value, cover = _kernel(x, jnp.asarray(w, dtype), al, an, jnp.asarray(t_area, dtype),
+    value, cover = _kernel(x, jnp.asarray(w, dtype), al, an, t_area,
                            jnp.asarray(min_coverage, dtype), rows, cols, shape=grid.shape,
                            holes=holes)
-    if _concrete(cover) and not bool(jnp.any(cover > 0)):
+    if checks and _concrete(value):
+        check_result(value, cover, grid, min_coverage=min_coverage, name=name, extent=extent)
+    return value, cover
+
+
+def check_result(value, cover, grid: Grid, *, min_coverage: float, name: str,
+                 extent: str = "") -> None:
+    """Refuse a regridding with no valid source cell or no sufficiently covered target cell."""
+    if not bool(np.any(np.asarray(cover) > 0)):
         raise ValueError(f"{name}: every source cell is NaN or masked; nothing to regrid")
-    if _concrete(value) and not bool(jnp.any(jnp.isfinite(value))):
+    if not bool(np.any(np.isfinite(np.asarray(value)))):
         raise ValueError(
             f"{name}: no cell of the {grid.resolution_deg:g}° grid has min_coverage="
-            f"{min_coverage:g} of its area covered by valid source cells (source {lat_name} "
-            f"{lat_lo.min():g}..{lat_hi.max():g}, {lon_name} {lon_lo.min():g}..{lon_hi.max():g}); "
-            "lower min_coverage or use a coarser target grid")
-    return value, cover
+            f"{min_coverage:g} of its area covered by valid source cells"
+            + (f" (source {extent})" if extent else "")
+            + "; lower min_coverage or use a coarser target grid")
 
 
 def regrid(field, grid: Grid, *, lat=None, lon=None, mask=None,
