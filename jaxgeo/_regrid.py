@@ -319,7 +319,8 @@ def _axis_dim(obj, coord: str, name: str) -> str:
     return dims[0]
 
 
-def _regrid_xarray(da, grid: Grid, *, mask, min_coverage, return_coverage, name):
+def _regrid_xarray(da, grid: Grid, *, mask, min_coverage, return_coverage, name,
+                   checks: bool = True):
     import xarray as xr
 
     from ._xarray import coord_names
@@ -348,7 +349,7 @@ def _regrid_xarray(da, grid: Grid, *, mask, min_coverage, return_coverage, name)
         m = np.asarray(mask.values if isinstance(mask, xr.DataArray) else mask)
     value, cover = _regrid_array(da.values, grid, da[lat_name].values, da[lon_name].values,
                                  mask=m, min_coverage=min_coverage, name=name,
-                                 lat_name=lat_name, lon_name=lon_name)
+                                 lat_name=lat_name, lon_name=lon_name, checks=checks)
     coords = {k: v for k, v in da.coords.items()
               if k not in (lat_name, lon_name) and set(v.dims) <= set(others)}
     coords.update(grid.to_xarray_coords())

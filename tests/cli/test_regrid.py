@@ -93,3 +93,32 @@ def test_missing_input_and_bad_flags(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "--resolution-deg" in err or "--min-coverage" in err
     assert not (tmp_path / "o.nc").exists()
+
+
+def test_batches_give_the_same_result_and_checks_span_all_batches(tmp_path, monkeypatch,
+                                                                  capsys):
+    from jaxgeo.cli import regrid as cli_regrid
+
+    lat, lon = np.arange(-89.0, 90, 2.0), np.arange(1.0, 360, 2.0)
+    rng = np.random.default_rng(5)
+    v = rng.random((5, lat.size, lon.size))
+    v[0] = np.nan  # a missing first month: refused only if every month were missing
+    da = xr.DataArray(v, dims=("time", "lat", "lon"),
+                      coords={"time": np.arange(5), "lat": lat, "lon": lon}, name="q",
+                      attrs={"units": "mm"})
+    da.to_netcdf(tmp_path / "in.nc")
+    monkeypatch.setattr(cli_regrid, "_BATCH_VALUES", 2 * lat.size * lon.size)  # 2 per batch
+    assert main(["regrid", str(tmp_path / "in.nc"), "--resolution-deg", "5",
+                 "--out", str(tmp_path / "out.nc"), "--quiet"]) == 0
+    got = xr.open_dataset(tmp_path / "out.nc").q
+    ref = regrid(da.isel(time=slice(1, None)), Grid(5.0))
+    assert np.isnan(got.values[0]).all()
+    np.testing.assert_allclose(got.values[1:], ref.values, rtol=1e-13)
+    np.testing.assert_array_equal(got.time.values, np.arange(5))
+    da[:] = np.nan
+    da.to_netcdf(tmp_path / "nan.nc")
+    assert main(["regrid", str(tmp_path / "nan.nc"), "--resolution-deg", "5",
+                 "--out", str(tmp_path / "o.nc")]) == 2
+    err = capsys.readouterr().err
+    assert "nan.nc: q: every source cell is NaN or masked" in err and err.count("\n") == 1
+    assert not (tmp_path / "o.nc").exists()
