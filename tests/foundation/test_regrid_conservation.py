@@ -105,6 +105,9 @@ def test_constant_stays_constant(holes):
         assert 0 < (~ok).sum() < ok.size  # some cells NaN for low coverage, most kept
     else:
         assert ok.all()
+        # full coverage passes even min_coverage=1 (coverage is 1 only up to round-off)
+        full = regrid(field, Grid(2.0), lat=lat, lon=lon, min_coverage=1)
+        assert np.isfinite(np.asarray(full)).all()
 
 
 def test_float32_stays_float32():
