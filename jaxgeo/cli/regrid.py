@@ -23,6 +23,8 @@ def register(sub) -> None:
     p.add_argument("--min-coverage", type=_args.number(float, low=0, high=1), default=0.5,
                    metavar="F", help="fraction of a target cell that valid source cells must "
                                      "cover, else NaN (default 0.5; 0 keeps every touched cell)")
+    _args.add_mask(p, help="NetCDF file with a (lat, lon) mask on the input's grid: booleans, "
+                           "0/1 or weights in [0, 1] (0 excludes a cell); NaN is an error")
     p.add_argument("--coverage", action="store_true",
                    help="also write the covered fraction of each cell (<var>_coverage)")
     _args.add_out(p, help="output NetCDF path")
@@ -47,6 +49,10 @@ def _regrid(args) -> int:
 
     grid = Grid(args.resolution_deg, args.lon_start)
     path = _args.input_file(args.input)
+    mask = None
+    if args.mask:
+        mask_path = _args.input_file(args.mask)
+        mask = pick_variable(_args.open_input(mask_path), None, mask_path)
     lazy = _args.open_input(path, load=False)
     try:
         da = pick_variable(lazy, args.var, path)
@@ -75,7 +81,7 @@ def _regrid(args) -> int:
         parts, covers = [], []
         for a in range(0, n_lead, step):
             part = da.isel({lead[0]: slice(a, a + step)}) if lead else da
-            out, cover = _regrid_xarray(part.load().astype(np.float64), grid, mask=None,
+            out, cover = _regrid_xarray(part.load().astype(np.float64), grid, mask=mask,
                                         min_coverage=args.min_coverage, return_coverage=True,
                                         name=what, checks=False)
             parts.append(out.astype(dtype))

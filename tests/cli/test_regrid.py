@@ -122,3 +122,25 @@ def test_batches_give_the_same_result_and_checks_span_all_batches(tmp_path, monk
     err = capsys.readouterr().err
     assert "nan.nc: q: every source cell is NaN or masked" in err and err.count("\n") == 1
     assert not (tmp_path / "o.nc").exists()
+
+
+def test_mask_file(tmp_path, capsys):
+    lat, lon = np.arange(-89.0, 90, 2.0), np.arange(1.0, 360, 2.0)
+    da = _write(tmp_path / "in.nc", lat, lon, dtype=np.float64, coord_dtype=np.float64)
+    land = np.random.default_rng(1).random((lat.size, lon.size)) > 0.3
+    m = xr.DataArray(land.astype("i1"), dims=("latitude", "longitude"),
+                     coords={"latitude": lat, "longitude": lon}, name="land")
+    m.to_netcdf(tmp_path / "mask.nc")
+    out = tmp_path / "out.nc"
+    assert main(["regrid", str(tmp_path / "in.nc"), "--resolution-deg", "6", "--mask",
+                 str(tmp_path / "mask.nc"), "--out", str(out), "--quiet"]) == 0
+    ref = regrid(da, Grid(6.0), mask=land)
+    np.testing.assert_allclose(xr.open_dataset(out).tws.values, ref.values, rtol=1e-13,
+                               equal_nan=True)
+    # a mask on another grid is refused, naming it
+    m.isel(latitude=slice(1, None)).to_netcdf(tmp_path / "bad.nc")
+    assert main(["regrid", str(tmp_path / "in.nc"), "--resolution-deg", "6", "--mask",
+                 str(tmp_path / "bad.nc"), "--out", str(tmp_path / "o.nc")]) == 2
+    err = capsys.readouterr().err
+    assert "mask of" in err and "'latitude' coordinate differs" in err
+    assert not (tmp_path / "o.nc").exists()
