@@ -17,7 +17,7 @@ def register(sub) -> None:
     p.add_argument("input", help="NetCDF file with a (..., lat, lon) variable on a regular "
                                  "lat-lon grid of cell centres")
     p.add_argument("--resolution-deg", type=_args.POSITIVE, required=True, metavar="DEG",
-                   help="target grid cell size, degrees (180 and 360 must be multiples)")
+                   help="target grid cell size, degrees (must divide 180 and 360)")
     _args.add_lon_start(p)
     _args.add_var(p)
     p.add_argument("--min-coverage", type=_args.number(float, low=0, high=1), default=0.5,
