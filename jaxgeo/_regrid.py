@@ -369,9 +369,13 @@ def _regrid_xarray(da, grid: Grid, *, mask, min_coverage, return_coverage, name,
             except ValueError as exc:
                 raise ValueError(f"mask of {name}: {exc}") from None
             mask = mask.transpose(*(_axis_dim(mask, c, f"mask of {name}") for c in (mlat, mlon)))
-            for mc, c in ((mlat, lat_name), (mlon, lon_name)):
+            for axis, mc, c in ((0, mlat, lat_name), (1, mlon, lon_name)):
                 a, b = np.asarray(mask[mc].values, float), np.asarray(da[c].values, float)
-                if a.shape != b.shape or not np.allclose(a, b, rtol=0, atol=1e-6):
+                same = a.shape == b.shape and np.allclose(a, b, rtol=0, atol=1e-6)
+                if not same and a.shape == b.shape and np.allclose(a[::-1], b, rtol=0,
+                                                                    atol=1e-6):
+                    mask = mask.isel({mask.dims[axis]: slice(None, None, -1)})  # other order
+                elif not same:
                     raise ValueError(f"mask of {name}: its {mc!r} coordinate differs from the "
                                      f"field's {c!r}")
         m = np.asarray(mask.values if isinstance(mask, xr.DataArray) else mask)

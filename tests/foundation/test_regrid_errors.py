@@ -157,3 +157,11 @@ def test_one_dimensional_non_dimension_coordinates_are_used():
                       name="q")
     ref = xr.DataArray(_field(), dims=("lat", "lon"), coords={"lat": LAT, "lon": LON}, name="q")
     np.testing.assert_array_equal(regrid(da, Grid(2.0)).values, regrid(ref, Grid(2.0)).values)
+
+
+def test_mask_dataarray_in_the_other_latitude_order_is_aligned():
+    da = xr.DataArray(_field(), dims=("lat", "lon"), coords={"lat": LAT, "lon": LON}, name="t")
+    keep = np.random.default_rng(3).random((LAT.size, LON.size)) > 0.5
+    mask = xr.DataArray(keep[::-1], dims=("lat", "lon"), coords={"lat": LAT[::-1], "lon": LON})
+    np.testing.assert_array_equal(regrid(da, Grid(3.0), mask=mask).values,
+                                  regrid(da, Grid(3.0), mask=keep).values)
