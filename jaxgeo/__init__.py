@@ -2,8 +2,9 @@
 
 The foundation every pillar shares: :class:`Grid` and the one xarray adapter
 (:func:`on_grid`, :func:`check_mask`, :func:`grid_of`, :func:`to_grid_order`,
-:func:`to_dataarray`), and the modules :mod:`jaxgeo.constants`, :mod:`jaxgeo.time`,
-:mod:`jaxgeo.seasonal` and :mod:`jaxgeo.regions`. The pillars are subpackages:
+:func:`to_dataarray`), conservative regridding onto a grid (:func:`regrid`), and the
+modules :mod:`jaxgeo.constants`, :mod:`jaxgeo.time`, :mod:`jaxgeo.seasonal` and
+:mod:`jaxgeo.regions`. The pillars are subpackages:
 ``jaxgeo.sphere`` (spherical-cap and Gaussian averaging operators), ``jaxgeo.grace``
 (GRACE Level-2 and mascon inputs), ``jaxgeo.downscale`` (self-supervised GRACE
 downscaling), ``jaxgeo.troposphere`` (zenith wet delay) and ``jaxgeo.distributed``
@@ -27,6 +28,7 @@ __all__ = [
     "grid_of",
     "on_grid",
     "regions",
+    "regrid",
     "seasonal",
     "time",
     "to_dataarray",
@@ -36,7 +38,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 _LAZY = {"check_mask": "._xarray", "grid_of": "._xarray", "on_grid": "._xarray",
-         "to_dataarray": "._xarray", "to_grid_order": "._xarray"}
+         "to_dataarray": "._xarray", "to_grid_order": "._xarray", "regrid": "._regrid"}
 _SUBMODULES = {"constants", "time", "seasonal", "regions", "units", "sphere", "grace", "downscale",
                "troposphere", "distributed", "demos", "validation", "cli"}
 

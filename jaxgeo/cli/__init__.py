@@ -1,11 +1,11 @@
 """The ``jaxgeo`` command line: a thin layer over the Python API.
 
-Every command is ``jaxgeo <group> <action>``; each group lives in a module of this package
-with a ``register(subparsers)`` function. Parsing imports nothing heavier than argparse:
-a command's handler imports jax, xarray and its pillar when it runs, so ``--help`` answers
-at once. ``jaxgeo demo`` alone runs ``jaxgeo demo downscale``, the main job. Retired
-spellings (``jaxgeo cap``, ``cap-stream``, ``cap-demo``, ``downscale --coarse ...``) still
-work for one release with a warning.
+Every command is ``jaxgeo <group> <action>`` (``jaxgeo regrid`` alone is a single command);
+each group lives in a module of this package with a ``register(subparsers)`` function.
+Parsing imports nothing heavier than argparse: a command's handler imports jax, xarray and
+its pillar when it runs, so ``--help`` answers at once. ``jaxgeo demo`` alone runs
+``jaxgeo demo downscale``, the main job. Retired spellings (``jaxgeo cap``, ``cap-stream``,
+``cap-demo``, ``downscale --coarse ...``) still work for one release with a warning.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import importlib
 import sys
 import warnings
 
-_GROUPS = ["sphere", "grace", "zwd", "downscale", "demo"]
+_GROUPS = ["sphere", "grace", "zwd", "downscale", "regrid", "demo"]
 
 # retired command spellings -> their replacement (one release)
 _RETIRED_COMMANDS = {

@@ -26,6 +26,8 @@ def _helps():
     yield parser.format_help()
     for gparser in parser._subparsers._group_actions[0].choices.values():
         yield gparser.format_help()
+        if gparser._subparsers is None:  # a single command (jaxgeo regrid)
+            continue
         for action in gparser._subparsers._group_actions[0].choices.values():
             yield action.format_help()
 
