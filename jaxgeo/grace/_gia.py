@@ -103,9 +103,17 @@ def _ice6g_d_rows(path, lines):
                                  f"2' block")
             out += [(i + 1, ell, m, "c", c), (i + 1, ell, m, "s", s)]
         i += 1
+    text_at = None  # the first text line after the block: a footer, if nothing follows
     for i in range(high[0] + 1, len(lines)):
         if not lines[i].strip():
             continue
+        if not _is_data(lines[i]):
+            text_at = i if text_at is None else text_at
+            continue
+        if text_at is not None:
+            raise ValueError(f"{path}: line {i + 1}: coefficient row after the text on line "
+                             f"{text_at + 1} ({lines[text_at].strip()!r}) inside the "
+                             f"'degrees > 2' block")
         ell, m, (c, s) = _row(path, i + 1, lines[i], 4)
         if ell <= 2:
             raise ValueError(f"{path}: line {i + 1}: degree {ell} in the 'degrees > 2' block")
@@ -147,7 +155,8 @@ def read_gia(path, *, layout: str | None = None) -> GIARates:
       ``ICE-6G_High_Res_Stokes_trend.txt``): rows ``l m C S`` (Fortran ``D`` exponents
       allowed); degrees 0–2 from the block after ``GRACE Approximation for degrees 0 to
       2``, higher degrees after ``GRACE Approximation/Absolute Sea-level Values for
-      degrees > 2``; other blocks (absolute sea level) are ignored.
+      degrees > 2``; other blocks (absolute sea level) and text after the last row are
+      ignored, a row after such text is refused.
     * ``"Caron"``: Caron et al. (2018) ``GIA_stokes_trend`` ascii: header lines, then
       rows ``l m rate`` with ``m < 0`` for the sine coefficient of order ``|m|``.
 

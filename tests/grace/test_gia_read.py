@@ -51,6 +51,11 @@ def test_ice6g_d_ignores_the_absolute_sea_level_block(tmp_path, rates):
     assert abs(g.clm[0, 0] - rates[0][0, 0]) < 1e-21  # not the 99e-11 of the other block
 
 
+def test_ice6g_d_text_after_the_last_row_is_a_footer(tmp_path, rates):
+    g = read_gia(_ice(tmp_path, *rates, edit=lambda lines: lines + ["", "End of file."]))
+    np.testing.assert_allclose(g.clm, rates[0], rtol=1e-12)
+
+
 def test_correction_is_rate_times_elapsed_years(tmp_path, rates):
     g = read_gia(_caron(tmp_path, *rates))
     times = np.array(["2002-04-16", "2003-04-21", "2016-12-31T12"], dtype="datetime64[s]")
@@ -128,6 +133,8 @@ ICE_FAULTS = [
     (_replace(-1, "    6    7  1.0D-11  0.0"), r"line \d+: order 7 outside degree 6"),
     (_replace(13, "    3    0  1.0D-11  0.0"), r"line 14: degree 3 in the 'degrees 0 to 2' block"),
     (_replace(-1, "    2    2  1.0D-11  0.0"), r"line \d+: degree 2 in the 'degrees > 2' block"),
+    (_replace(-3, "    6    x  1.0D-11  0.0"),
+     r"line \d+: coefficient row after the text on line \d+ \('6    x  1.0D-11  0.0'\)"),
     (lambda lines: [t for t in lines if not t.startswith("GRACE Approximation/")],
      r"0 header lines 'GRACE Approximation/Absolute"),
 ]
