@@ -46,6 +46,9 @@ def register(sub) -> None:
     l2.add_argument("--gia-t-ref", type=float, default=2003.3, metavar="YEAR",
                     help="reference epoch of the GIA correction, decimal year (default "
                          "2003.3; cancels when the mean comes from the same months)")
+    l2.add_argument("--aod", metavar="DIR", default=None,
+                    help="directory of GAC-2_* or GAD-2_* files: add the AOD1B background "
+                         "back (GAD: ocean bottom pressure; GAC: atmosphere and ocean)")
     l2.add_argument("--quantity", default="ewh",
                     choices=["ewh", "geoid", "gravity_disturbance", "surface_pressure"],
                     help="output quantity (default ewh: equivalent water thickness; "
@@ -121,7 +124,7 @@ def _run_l2(args) -> int:
                       c30_from=None if args.c30_from == "all" else args.c30_from,
                       units=args.units, quiet=args.quiet, max_memory_gb=args.max_memory_gb,
                       destripe=args.destripe, gia=args.gia, gia_t_ref=args.gia_t_ref,
-                      quantity=args.quantity)
+                      quantity=args.quantity, aod=args.aod)
     write_netcdf(da, out)
     if not args.quiet:
         print(_summary(out, da))

@@ -2,6 +2,7 @@
 equivalent water height on a :class:`jaxgeo.Grid`."""
 
 from ._analysis import AnalysisTable, analyze, analyze_ewh, fejer1_weights, max_analysis_degree
+from ._aod import AOD_PRODUCTS, restore_aod
 from ._destripe import DESTRIPE_START_ORDER, destripe, destripe_weights
 from ._ewh import degree_weights, ewh_degree_factors, synthesize_ewh
 from ._gia import GIA_LAYOUTS, GIA_T_REF, GIARates, gia_correction, read_gia, remove_gia
@@ -23,6 +24,7 @@ from ._technotes import (
 )
 
 __all__ = [
+    "AOD_PRODUCTS",
     "AnalysisTable",
     "C30_FROM",
     "DEFAULT_MEAN_PERIOD",
@@ -66,6 +68,7 @@ __all__ = [
     "read_tn13",
     "read_tn14",
     "remove_gia",
+    "restore_aod",
     "remove_mean",
     "replace_c20_c30",
     "replace_degree1",

@@ -12,6 +12,7 @@ from .._deprecation import renamed
 from .._grid import Grid
 from .._resources import check_memory
 from ..sphere import gaussian_legendre_weights
+from ._aod import aod_files, restore_aod
 from ._checks import check_lmax
 from ._destripe import destripe_float64, destripe_half_widths
 from ._ewh import retired_half_width, synthesize_ewh
@@ -183,7 +184,7 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                  c30_from: str | None = C30_FROM, units: str | None = None,
                  quiet: bool = False, max_memory_gb: float | None = None,
                  destripe: bool = False, gia=None, gia_t_ref: float = GIA_T_REF,
-                 quantity: str = "ewh", **kwargs):
+                 quantity: str = "ewh", aod=None, **kwargs):
     """Level-2 files to a gridded TWS anomaly DataArray (the whole chain).
 
     Steps: read (:func:`read_l2_series`), C20/C30 from TN-14, degree 1 from TN-13,
@@ -217,6 +218,9 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
         gia_t_ref: reference epoch of the GIA correction, decimal year (default 2003.3,
             gravity-toolkit's); it cancels when the mean comes from the same series.
         quantity: output quantity (:func:`ewh_grid`), default ``"ewh"``.
+        aod: directory (or list) of GAC-2_* or GAD-2_* files whose coefficients are added
+            back after the technical-note replacements (:func:`restore_aod`); None: the
+            AOD1B background stays removed, as in GSM.
 
     Returns:
         float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` with attributes naming the
@@ -233,6 +237,7 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
     if destripe and lmax is not None:
         destripe_half_widths(lmax)  # lmax too small for the window: before the files are read
     quantity_units(quantity, units)  # a bad quantity/units pair fails before reading
+    aod_kind = "none" if aod is None else aod_files(aod)[1]  # bad names: before reading
     if isinstance(gia, (str, Path)):
         gia = read_gia(gia)  # a bad GIA file fails before the Level-2 files are read
     elif gia is not None and not isinstance(gia, GIARates):
@@ -254,6 +259,9 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
         warnings.warn("no TN-13 file: degree-1 terms are those of the files (zero for "
                       "CSR/JPL/GFZ GSM), so geocentre motion is missing", UserWarning,
                       stacklevel=2)
+    if aod is not None:
+        series, aod_kind = restore_aod(series, aod)
+        notes.append(f"{aod_kind} (AOD1B) restored")
     if gia is not None:
         series, gia = remove_gia(series, gia, t_ref=gia_t_ref)
         notes.append(f"GIA removed: {gia.model} from {Path(gia.path).name}, "
@@ -272,6 +280,7 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                              f"{mean_period[0]}..{mean_period[1]}" if mean_period else
                              "all months")])
     da.attrs["destripe"] = int(destripe)
+    da.attrs["aod_restored"] = aod_kind
     da.attrs["gia"] = (f"{gia.model} ({Path(gia.path).name}), t_ref {gia_t_ref:g}"
                        if gia is not None else "none")
     return da
