@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..constants import G0_M_S2, RHO_EARTH_KG_M3, RHO_WATER_KG_M3
+from ..units import OUTPUT_UNITS, scale_from_metres
 from ._checks import check_lmax
 from ._ewh import ewh_degree_factors
 
@@ -15,7 +16,7 @@ GRACE_GM_M3_S2 = 3.986004415e14
 
 # quantity -> (default units, {units: factor from SI}, variable name, long_name)
 QUANTITIES = {
-    "ewh": ("mm", {"mm": 1e3, "cm": 1e2, "m": 1.0}, "lwe_thickness",
+    "ewh": ("mm", {u: scale_from_metres(u) for u in OUTPUT_UNITS}, "lwe_thickness",
             "equivalent water thickness anomaly"),
     "geoid": ("mm", {"mm": 1e3, "cm": 1e2, "m": 1.0}, "geoid_height",
               "geoid height anomaly"),
