@@ -40,7 +40,22 @@ def register(sub) -> None:
                     help="Swenson & Wahr (2006) decorrelation filter of the anomalies (orders "
                          ">= 5, quadratic fits over same-parity degrees, as gravity-toolkit's "
                          "destripe_harmonics; needs lmax >= 42)")
-    l2.add_argument("--units", choices=["mm", "cm", "m"], default="mm")
+    l2.add_argument("--gia", metavar="FILE", default=None,
+                    help="GIA Stokes-rate file (ICE-6G_D 'Stokes_trend' text or Caron et al. "
+                         "2018 'GIA_stokes_trend'); rate x (t - t_ref) is subtracted")
+    l2.add_argument("--gia-t-ref", type=float, default=2003.3, metavar="YEAR",
+                    help="reference epoch of the GIA correction, decimal year (default "
+                         "2003.3; cancels when the mean comes from the same months)")
+    l2.add_argument("--aod", metavar="DIR", default=None,
+                    help="directory of GAC-2_* or GAD-2_* files: add the AOD1B background "
+                         "back (GAD: ocean bottom pressure; GAC: atmosphere and ocean)")
+    l2.add_argument("--quantity", default="ewh",
+                    choices=["ewh", "geoid", "gravity_disturbance", "surface_pressure"],
+                    help="output quantity (default ewh: equivalent water thickness; "
+                         "geoid in mm, gravity_disturbance in uGal, surface_pressure in hPa)")
+    l2.add_argument("--units", default=None,
+                    help="output units (default per quantity: mm, mm, uGal, hPa; ewh also "
+                         "cm or m)")
     _args.add_out(l2, metavar="OUT.nc", help="output NetCDF")
     _args.add_max_memory(l2)
     _args.add_quiet(l2)
@@ -79,8 +94,11 @@ def write_netcdf(da, out) -> None:
 
 
 def _summary(out, da) -> str:
+    what = da.attrs.get("long_name", "liquid-water-equivalent thickness")
+    if what == "equivalent water thickness anomaly" or "quantity" not in da.attrs:
+        what = "liquid-water-equivalent thickness"
     return (f"wrote {out}: {da.sizes['time']} months × {da.sizes['lat']} × {da.sizes['lon']}, "
-            f"{da.attrs['units']} of liquid-water-equivalent thickness")
+            f"{da.attrs['units']} of {what}")
 
 
 def _run_l2(args) -> int:
@@ -105,7 +123,8 @@ def _run_l2(args) -> int:
                       c30=not args.no_c30,
                       c30_from=None if args.c30_from == "all" else args.c30_from,
                       units=args.units, quiet=args.quiet, max_memory_gb=args.max_memory_gb,
-                      destripe=args.destripe)
+                      destripe=args.destripe, gia=args.gia, gia_t_ref=args.gia_t_ref,
+                      quantity=args.quantity, aod=args.aod)
     write_netcdf(da, out)
     if not args.quiet:
         print(_summary(out, da))

@@ -11,10 +11,13 @@ import numpy as np
 from .._deprecation import renamed
 from .._grid import Grid
 from .._resources import check_memory
-from ..units import scale_from_metres
+from ..sphere import gaussian_legendre_weights
+from ._aod import aod_files, restore_aod
 from ._checks import check_lmax
 from ._destripe import destripe_float64, destripe_half_widths
-from ._ewh import degree_weights, retired_half_width, synthesize_ewh
+from ._ewh import retired_half_width, synthesize_ewh
+from ._gia import GIA_T_REF, GIARates, read_gia, remove_gia
+from ._quantities import QUANTITIES, quantity_factors, quantity_units
 from ._series import L2Series, _list_files, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_shm
 from ._synthesis import SynthesisTable
@@ -105,20 +108,25 @@ def _check_memory(n_months, grid, lmax, chunk, max_memory_gb, what):
 
 
 def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None,
-             love_k=None, units: str = "mm", chunk: int = 64,
-             max_memory_gb: float | None = None, **kwargs):
-    """Grid coefficient anomalies to equivalent water height as an xarray DataArray.
+             love_k=None, units: str | None = None, chunk: int = 64,
+             max_memory_gb: float | None = None, quantity: str = "ewh", **kwargs):
+    """Grid coefficient anomalies to equivalent water height (or another ``quantity``)
+    as an xarray DataArray.
 
     Args:
         series: coefficient anomalies (after :func:`remove_mean`).
         grid: target :class:`jaxgeo.Grid` (cell centres).
         half_width_km: Gaussian smoothing half-width, km (None: no smoothing).
         love_k: load Love numbers ``(lmax+1,)``; default PREM with k_1 = 0.021.
-        units: ``"mm"``, ``"cm"`` or ``"m"`` of equivalent water thickness.
+        units: ``"mm"``, ``"cm"`` or ``"m"`` of equivalent water thickness (default mm);
+            for the other quantities see :data:`QUANTITIES` (defaults mm, uGal, hPa).
         chunk: months per jitted call (bounds memory).
         max_memory_gb: refuse (``ResourceError``, a ValueError) before allocating when the
             estimate (:func:`grid_memory_bytes`) exceeds this many GiB; default the memory
             available now.
+        quantity: ``"ewh"`` (default), ``"geoid"``, ``"gravity_disturbance"`` or
+            ``"surface_pressure"`` (:func:`quantity_factors`); the DataArray is named
+            after it (``lwe_thickness``, ``geoid_height``, ...).
 
     Returns:
         float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` (attribute ``units``),
@@ -132,11 +140,13 @@ def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None
     import xarray as xr
 
     half_width_km = retired_half_width(kwargs, half_width_km, where="jaxgeo.grace.ewh_grid")
-    to_units = scale_from_metres(units)
+    units, _ = quantity_units(quantity, units)
     _check_memory(series.clm.shape[0], grid, series.lmax, chunk, max_memory_gb, "ewh_grid")
     table = SynthesisTable.create(grid, series.lmax)
-    w = degree_weights(series.lmax, radius_m=series.radius_m, half_width_km=half_width_km,
-                       love_k=love_k) * to_units
+    w = quantity_factors(series.lmax, quantity, radius_m=series.radius_m, units=units,
+                         love_k=love_k)
+    if half_width_km:
+        w = w * gaussian_legendre_weights(half_width_km, series.lmax)
     fn = jax.jit(synthesize_ewh)
     out = np.empty((series.clm.shape[0], *grid.shape), np.float32)
     for i in range(0, out.shape[0], chunk):
@@ -150,29 +160,36 @@ def ewh_grid(series: L2Series, grid: Grid, *, half_width_km: float | None = None
     coords["grace_month"] = xr.Variable(
         "time", series.grace_month.astype(np.int32),
         {"long_name": "GRACE month number (1 = January 2002; special months keep theirs)"})
+    name, long_name = QUANTITIES[quantity][2:]
     attrs = {
         "units": units,
-        "long_name": "equivalent water thickness anomaly",
-        "comment": "liquid water equivalent thickness (density 1000 kg/m3) from GRACE "
-                   "Level-2 spherical harmonics, Wahr et al. (1998) eq. 14",
+        "long_name": long_name,
+        "comment": ("liquid water equivalent thickness (density 1000 kg/m3) from GRACE "
+                    "Level-2 spherical harmonics, Wahr et al. (1998) eq. 14"
+                    if quantity == "ewh" else
+                    f"{long_name} from GRACE Level-2 spherical harmonics "
+                    "(jaxgeo.grace.quantity_factors)"),
+        "quantity": quantity,
         "centre": series.centre,
         "lmax": series.lmax,
         "half_width_km": float(half_width_km) if half_width_km else 0.0,
     }
     return xr.DataArray(out, dims=("time", "lat", "lon"), coords=coords, attrs=attrs,
-                        name="lwe_thickness")
+                        name=name)
 
 
 def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                  half_width_km: float | None = 300.0, mean=None,
                  mean_period=DEFAULT_MEAN_PERIOD, lmax: int | None = None, c30: bool = True,
-                 c30_from: str | None = C30_FROM, units: str = "mm", quiet: bool = False,
-                 max_memory_gb: float | None = None, destripe: bool = False, **kwargs):
+                 c30_from: str | None = C30_FROM, units: str | None = None,
+                 quiet: bool = False, max_memory_gb: float | None = None,
+                 destripe: bool = False, gia=None, gia_t_ref: float = GIA_T_REF,
+                 quantity: str = "ewh", aod=None, **kwargs):
     """Level-2 files to a gridded TWS anomaly DataArray (the whole chain).
 
     Steps: read (:func:`read_l2_series`), C20/C30 from TN-14, degree 1 from TN-13,
-    remove the mean field, destriping (if asked), Gaussian smoothing, EWH synthesis on
-    ``grid``.
+    GIA rate × (t − gia_t_ref) subtracted (if ``gia``), remove the mean field, destriping
+    (if asked), Gaussian smoothing, synthesis of ``quantity`` (EWH) on ``grid``.
 
     Args:
         source: directory or list of GSM/.gfc files.
@@ -186,7 +203,8 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
         c30_from: first month whose C30 comes from TN-14 (default ``"2016-09"``, the
             single-accelerometer GRACE months and GRACE-FO); None: every month where
             TN-14 gives one. See :func:`replace_c20_c30`.
-        units: "mm", "cm" or "m".
+        units: "mm", "cm" or "m" for EWH (default mm); see :func:`ewh_grid` for the
+            other quantities.
         quiet: no progress bar while reading (``progress=`` is its retired inverse).
         max_memory_gb: memory limit, GiB, checked before the files are read (one month
             per file) and again before gridding; default the memory available now.
@@ -194,6 +212,15 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
             (:func:`jaxgeo.grace.destripe` with its defaults, as gravity-toolkit's
             ``destripe_harmonics``: orders >= 5, quadratic fits, coefficients of a parity
             too short for the window removed); needs lmax >= 42.
+        gia: GIA rate file (:func:`jaxgeo.grace.read_gia`) or :class:`GIARates`; its
+            signal ``rate × (t − gia_t_ref)`` at each span midpoint is subtracted from all
+            coefficients after the technical-note replacements, before the mean removal.
+        gia_t_ref: reference epoch of the GIA correction, decimal year (default 2003.3,
+            gravity-toolkit's); it cancels when the mean comes from the same series.
+        quantity: output quantity (:func:`ewh_grid`), default ``"ewh"``.
+        aod: directory (or list) of GAC-2_* or GAD-2_* files whose coefficients are added
+            back after the technical-note replacements (:func:`restore_aod`); None: the
+            AOD1B background stays removed, as in GSM.
 
     Returns:
         float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` with attributes naming the
@@ -209,6 +236,12 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
         raise ValueError(f"grace_l2_tws: destripe must be True or False, got {destripe!r}")
     if destripe and lmax is not None:
         destripe_half_widths(lmax)  # lmax too small for the window: before the files are read
+    quantity_units(quantity, units)  # a bad quantity/units pair fails before reading
+    aod_kind = "none" if aod is None else aod_files(aod)[1]  # bad names: before reading
+    if isinstance(gia, (str, Path)):
+        gia = read_gia(gia)  # a bad GIA file fails before the Level-2 files are read
+    elif gia is not None and not isinstance(gia, GIARates):
+        raise ValueError(f"grace_l2_tws: gia must be a file or GIARates, got {gia!r}")
     c30_first_month(c30_from)  # a bad month fails before the files are read
     _check_memory(len(_list_files(source)), grid, lmax or 0, 64, max_memory_gb,
                   "grace_l2_tws")
@@ -226,13 +259,20 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
         warnings.warn("no TN-13 file: degree-1 terms are those of the files (zero for "
                       "CSR/JPL/GFZ GSM), so geocentre motion is missing", UserWarning,
                       stacklevel=2)
+    if aod is not None:
+        series, aod_kind = restore_aod(series, aod)
+        notes.append(f"{aod_kind} (AOD1B) restored")
+    if gia is not None:
+        series, gia = remove_gia(series, gia, t_ref=gia_t_ref)
+        notes.append(f"GIA removed: {gia.model} from {Path(gia.path).name}, "
+                     f"t_ref {gia_t_ref:g}")
     series, _ = remove_mean(series, mean=mean, period=mean_period)
     if destripe:
         clm, slm = destripe_float64(series.clm, series.slm)
         series = series.replace(clm=clm, slm=slm)
         notes.append("destriped (Swenson & Wahr 2006, orders >= 5)")
     da = ewh_grid(series, grid, half_width_km=half_width_km, units=units,
-                  max_memory_gb=max_memory_gb)
+                  max_memory_gb=max_memory_gb, quantity=quantity)
     da.attrs["history"] = "; ".join(
         ["jaxgeo.grace.grace_l2_tws", *notes,
          "mean removed: " + (f"field {Path(mean).name}" if isinstance(mean, (str, Path))
@@ -240,4 +280,7 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                              f"{mean_period[0]}..{mean_period[1]}" if mean_period else
                              "all months")])
     da.attrs["destripe"] = int(destripe)
+    da.attrs["aod_restored"] = aod_kind
+    da.attrs["gia"] = (f"{gia.model} ({Path(gia.path).name}), t_ref {gia_t_ref:g}"
+                       if gia is not None else "none")
     return da
