@@ -5,6 +5,7 @@ from ._analysis import AnalysisTable, analyze, analyze_ewh, fejer1_weights, max_
 from ._destripe import DESTRIPE_START_ORDER, destripe, destripe_weights
 from ._ewh import degree_weights, ewh_degree_factors, synthesize_ewh
 from ._l2 import DEFAULT_MEAN_PERIOD, ewh_grid, grace_l2_tws, remove_mean
+from ._leakage import filter_field, gaussian_weights, region_gain, scaling_factors
 from ._love import K1_CF_TN13, load_love_numbers
 from ._mascon import open_mascon
 from ._series import L2Series, grace_months, missing_months, read_l2_series
@@ -38,6 +39,8 @@ __all__ = [
     "ewh_degree_factors",
     "ewh_grid",
     "fejer1_weights",
+    "filter_field",
+    "gaussian_weights",
     "grace_l2_tws",
     "grace_months",
     "legendre_table",
@@ -52,9 +55,11 @@ __all__ = [
     "read_shm",
     "read_tn13",
     "read_tn14",
+    "region_gain",
     "remove_mean",
     "replace_c20_c30",
     "replace_degree1",
+    "scaling_factors",
     "synthesize",
     "synthesize_ewh",
 ]
