@@ -149,7 +149,7 @@ def _model_and_filtered(model, grid, lmax, half_width_km, destripe):
     if model.shape[0] < 2:
         raise ValueError(f"scaling factors need at least 2 months of the model, got "
                          f"{model.shape[0]}")
-    model = model - model.mean(axis=0)
+    model = model - model.mean(axis=0, keepdims=True)
     return model, filter_field(model, grid, lmax=lmax, half_width_km=half_width_km,
                                destripe=destripe)
 
