@@ -92,6 +92,9 @@ def _run_region(args) -> int:
         label = f"ocean, {args.coast_buffer_deg:g}° from land"
     gain = 1.0
     if args.scale_model is not None:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)  # small tables; gains in float64
         from ..grace import region_gain
 
         ds = _args.open_input(args.scale_model)

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._dtype import resolve_dtype
 from .._grid import Grid
 from ..constants import EARTH_RADIUS_M
 from ..regions import area_weights
@@ -31,11 +32,10 @@ _RADIUS_KM = EARTH_RADIUS_M / 1000.0
 
 
 def _weights_np(half_width_km: np.ndarray, lmax: int) -> np.ndarray:
-    # the downward continued fraction of jaxgeo.sphere.gaussian_legendre_weights, for a
-    # value that came through a callback (no jaxgeo.sphere import of a private name)
+    # the host side of gaussian_weights (a value that came through a callback)
     from ..sphere import gaussian_legendre_weights
 
-    return np.asarray(gaussian_legendre_weights(float(half_width_km), lmax), np.float64)
+    return gaussian_legendre_weights(float(half_width_km), lmax)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
@@ -52,32 +52,39 @@ def gaussian_weights(half_width_km, lmax: int):
         lmax: maximum degree (static).
 
     Returns:
-        ``(lmax + 1,)`` float64 weights.
+        ``(lmax + 1,)`` weights in JAX's default float (float64 with x64 enabled).
     """
-    shape = jax.ShapeDtypeStruct((lmax + 1,), jnp.float64)
-    return jax.pure_callback(functools.partial(_weights_np, lmax=lmax), shape,
-                             jnp.asarray(half_width_km, jnp.float64),
+    dtype = resolve_dtype(None)
+    shape = jax.ShapeDtypeStruct((lmax + 1,), dtype)
+
+    def host(r):
+        return _weights_np(r, lmax).astype(dtype)
+
+    return jax.pure_callback(host, shape, jnp.asarray(half_width_km, dtype),
                              vmap_method="sequential")
 
 
 @gaussian_weights.defjvp
 def _gaussian_weights_jvp(lmax, primals, tangents):
     (r,), (dr,) = primals, tangents
-    r = jnp.asarray(r, jnp.float64)
+    dtype = resolve_dtype(None)
+    r = jnp.asarray(r, dtype)
     w = gaussian_weights(r, lmax + 1)
     x = r / _RADIUS_KM
-    b = math.log(2.0) / (1.0 - jnp.cos(x))
-    db_dr = -math.log(2.0) * jnp.sin(x) / _RADIUS_KM / (1.0 - jnp.cos(x)) ** 2
-    ell = jnp.arange(lmax + 1, dtype=jnp.float64)
+    one_minus_cos = 2.0 * jnp.sin(x / 2.0) ** 2  # 1 − cos x without cancellation
+    b = math.log(2.0) / one_minus_cos
+    db_dr = -math.log(2.0) * jnp.sin(x) / _RADIUS_KM / one_minus_cos**2
+    ell = jnp.arange(lmax + 1, dtype=dtype)
     dw_db = w[1:] + ell / b * w[:-1] - w[1] * w[:-1]
-    return w[:-1], dw_db * db_dr * jnp.asarray(dr, jnp.float64)
+    return w[:-1], dw_db * db_dr * jnp.asarray(dr, dtype)
 
 
 @functools.lru_cache(maxsize=8)
-def _tables(grid: Grid, lmax: int):
+def _tables(grid: Grid, lmax: int, dtype):
     # concrete arrays even when first asked for inside jit (the cache outlives the trace)
     with jax.ensure_compile_time_eval():
-        return AnalysisTable.create(grid, lmax), SynthesisTable.create(grid, lmax)
+        return (AnalysisTable.create(grid, lmax, dtype),
+                SynthesisTable.create(grid, lmax, dtype))
 
 
 def _check_half_width(half_width_km):
@@ -126,7 +133,7 @@ def filter_field(field, grid: Grid, *, lmax: int, half_width_km=None,
                          f"{field.shape}")
     if lmax > grid.nlat - 1:
         analyze(grid, field, lmax)  # raises the analysis' one-line error
-    ana, syn = _tables(grid, lmax)
+    ana, syn = _tables(grid, lmax, np.dtype(resolve_dtype(None)))
     clm, slm = analyze(ana, field)
     w = jnp.ones(lmax + 1, clm.dtype)
     if destripe:

@@ -113,3 +113,18 @@ def test_non_finite_cell_is_named():
     f[1, 4, 7] = np.nan
     with pytest.raises(ValueError, match=r"row 4, column 7.*batch index \(1,\)"):
         filter_field(f, GRID, lmax=8)
+
+
+def test_float32_without_x64():
+    # the CLI and many users run without x64: weights, derivative and filter in float32
+    f64 = _field(seed=5)[2]
+    ref = filter_field(f64, GRID, lmax=10, half_width_km=400.0)
+    d64 = jax.jacfwd(gaussian_weights)(400.0, 30)
+    with jax.enable_x64(False):
+        w = gaussian_weights(400.0, 30)
+        d = jax.jacfwd(gaussian_weights)(400.0, 30)
+        got = filter_field(f64.astype(np.float32), GRID, lmax=10, half_width_km=400.0)
+    assert w.dtype == d.dtype == got.dtype == np.float32
+    np.testing.assert_allclose(w, gaussian_legendre_weights(400.0, 30), rtol=1e-6, atol=1e-7)
+    assert np.abs(np.asarray(d, np.float64) - d64).max() < 1e-3 * np.abs(d64).max()
+    assert np.abs(np.asarray(got, np.float64) - ref).max() < 1e-5 * np.abs(ref).max()
