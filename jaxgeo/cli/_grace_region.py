@@ -15,8 +15,9 @@ def add_region(actions) -> None:
                                                       "thickness (e.g. 'jaxgeo grace l2')")
     _args.add_var(rg, of="GRID.nc")
     where = rg.add_mutually_exclusive_group(required=True)
-    where.add_argument("--polygon", metavar="F.geojson",
-                       help="GeoJSON file of Polygon/MultiPolygon features (holes honoured)")
+    where.add_argument("--polygon", metavar="F.geojson|F.txt",
+                       help="GeoJSON file of Polygon/MultiPolygon features (holes honoured), "
+                            "or a text file of 'lon lat' vertex rows (°E in [-180, 180], °N)")
     where.add_argument("--land", action="store_true",
                        help="land without Antarctica and Greenland (GLOBE land fraction >= 0.5)")
     where.add_argument("--ocean", action="store_true",
@@ -62,13 +63,42 @@ def _mm(da, path, grid, what):
     return values * scale, da["time"].values, grid
 
 
+def _polygon(grid, path):
+    """Mask of a GeoJSON file (.geojson/.json) or a text file of ``lon lat`` rows."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from ..regions import geojson_mask, polygon_mask
+
+    path = Path(path)
+    if path.suffix.lower() in (".geojson", ".json"):
+        return geojson_mask(grid, path)
+    try:
+        xy = np.loadtxt(path, delimiter=None if "," not in path.read_text() else ",",
+                        ndmin=2, dtype=np.float64)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a text file of 'lon lat' rows ({exc})") from None
+    if xy.shape[1] != 2 or xy.shape[0] < 3 or not np.isfinite(xy).all():
+        raise ValueError(f"{path}: needs at least 3 rows of 2 finite numbers (lon lat), got "
+                         f"shape {xy.shape}")
+    if np.abs(xy[:, 0]).max() > 180 or np.abs(xy[:, 1]).max() > 90:
+        raise ValueError(f"{path}: a longitude outside [-180, 180] or a latitude outside "
+                         "[-90, 90]")
+    mask = polygon_mask(grid, xy)
+    if not mask.any():
+        raise ValueError(f"{path}: no cell centre of the {grid.resolution_deg:g}° grid lies "
+                         "inside the polygon")
+    return mask
+
+
 def _run_region(args) -> int:
     from pathlib import Path
 
     import numpy as np
 
     from .._io import pick_variable, write_json, write_netcdf
-    from ..regions import geojson_mask, land_mask, ocean_mask, region_series
+    from ..regions import land_mask, ocean_mask, region_series
 
     suffix = Path(args.out).suffix.lower()
     if suffix not in (".json", ".nc"):
@@ -83,7 +113,7 @@ def _run_region(args) -> int:
     if not np.issubdtype(np.asarray(time).dtype, np.datetime64):
         raise ValueError(f"{src}: time is not a date (dtype {np.asarray(time).dtype})")
     if args.polygon is not None:
-        region, label = geojson_mask(grid, args.polygon), f"polygon {args.polygon}"
+        region, label = _polygon(grid, args.polygon), f"polygon {args.polygon}"
     elif args.land:
         region, label = land_mask(grid), "land (no Antarctica, Greenland)"
     else:

@@ -125,3 +125,35 @@ def test_land_and_ocean_regions(files):
         area = np.asarray(GRID.cell_area)[mask]
         assert doc["n_cells"] == int(mask.sum())
         np.testing.assert_allclose(doc["mean_mm"], x[:, mask] @ area / area.sum(), rtol=1e-12)
+
+
+def test_vertex_list_polygon(files):
+    tmp, _, grid_nc, _, region, v, _ = files
+    ring = BOX["coordinates"][0]
+    for name, text in (("box.txt", "\n".join(f"{x} {y}" for x, y in ring)),
+                       ("box.csv", "\n".join(f"{x},{y}" for x, y in ring))):
+        (tmp / name).write_text(text)
+        out = tmp / f"{name}.json"
+        run_subcommand(["grace", "region", str(grid_nc), "--polygon", str(tmp / name),
+                        "--out", str(out), "--quiet"])
+        doc = json.loads(out.read_text())
+        assert doc["n_cells"] == int(region.sum())
+        np.testing.assert_allclose(doc["mean_mm"], 10 * v, rtol=1e-12)
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("0 0\n1 1\n", "at least 3 rows"),
+    ("0 0 0\n1 1 1\n2 2 2\n", "at least 3 rows"),
+    ("190 0\n200 0\n200 10\n", "longitude outside"),
+    ("a b\nc d\ne f\n", "not a text file"),
+    ("0.1 0.1\n0.2 0.1\n0.2 0.2\n", "no cell centre"),
+])
+def test_vertex_list_errors(files, text, needle):
+    tmp, _, grid_nc, *_ = files
+    poly = tmp / "bad.txt"
+    poly.write_text(text)
+    with pytest.raises(ValueError) as err:
+        run_subcommand(["grace", "region", str(grid_nc), "--polygon", str(poly), "--out",
+                        str(tmp / "o.json"), "--quiet"])
+    assert needle in str(err.value) and "bad.txt" in str(err.value)
+    assert "\n" not in str(err.value) and not (tmp / "o.json").exists()
