@@ -131,9 +131,12 @@ def _run_region(args) -> int:
         m, _, _ = _mm(pick_variable(ds, None, args.scale_model), args.scale_model, grid,
                       "model")
         m = np.where(np.isnan(m).all(axis=0, keepdims=True), 0.0, m)
-        gain = float(region_gain(m, grid, region, lmax=args.lmax,
-                                 half_width_km=args.half_width_km or None,
-                                 destripe=args.destripe))
+        try:
+            gain = float(region_gain(m, grid, region, lmax=args.lmax,
+                                     half_width_km=args.half_width_km or None,
+                                     destripe=args.destripe))
+        except ValueError as exc:
+            raise ValueError(f"{args.scale_model} (model): {exc}") from None
     rs = region_series(x, time, grid, region, gain=gain)
     info = {"source": str(src), "region": label, "n_cells": int(region.sum()),
             "area_km2": rs.area_km2, "gain": gain}

@@ -87,7 +87,17 @@ def test_errors_one_line_and_output_untouched(files, tmp_path, capsys):
     i, j = np.argwhere(region)[0]
     holed[5, i, j] = np.nan
     hole_nc = _write(tmp / "h.nc", holed)
+    gappy = model.copy()
+    gappy[3, 10, 20] = np.nan
+    gappy_nc = _write(tmp / "gappy.nc", gappy, units="mm", times=TIMES[:24])
+    flat_nc = _write(tmp / "flat.nc", np.ones_like(model), units="mm", times=TIMES[:24])
     cases = [
+        ([str(grid_nc), "--polygon", str(poly), "--scale-model", str(gappy_nc),
+          "--lmax", "30"],
+         "gappy.nc (model): analyze: field is nan in cell (row 10, column 20)"),
+        ([str(grid_nc), "--polygon", str(poly), "--scale-model", str(flat_nc),
+          "--lmax", "30"],
+         "flat.nc (model): region_gain: the filtered model's region mean does not vary"),
         ([str(grid_nc), "--polygon", str(poly), "--out", str(tmp / "r.csv")], ".json or .nc"),
         ([str(tmp / "nope.nc"), "--polygon", str(poly)], "nope.nc"),
         ([str(grid_nc), "--polygon", str(tmp / "nope.geojson")], "nope.geojson"),
