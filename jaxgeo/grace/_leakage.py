@@ -79,7 +79,7 @@ def _gaussian_weights_jvp(lmax, primals, tangents):
     return w[:-1], dw_db * db_dr * jnp.asarray(dr, dtype)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=2)  # a 0.25° table of degree 180 is ~0.2 GB
 def _tables(grid: Grid, lmax: int, dtype):
     # concrete arrays even when first asked for inside jit (the cache outlives the trace)
     with jax.ensure_compile_time_eval():
