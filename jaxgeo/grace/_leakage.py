@@ -38,14 +38,13 @@ def _weights_np(half_width_km: np.ndarray, lmax: int) -> np.ndarray:
     return gaussian_legendre_weights(float(half_width_km), lmax)
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
-def gaussian_weights(half_width_km, lmax: int):
+def gaussian_weights(half_width_km, lmax: int) -> jax.Array:
     """Gaussian smoothing weights ``W_l`` (Jekeli/Wahr, ``W_0 = 1``) as a JAX function of
-    ``half_width_km``, differentiable (also under ``jit``).
+    ``half_width_km``, differentiable (also under ``jit`` and ``vmap``).
 
     The values are :func:`jaxgeo.sphere.gaussian_legendre_weights` (on the 6371 km sphere);
     the derivative uses ``d(i_l/i_0)/db = W_{l+1} + (l/b) W_l − W_1 W_l`` with Jekeli's
-    ``b = ln 2 / (1 − cos(r/R))``.
+    ``b = ln 2 / (1 − cos(r/R))`` (in float32 without x64 it is good to about 1e-4).
 
     Args:
         half_width_km: positive scalar, km.
@@ -53,7 +52,21 @@ def gaussian_weights(half_width_km, lmax: int):
 
     Returns:
         ``(lmax + 1,)`` weights in JAX's default float (float64 with x64 enabled).
+
+    Raises:
+        ValueError: a bad ``lmax``, or (eager) a ``half_width_km`` not finite and > 0.
     """
+    lmax = check_lmax(lmax, where="gaussian_weights", optional=False)
+    if not isinstance(half_width_km, jax.core.Tracer):
+        value = np.asarray(half_width_km, dtype=np.float64)
+        if value.shape != () or not np.isfinite(value) or value <= 0:
+            raise ValueError(f"gaussian_weights: half_width_km must be a finite number > 0, "
+                             f"got {half_width_km!r}")
+    return _weights(half_width_km, lmax)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _weights(half_width_km, lmax: int):
     dtype = resolve_dtype(None)
     shape = jax.ShapeDtypeStruct((lmax + 1,), dtype)
 
@@ -64,12 +77,12 @@ def gaussian_weights(half_width_km, lmax: int):
                              vmap_method="sequential")
 
 
-@gaussian_weights.defjvp
+@_weights.defjvp
 def _gaussian_weights_jvp(lmax, primals, tangents):
     (r,), (dr,) = primals, tangents
     dtype = resolve_dtype(None)
     r = jnp.asarray(r, dtype)
-    w = gaussian_weights(r, lmax + 1)
+    w = _weights(r, lmax + 1)
     x = r / _RADIUS_KM
     one_minus_cos = 2.0 * jnp.sin(x / 2.0) ** 2  # 1 − cos x without cancellation
     b = math.log(2.0) / one_minus_cos

@@ -128,3 +128,12 @@ def test_float32_without_x64():
     np.testing.assert_allclose(w, gaussian_legendre_weights(400.0, 30), rtol=1e-6, atol=1e-7)
     assert np.abs(np.asarray(d, np.float64) - d64).max() < 1e-3 * np.abs(d64).max()
     assert np.abs(np.asarray(got, np.float64) - ref).max() < 1e-5 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("half_width_km,lmax,needle", [
+    (0.0, 10, "half_width_km"), (-5.0, 10, "half_width_km"), (float("inf"), 10, "half_width_km"),
+    (300.0, -1, "lmax")])
+def test_gaussian_weights_errors(half_width_km, lmax, needle):
+    with pytest.raises(ValueError) as err:
+        gaussian_weights(half_width_km, lmax)
+    assert needle in str(err.value) and "\n" not in str(err.value)
