@@ -43,9 +43,10 @@ def test_live_gravity_toolkit():
     pytest.importorskip("gravity_toolkit")
     from support.make_leakage_oracle import gtk_weights
 
-    for hw in (150.0, 300.0, 500.0, 1000.0):
+    # not wider: at 1000 km gravity-toolkit's upward recurrence drifts from degree ~40 on
+    # (3.81e-7 vs 3.80e-7 at degree 41), where the continued fraction stays exact
+    for hw in (150.0, 200.0, 300.0, 500.0):
         ref = gtk_weights(hw, 60)
         keep = ref > 1e-9
-        # at 1000 km the recurrence is off by 1e-6 relative where W_l ~ 1e-5: absolute
         np.testing.assert_allclose(np.asarray(gaussian_weights(hw, 60))[keep], ref[keep],
-                                   rtol=5e-9, atol=1e-10)
+                                   rtol=5e-9, atol=0)
