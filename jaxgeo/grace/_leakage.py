@@ -182,7 +182,8 @@ def scaling_factors(model, grid: Grid, *, lmax: int, half_width_km=None,
     way by it.
 
     Args:
-        model: ``(months, nlat, nlon)`` model series on ``grid`` (e.g. mm of water).
+        model: ``(months, nlat, nlon)`` model series on ``grid`` (e.g. mm of water),
+            finite: fill the cells a land model leaves out (the ocean) with 0 first.
         grid, lmax, half_width_km, destripe: the filter, as :func:`filter_field`.
         mask: optional ``(nlat, nlon)`` booleans; cells outside are NaN.
 

@@ -145,3 +145,20 @@ def test_scaling_factor_mask_errors(mask):
     model = np.random.default_rng(0).normal(size=(6, 18, 36))
     with pytest.raises(ValueError, match="mask must be"):
         scaling_factors(model, GRID, lmax=8, mask=mask)
+
+
+def test_gain_is_differentiable_in_half_width_and_model():
+    grid, region, model = _small_region_model()
+    grid, region, model = Grid.regular(10.0), region[::2, ::2], model[:, ::2, ::2]
+
+    def gain(hw, m=model):
+        return region_gain(m, grid, region, lmax=17, half_width_km=hw)
+
+    d = float(jax.grad(gain)(600.0))
+    fd = (float(gain(600.5)) - float(gain(599.5))) / 1.0
+    assert d == pytest.approx(fd, rel=1e-5) and d > 0  # wider smoothing, more leakage
+    cells = jax.jit(lambda m: scaling_factors(m, grid, lmax=17, half_width_km=600.0,
+                                              mask=region))(model)
+    np.testing.assert_allclose(cells, scaling_factors(model, grid, lmax=17,
+                                                      half_width_km=600.0, mask=region),
+                               rtol=1e-12)
