@@ -9,16 +9,21 @@ of land. Regions are boolean ``(nlat, nlon)`` arrays in grid order.
 from __future__ import annotations
 
 import functools
+import json
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from ._grid import Grid
 from .constants import RHO_WATER_KG_M3
+from .seasonal import SeriesFit, fit_series
 
 __all__ = [
+    "RegionSeries",
     "area_weights",
+    "geojson_mask",
     "land_fraction",
     "land_mask",
     "nearest_distance_km",
@@ -26,6 +31,7 @@ __all__ = [
     "polygon_mask",
     "region_mass_gt",
     "region_mean",
+    "region_series",
 ]
 
 
@@ -214,3 +220,122 @@ def region_mass_gt(lwe_mm, grid: Grid, region) -> np.ndarray:
     area = np.asarray(grid.cell_area)[region]
     return (np.asarray(lwe_mm)[..., region].astype(np.float64) @ area
             * 1e-3 * RHO_WATER_KG_M3 / 1e12)
+
+
+def _geometries(doc, where: str):
+    kind = doc.get("type") if isinstance(doc, dict) else None
+    if kind == "FeatureCollection":
+        for i, feat in enumerate(doc.get("features") or []):
+            yield from _geometries(feat, f"{where} feature {i}")
+    elif kind == "Feature":
+        yield from _geometries(doc.get("geometry"), where)
+    elif kind == "Polygon":
+        yield where, [doc.get("coordinates")]
+    elif kind == "MultiPolygon":
+        yield where, doc.get("coordinates")
+    else:
+        raise ValueError(f"{where}: geometry type {kind!r} is not supported (Polygon, "
+                         "MultiPolygon, Feature or FeatureCollection)")
+
+
+def geojson_mask(grid: Grid, geojson) -> np.ndarray:
+    """Cells whose centre lies inside the (Multi)Polygons of a GeoJSON document.
+
+    Holes (inner rings) are left out. Longitudes must be in [−180, 180] and no polygon may
+    cross 180° (as :func:`polygon_mask`).
+
+    Args:
+        grid: the grid.
+        geojson: path of a GeoJSON file, or the parsed document (a dict).
+
+    Returns:
+        boolean ``(nlat, nlon)``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: not JSON, an unsupported geometry, a bad ring or longitude (naming the
+            feature), or no cell centre inside any polygon.
+    """
+    where = "GeoJSON"
+    if not isinstance(geojson, dict):
+        path = Path(geojson)
+        where = str(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: GeoJSON file not found")
+        try:
+            geojson = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: not a JSON file ({exc})") from None
+    mask = np.zeros(grid.shape, dtype=bool)
+    for name, polygons in _geometries(geojson, where):
+        for rings in polygons or []:
+            for r, ring in enumerate(rings or []):
+                try:
+                    xy = np.asarray(ring, dtype=np.float64)[:, :2]
+                except (TypeError, ValueError, IndexError):
+                    raise ValueError(f"{name}: ring {r} is not a list of [lon, lat] "
+                                     "positions") from None
+                if xy.shape[0] < 3 or not np.isfinite(xy).all():
+                    raise ValueError(f"{name}: ring {r} needs at least 3 finite positions")
+                if np.abs(xy[:, 0]).max() > 180 or np.abs(xy[:, 1]).max() > 90:
+                    raise ValueError(f"{name}: ring {r} has a longitude outside [-180, 180] "
+                                     "or a latitude outside [-90, 90]")
+                inside = polygon_mask(grid, xy)
+                mask = mask & ~inside if r else mask | inside
+    if not mask.any():
+        raise ValueError(f"{where}: no cell centre of the {grid.resolution_deg:g}° grid lies "
+                         "inside its polygons")
+    return mask
+
+
+class RegionSeries(NamedTuple):
+    """Region mean and mass of a gridded water series, with their trend/seasonal fits."""
+
+    time: np.ndarray
+    mean_mm: np.ndarray
+    """``(T,)`` area-weighted mean, mm of water."""
+    mass_gt: np.ndarray
+    """``(T,)`` mass, Gt."""
+    mean_fit: SeriesFit
+    mass_fit: SeriesFit
+    area_km2: float
+
+
+def region_series(lwe_mm, time, grid: Grid, region, *, gain: float = 1.0,
+                  harmonics: int = 2) -> RegionSeries:
+    """Region mean (mm) and mass (Gt) of a grid series with mean, trend, annual and
+    semi-annual amplitude/peak month and their standard errors
+    (:func:`jaxgeo.seasonal.fit_series`).
+
+    Args:
+        lwe_mm: ``(T, nlat, nlon)`` liquid-water-equivalent thickness, mm.
+        time: ``(T,)`` datetime64.
+        grid: the grid.
+        region: boolean ``(nlat, nlon)`` (:func:`polygon_mask`, :func:`geojson_mask`,
+            :func:`land_mask`, :func:`ocean_mask`).
+        gain: leakage scaling factor applied to the series
+            (:func:`jaxgeo.grace.region_gain`), 1 by default.
+        harmonics: seasonal harmonics of the fit (2: annual and semi-annual).
+
+    Raises:
+        ValueError: shapes that do not match, an empty region, a non-finite gain, or a
+            non-finite value inside the region (naming the month and cell).
+    """
+    region = _region(grid, region)
+    x = np.asarray(lwe_mm, dtype=np.float64)
+    time = np.asarray(time)
+    if x.ndim != 3 or x.shape[1:] != grid.shape or x.shape[0] != time.shape[0]:
+        raise ValueError(f"region_series: values must have shape ({time.shape[0]}, "
+                         f"{grid.nlat}, {grid.nlon}) (months, lat, lon), got {x.shape}")
+    if not np.isfinite(gain):
+        raise ValueError(f"region_series: gain must be finite, got {gain!r}")
+    bad = ~np.isfinite(x) & region
+    if bad.any():
+        t, i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise ValueError(f"region_series: value is {x[t, i, j]} at month {str(time[t])[:10]} "
+                         f"in cell (lat {grid.lat[i]:g}°, lon {grid.lon[j]:g}°) inside the region")
+    mean = region_mean(x, grid, region) * gain
+    mass = region_mass_gt(x, grid, region) * gain
+    return RegionSeries(time, mean, mass, fit_series(time, mean, harmonics=harmonics),
+                        fit_series(time, mass, harmonics=harmonics),
+                        float(np.asarray(grid.cell_area)[region].sum() / 1e6))

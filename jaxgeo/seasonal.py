@@ -94,7 +94,8 @@ def trend_annual(x, time) -> tuple[np.ndarray, np.ndarray]:
 
 
 class SeriesFit(NamedTuple):
-    """Mean, trend and seasonal terms of one series (units of the series)."""
+    """Mean, trend and seasonal terms of one series (units of the series), with their
+    standard errors (``*_sigma``, NaN when the fit has no residual degree of freedom)."""
 
     mean: float
     trend_per_year: float
@@ -102,10 +103,34 @@ class SeriesFit(NamedTuple):
     annual_peak_month: float
     """Month of the annual maximum, 1.0 = 1 January, 10.0 = 1 October (fractional)."""
     semiannual_amplitude: float
+    semiannual_peak_month: float = float("nan")
+    """Month of the first semi-annual maximum, in [1, 7) (the second is 6 months later)."""
+    mean_sigma: float = float("nan")
+    trend_sigma: float = float("nan")
+    annual_amplitude_sigma: float = float("nan")
+    annual_peak_month_sigma: float = float("nan")
+    semiannual_amplitude_sigma: float = float("nan")
+    semiannual_peak_month_sigma: float = float("nan")
+
+
+def _amp_phase_sigma(c: float, d: float, cov: np.ndarray) -> tuple[float, float]:
+    """First-order standard errors of ``hypot(c, d)`` and ``atan2(d, c)`` (radians) from the
+    2 × 2 covariance of ``(c, d)``."""
+    amp2 = c * c + d * d
+    if amp2 == 0.0:
+        return float("nan"), float("nan")
+    j_amp = np.array([c, d]) / np.sqrt(amp2)
+    j_phase = np.array([-d, c]) / amp2
+    return (float(np.sqrt(max(j_amp @ cov @ j_amp, 0.0))),
+            float(np.sqrt(max(j_phase @ cov @ j_phase, 0.0))))
 
 
 def fit_series(time, y, *, harmonics: int = 2) -> SeriesFit:
     """Least-squares mean + trend + annual (+ semi-annual) fit of one series.
+
+    Standard errors come from the least-squares covariance ``s² (XᵀX)⁻¹`` with
+    ``s² = RSS / (T − p)`` (white residuals assumed; GRACE residuals are correlated in time,
+    so these are lower bounds), propagated to amplitudes and peak months to first order.
 
     Args:
         time: ``(T,)`` datetime64 or decimal years.
@@ -119,8 +144,23 @@ def fit_series(time, y, *, harmonics: int = 2) -> SeriesFit:
     if not np.all(np.isfinite(y)):
         k = int(np.flatnonzero(~np.isfinite(y))[0])
         raise ValueError(f"series has a non-finite value at index {k}")
-    coef, *_ = np.linalg.lstsq(seasonal_design(t, harmonics), y, rcond=None)
+    design = seasonal_design(t, harmonics)
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    dof = y.size - design.shape[1]
+    if dof > 0 and np.linalg.matrix_rank(design) == design.shape[1]:
+        s2 = float(np.sum((y - design @ coef) ** 2)) / dof
+        cov = s2 * np.linalg.inv(design.T @ design)
+    else:
+        cov = np.full((design.shape[1],) * 2, np.nan)
+    sig = np.sqrt(np.abs(np.diag(cov)))
     peak = float((np.arctan2(coef[3], coef[2]) / (2 * np.pi) * 12) % 12 + 1)
-    semi = float(np.hypot(coef[4], coef[5])) if harmonics >= 2 else float("nan")
+    a1_sig, p1_sig = _amp_phase_sigma(coef[2], coef[3], cov[2:4, 2:4])
+    semi = semi_peak = a2_sig = p2_sig = float("nan")
+    if harmonics >= 2:
+        semi = float(np.hypot(coef[4], coef[5]))
+        semi_peak = float((np.arctan2(coef[5], coef[4]) / (2 * np.pi) * 6) % 6 + 1)
+        a2_sig, p2 = _amp_phase_sigma(coef[4], coef[5], cov[4:6, 4:6])
+        p2_sig = p2 * 6 / (2 * np.pi)
     return SeriesFit(float(coef[0]), float(coef[1]), float(np.hypot(coef[2], coef[3])), peak,
-                     semi)
+                     semi, semi_peak, float(sig[0]), float(sig[1]), a1_sig,
+                     p1_sig * 12 / (2 * np.pi), a2_sig, p2_sig)

@@ -7,7 +7,7 @@ from . import _args
 
 
 def register(sub) -> None:
-    """Add ``grace l2``, ``grace mascon`` and ``grace validate``."""
+    """Add ``grace l2``, ``grace mascon``, ``grace validate`` and ``grace region``."""
     g = sub.add_parser("grace", help="GRACE Level-2 / mascon products to gridded water storage",
                        description=" ".join(__doc__.split("\n")[:2]).replace("``", "'"))
     actions = g.add_subparsers(dest="action", metavar="ACTION")
@@ -81,6 +81,10 @@ def register(sub) -> None:
                   help="JSON output of the figures and comparisons (default: print only)")
     _args.add_quiet(va)
     va.set_defaults(func=_run_validate, command="grace validate")
+
+    from ._grace_region import add_region
+
+    add_region(actions)
 
 
 def write_netcdf(da, out) -> None:

@@ -7,6 +7,7 @@ from ._destripe import DESTRIPE_START_ORDER, destripe, destripe_weights
 from ._ewh import degree_weights, ewh_degree_factors, synthesize_ewh
 from ._gia import GIA_LAYOUTS, GIA_T_REF, GIARates, gia_correction, read_gia, remove_gia
 from ._l2 import DEFAULT_MEAN_PERIOD, ewh_grid, grace_l2_tws, remove_mean
+from ._leakage import filter_field, gaussian_weights, region_gain, scaling_factors
 from ._love import K1_CF_TN13, REFERENCE_FRAMES, LoveNumbers, load_love_numbers, love_numbers
 from ._mascon import open_mascon
 from ._quantities import QUANTITIES, quantity_factors, quantity_units
@@ -48,6 +49,8 @@ __all__ = [
     "ewh_degree_factors",
     "ewh_grid",
     "fejer1_weights",
+    "filter_field",
+    "gaussian_weights",
     "gia_correction",
     "grace_l2_tws",
     "grace_months",
@@ -61,17 +64,19 @@ __all__ = [
     "quantity_factors",
     "quantity_units",
     "read_gfc",
-    "read_l2_file",
     "read_gia",
+    "read_l2_file",
     "read_l2_series",
     "read_shm",
     "read_tn13",
     "read_tn14",
+    "region_gain",
     "remove_gia",
-    "restore_aod",
     "remove_mean",
     "replace_c20_c30",
     "replace_degree1",
+    "restore_aod",
+    "scaling_factors",
     "synthesize",
     "synthesize_ewh",
 ]
