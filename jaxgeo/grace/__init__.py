@@ -4,11 +4,13 @@ equivalent water height on a :class:`jaxgeo.Grid`."""
 from ._analysis import AnalysisTable, analyze, analyze_ewh, fejer1_weights, max_analysis_degree
 from ._destripe import DESTRIPE_START_ORDER, destripe, destripe_weights
 from ._ewh import degree_weights, ewh_degree_factors, synthesize_ewh
+from ._gaps import reindex_months
 from ._l2 import DEFAULT_MEAN_PERIOD, ewh_grid, grace_l2_tws, remove_mean
 from ._love import K1_CF_TN13, load_love_numbers
 from ._mascon import open_mascon
 from ._series import L2Series, grace_months, missing_months, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_l2_file, read_shm
+from ._sigma import ewh_sigma_grid, ewh_variance_grid, region_harmonics, region_sigma
 from ._synthesis import SynthesisTable, legendre_table, synthesize
 from ._technotes import (
     C30_FROM,
@@ -37,6 +39,8 @@ __all__ = [
     "destripe_weights",
     "ewh_degree_factors",
     "ewh_grid",
+    "ewh_sigma_grid",
+    "ewh_variance_grid",
     "fejer1_weights",
     "grace_l2_tws",
     "grace_months",
@@ -52,6 +56,9 @@ __all__ = [
     "read_shm",
     "read_tn13",
     "read_tn14",
+    "region_harmonics",
+    "region_sigma",
+    "reindex_months",
     "remove_mean",
     "replace_c20_c30",
     "replace_degree1",

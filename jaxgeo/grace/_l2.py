@@ -15,8 +15,10 @@ from ..units import scale_from_metres
 from ._checks import check_lmax
 from ._destripe import destripe_float64, destripe_half_widths
 from ._ewh import degree_weights, retired_half_width, synthesize_ewh
+from ._gaps import reindex_months
 from ._series import L2Series, _list_files, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_shm
+from ._sigma import DIAGONAL_NOTE, check_sigmas, ewh_sigma_grid
 from ._synthesis import SynthesisTable
 from ._technotes import (
     C30_FROM,
@@ -167,7 +169,9 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                  half_width_km: float | None = 300.0, mean=None,
                  mean_period=DEFAULT_MEAN_PERIOD, lmax: int | None = None, c30: bool = True,
                  c30_from: str | None = C30_FROM, units: str = "mm", quiet: bool = False,
-                 max_memory_gb: float | None = None, destripe: bool = False, **kwargs):
+                 max_memory_gb: float | None = None, destripe: bool = False,
+                 sigma: bool = False, complete_months: bool = False,
+                 interpolate_gaps: bool = False, **kwargs):
     """Level-2 files to a gridded TWS anomaly DataArray (the whole chain).
 
     Steps: read (:func:`read_l2_series`), C20/C30 from TN-14, degree 1 from TN-13,
@@ -194,10 +198,23 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
             (:func:`jaxgeo.grace.destripe` with its defaults, as gravity-toolkit's
             ``destripe_harmonics``: orders >= 5, quadratic fits, coefficients of a parity
             too short for the window removed); needs lmax >= 42.
+        sigma: also return ``lwe_thickness_sigma`` (time, lat, lon), the formal standard
+            deviation per cell propagated from the files' calibrated sigmas
+            (:func:`ewh_sigma_grid`, smoothing included; diagonal approximation:
+            correlations ignored, so striped solutions are underestimated). Coefficients
+            replaced from TN-13/TN-14 keep the file's sigma (zero for degree 1), and the
+            mean field's error is ignored. Not with ``destripe``.
+        complete_months: put the result on a complete monthly axis
+            (:func:`reindex_months`): months without a solution are NaN with
+            ``observed=False``.
+        interpolate_gaps: as ``complete_months``, and fill the missing months by linear
+            interpolation in time, cell by cell (still ``observed=False``; attribute
+            ``interpolated_months``).
 
     Returns:
         float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` with attributes naming the
-        processing (``destripe``: 1 or 0).
+        processing (``destripe``: 1 or 0); with ``sigma=True`` a Dataset holding it and
+        ``lwe_thickness_sigma``.
     """
     if "progress" in kwargs:
         quiet = not renamed(kwargs, "progress", "quiet (inverted)",
@@ -210,9 +227,18 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
     if destripe and lmax is not None:
         destripe_half_widths(lmax)  # lmax too small for the window: before the files are read
     c30_first_month(c30_from)  # a bad month fails before the files are read
+    for flag, value in (("sigma", sigma), ("complete_months", complete_months),
+                        ("interpolate_gaps", interpolate_gaps)):
+        if not isinstance(value, bool):
+            raise ValueError(f"grace_l2_tws: {flag} must be True or False, got {value!r}")
+    if sigma and destripe:
+        raise ValueError("grace_l2_tws: sigma=True with destripe=True is not supported "
+                         "(the destriping filter's error propagation is not implemented)")
     _check_memory(len(_list_files(source)), grid, lmax or 0, 64, max_memory_gb,
                   "grace_l2_tws")
     series = read_l2_series(source, lmax=lmax, quiet=quiet)
+    if sigma:
+        check_sigmas(series)
     notes = []
     if tn14 is not None:
         series = replace_c20_c30(series, read_tn14(tn14), c30=c30, c30_from=c30_from)
@@ -240,4 +266,28 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                              f"{mean_period[0]}..{mean_period[1]}" if mean_period else
                              "all months")])
     da.attrs["destripe"] = int(destripe)
-    return da
+    out = da
+    if sigma:
+        out = da.to_dataset()
+        out["lwe_thickness_sigma"] = _sigma_grid(series, grid, half_width_km, units, da)
+        out.attrs = dict(da.attrs)
+    if complete_months or interpolate_gaps:
+        out = reindex_months(out, interpolate_gaps=interpolate_gaps)
+    return out
+
+
+def _sigma_grid(series: L2Series, grid: Grid, half_width_km, units: str, like, chunk=64):
+    """The per-cell standard deviations, float32 DataArray shaped as ``like``."""
+    table = SynthesisTable.create(grid, series.lmax)
+    w = degree_weights(series.lmax, radius_m=series.radius_m,
+                       half_width_km=half_width_km) * scale_from_metres(units)
+    fn = jax.jit(ewh_sigma_grid)
+    out = np.empty(like.shape, np.float32)
+    for i in range(0, out.shape[0], chunk):
+        out[i:i + chunk] = np.asarray(fn(table, series.sigma_clm[i:i + chunk],
+                                         series.sigma_slm[i:i + chunk], w), np.float32)
+    attrs = {"units": units, "long_name": "formal standard deviation of lwe_thickness",
+             "comment": "propagated from the files' calibrated coefficient sigmas; "
+                        + DIAGONAL_NOTE + "; TN-13/TN-14 replaced coefficients keep the "
+                        "file's sigma (degree 1: zero); mean-field error ignored"}
+    return like.copy(data=out).rename("lwe_thickness_sigma").assign_attrs(attrs)
