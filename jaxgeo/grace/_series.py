@@ -26,7 +26,7 @@ class L2Series:
         lmax, gm_m3_s2, radius_m, centre, tide_system: as in :class:`SHCoefficients`.
         paths: the files, one per month.
         sigma_clm, sigma_slm: calibrated standard deviations of the coefficients, shape as
-            ``clm``, or None unless every file carries them.
+            ``clm`` (NaN for a file without them), or None when no file has them.
     """
 
     clm: np.ndarray
@@ -171,10 +171,15 @@ def missing_months(mid: np.ndarray, end: np.ndarray | None = None) -> list[str]:
 
 
 def _stacked_sigmas(sols) -> dict:
-    if any(s.sigma_clm is None for s in sols):
+    """The files' sigmas stacked; a file without them contributes NaN (None if no file
+    has them)."""
+    if all(s.sigma_clm is None for s in sols):
         return {}
-    return {"sigma_clm": np.stack([s.sigma_clm for s in sols]),
-            "sigma_slm": np.stack([s.sigma_slm for s in sols])}
+    nan = np.full_like(sols[0].clm, np.nan)
+    return {"sigma_clm": np.stack([nan if s.sigma_clm is None else s.sigma_clm
+                                   for s in sols]),
+            "sigma_slm": np.stack([nan if s.sigma_slm is None else s.sigma_slm
+                                   for s in sols])}
 
 
 def read_l2_series(source: str | Path | Iterable, *, lmax: int | None = None,

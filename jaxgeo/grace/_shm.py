@@ -35,8 +35,7 @@ class SHCoefficients:
         tide_system: ``"zero_tide"``, ``"tide_free"``, ``"mean_tide"`` or ``"unknown"``
             (of C20; matters when a static mean field is subtracted).
         sigma_clm, sigma_slm: the file's calibrated standard deviations of ``clm``/``slm``
-            (``[l, m]``, same shape), or None when the file has none (.gfc files are read
-            without them).
+            (``[l, m]``, same shape), or None when the file has none.
     """
 
     clm: np.ndarray
@@ -302,7 +301,7 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
             raise ValueError(f"{path}: line {i + 1}: unsupported record {parts[0]!r} "
                              "(only static 'gfc' rows)")
         try:
-            rows.append([float(x.replace("D", "E")) for x in parts[1:5]])
+            rows.append([float(x.replace("D", "E")) for x in parts[1:7]])
         except ValueError as exc:
             raise ValueError(f"{path}: line {i + 1}: cannot parse {lines[i]!r}") from exc
         if len(rows[-1]) < 4:
@@ -310,7 +309,8 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
         line_no.append(i + 1)
     if not rows:
         raise ValueError(f"{path}: no gfc records")
-    rows_a = np.array(rows)
+    width = 6 if all(len(r) >= 6 for r in rows) else 4  # sigma columns when all have them
+    rows_a = np.array([r[:width] for r in rows])
     file_lmax = number("max_degree", int, None)
     if file_lmax is None:
         file_lmax = int(rows_a[:, 0].max())
@@ -321,6 +321,7 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
         raise ValueError(f"{path}: requested lmax={lmax_keep} exceeds the file degree "
                          f"{file_lmax}")
     clm, slm = _fill(path, rows_a, file_lmax, lmax_keep, np.array(line_no))
+    sigma_clm, sigma_slm = _fill_sigma(rows_a, lmax_keep)
     name = head.get("modelname", "") + " " + path.name
     m = _MONTH_IN_NAME.search(name)
     if m:
@@ -337,6 +338,7 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
         gm_m3_s2=gm, radius_m=radius,
         centre=centre, path=str(path),
         tide_system=tide if tide in ("zero_tide", "tide_free", "mean_tide") else "unknown",
+        sigma_clm=sigma_clm, sigma_slm=sigma_slm,
     )
 
 

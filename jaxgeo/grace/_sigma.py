@@ -116,10 +116,11 @@ def region_sigma(table: SynthesisTable, sigma_clm, sigma_slm, weights_m,
 def check_sigmas(series) -> None:
     """Refuse a series without sigmas, or with negative or non-finite ones; the message
     names the file, the degree and the order."""
-    if series.sigma_clm is None or series.sigma_slm is None:
-        raise ValueError(f"{series.paths[0]}: no coefficient sigmas (only SHM/GSM files "
-                         "with sigma_C/sigma_S columns carry them); cannot compute "
-                         "lwe_thickness_sigma")
+    missing = (range(len(series.paths)) if series.sigma_clm is None else
+               [t for t in range(len(series.paths)) if np.isnan(series.sigma_clm[t]).all()])
+    for t in missing:
+        raise ValueError(f"{series.paths[t]}: no coefficient sigmas (no sigma_C/sigma_S "
+                         "columns in its rows); cannot compute lwe_thickness_sigma")
     n = series.lmax + 1
     lower = np.tril(np.ones((n, n), bool))
     for name, s in (("sigma_C", series.sigma_clm), ("sigma_S", series.sigma_slm)):
@@ -127,5 +128,5 @@ def check_sigmas(series) -> None:
         if bad.any():
             t, ell, m = (int(v) for v in np.argwhere(bad)[0])
             raise ValueError(f"{series.paths[t]}: {name} at degree {ell}, order {m} is "
-                             f"{s[t, ell, m]!r}; a standard deviation must be finite and "
+                             f"{float(s[t, ell, m])!r}; a standard deviation must be finite and "
                              f">= 0 ({int(bad.sum())} bad in all)")
