@@ -163,3 +163,30 @@ def test_grace_l2_tws_flag_faults(tmp_path, flag):
     with pytest.raises(ValueError, match=rf"grace_l2_tws: {flag} must be True or False, "
                                          r"got 'yes'"):
         grace_l2_tws(tmp_path, grid=Grid.regular(30.0), **{flag: "yes"})
+
+
+def test_open_mascon_complete_months(tmp_path):
+    from support.grace_files import write_mascon
+
+    from jaxgeo.grace import open_mascon
+
+    path = tmp_path / "m.nc"
+    write_mascon(path, 30.0, ["2003-01", "2003-02", "2003-05"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        plain = open_mascon(path)
+        da = open_mascon(path, complete_months=True)
+        filled = open_mascon(path, interpolate_gaps=True)
+    assert list(da["grace_month"].values) == [13, 14, 15, 16, 17]
+    assert list(da["observed"].values) == [True, True, False, False, True]
+    assert da.attrs["gap_months"] == "2003-03, 2003-04"
+    np.testing.assert_array_equal(da.values[da["observed"].values], plain.values)
+    assert np.isnan(da.values[2:4]).all() and da.dtype == np.float32
+    t = (da["time"].values - da["time"].values[1]) / np.timedelta64(1, "D")
+    frac = t[2:4] / t[4]
+    want = plain.values[1] + frac[:, None, None] * (plain.values[2] - plain.values[1])
+    np.testing.assert_allclose(filled.values[2:4], want, rtol=1e-6)
+    assert filled.attrs["interpolated_months"] == "2003-03, 2003-04"
+    with pytest.raises(ValueError, match=r"open_mascon: complete_months must be True or "
+                                         r"False, got 1"):
+        open_mascon(path, complete_months=1)
