@@ -202,8 +202,9 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
             deviation per cell propagated from the files' calibrated sigmas
             (:func:`ewh_sigma_grid`, smoothing included; diagonal approximation:
             correlations ignored, so striped solutions are underestimated). Coefficients
-            replaced from TN-13/TN-14 keep the file's sigma (zero for degree 1), and the
-            mean field's error is ignored. Not with ``destripe``.
+            replaced from TN-13/TN-14 take the note's sigma (a note without sigmas leaves
+            the file's: zero for degree 1), and the mean field's error is ignored. Not
+            with ``destripe``.
         complete_months: put the result on a complete monthly axis
             (:func:`reindex_months`): months without a solution are NaN with
             ``observed=False``.
@@ -288,6 +289,6 @@ def _sigma_grid(series: L2Series, grid: Grid, half_width_km, units: str, like, c
                                          series.sigma_slm[i:i + chunk], w), np.float32)
     attrs = {"units": units, "long_name": "formal standard deviation of lwe_thickness",
              "comment": "propagated from the files' calibrated coefficient sigmas; "
-                        + DIAGONAL_NOTE + "; TN-13/TN-14 replaced coefficients keep the "
-                        "file's sigma (degree 1: zero); mean-field error ignored"}
+                        + DIAGONAL_NOTE + "; coefficients replaced from TN-13/TN-14 "
+                        "take the note's sigma; mean-field error ignored"}
     return like.copy(data=out).rename("lwe_thickness_sigma").assign_attrs(attrs)
