@@ -235,8 +235,9 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
     if sigma and destripe:
         raise ValueError("grace_l2_tws: sigma=True with destripe=True is not supported "
                          "(the destriping filter's error propagation is not implemented)")
-    _check_memory(len(_list_files(source)), grid, lmax or 0, 64, max_memory_gb,
-                  "grace_l2_tws")
+    # sigma=True holds a second float32 (time, lat, lon) field: count its months twice
+    _check_memory(len(_list_files(source)) * (2 if sigma else 1), grid, lmax or 0, 64,
+                  max_memory_gb, "grace_l2_tws" + (" with sigma (two fields)" if sigma else ""))
     series = read_l2_series(source, lmax=lmax, quiet=quiet)
     if sigma:
         check_sigmas(series)

@@ -140,3 +140,16 @@ def test_bad_sigmas_are_clear_errors(tmp_path, case, match):
         grace_l2_tws(files, grid=Grid.regular(30.0), sigma=True, quiet=True,
                      destripe=case == "destripe", mean_period=None)
     assert {p: p.read_bytes() for p in files} == before  # inputs untouched
+
+
+def test_sigma_memory_counts_two_fields(tmp_path):
+    from jaxgeo.grace._l2 import grid_memory_bytes
+
+    files = _files(tmp_path)  # 2 months
+    grid = Grid.regular(0.05)
+    limit = 1.5
+    # one field fits the limit, two do not: the check must count the sigma field
+    assert grid_memory_bytes(2, grid, 0) < limit * 1024 ** 3 < grid_memory_bytes(4, grid, 0)
+    with pytest.raises(ValueError, match=r"grace_l2_tws with sigma \(two fields\): 4 months "
+                                         r"on a 3600 x 7200 grid"):
+        grace_l2_tws(files, grid=grid, sigma=True, max_memory_gb=limit, quiet=True)
