@@ -56,6 +56,11 @@ def register(sub) -> None:
     l2.add_argument("--units", default=None,
                     help="output units (default per quantity: mm, mm, uGal, hPa; ewh also "
                          "cm or m)")
+    l2.add_argument("--sigma", action="store_true",
+                    help="also write lwe_thickness_sigma, the formal per-cell standard "
+                         "deviation from the files' coefficient sigmas (diagonal "
+                         "approximation: correlations ignored; not with --destripe)")
+    _add_months(l2)
     _args.add_out(l2, metavar="OUT.nc", help="output NetCDF")
     _args.add_max_memory(l2)
     _args.add_quiet(l2)
@@ -66,6 +71,7 @@ def register(sub) -> None:
     ms.add_argument("--scale-factor", metavar="F", help="JPL CRI/CLM scale-factor file")
     ms.add_argument("--land-mask", metavar="F", help="land-mask file (ocean cells → NaN)")
     _args.add_lon_start(ms)
+    _add_months(ms)
     ms.add_argument("--units", choices=["mm", "cm", "m"], default="mm")
     _args.add_out(ms, metavar="OUT.nc", help="output NetCDF")
     _args.add_quiet(ms)
@@ -87,12 +93,22 @@ def register(sub) -> None:
     add_region(actions)
 
 
+def _add_months(p) -> None:
+    p.add_argument("--complete-months", action="store_true",
+                   help="every month from the first to the last solution; months without "
+                        "one are NaN, flagged by the coordinate 'observed'")
+    p.add_argument("--interpolate-gaps", action="store_true",
+                   help="as --complete-months, and fill the missing months by linear "
+                        "interpolation in time (attribute 'interpolated_months')")
+
+
 def write_netcdf(da, out) -> None:
-    """Write ``da`` as CF NetCDF (float32, time in days since 2002-01-01), atomically."""
+    """Write ``da`` (a DataArray, or a Dataset) as CF NetCDF (float32, time in days since
+    2002-01-01), atomically."""
     from .._io import netcdf_encoding
     from .._io import write_netcdf as _atomic_write
 
-    ds = da.to_dataset()
+    ds = da.copy() if hasattr(da, "data_vars") else da.to_dataset()
     ds.attrs["Conventions"] = "CF-1.8"
     _atomic_write(ds, out, encoding=netcdf_encoding(ds))
 
@@ -128,7 +144,9 @@ def _run_l2(args) -> int:
                       c30_from=None if args.c30_from == "all" else args.c30_from,
                       units=args.units, quiet=args.quiet, max_memory_gb=args.max_memory_gb,
                       destripe=args.destripe, gia=args.gia, gia_t_ref=args.gia_t_ref,
-                      quantity=args.quantity, aod=args.aod)
+                      quantity=args.quantity, aod=args.aod, sigma=args.sigma,
+                      complete_months=args.complete_months,
+                      interpolate_gaps=args.interpolate_gaps)
     write_netcdf(da, out)
     if not args.quiet:
         print(_summary(out, da))
@@ -140,7 +158,9 @@ def _run_mascon(args) -> int:
 
     out = _args.output_file(args.out)
     da = open_mascon(args.source, scale_factor=args.scale_factor, land_mask=args.land_mask,
-                     units=args.units, lon_start=args.lon_start)
+                     units=args.units, lon_start=args.lon_start,
+                     complete_months=args.complete_months,
+                     interpolate_gaps=args.interpolate_gaps)
     write_netcdf(da, out)
     if not args.quiet:
         print(_summary(out, da))

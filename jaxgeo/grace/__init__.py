@@ -5,6 +5,7 @@ from ._analysis import AnalysisTable, analyze, analyze_ewh, fejer1_weights, max_
 from ._aod import AOD_PRODUCTS, restore_aod
 from ._destripe import DESTRIPE_START_ORDER, destripe, destripe_weights
 from ._ewh import degree_weights, ewh_degree_factors, synthesize_ewh
+from ._gaps import reindex_months
 from ._gia import GIA_LAYOUTS, GIA_T_REF, GIARates, gia_correction, read_gia, remove_gia
 from ._l2 import DEFAULT_MEAN_PERIOD, ewh_grid, grace_l2_tws, remove_mean
 from ._leakage import filter_field, gaussian_weights, region_gain, scaling_factors
@@ -13,6 +14,7 @@ from ._mascon import open_mascon
 from ._quantities import QUANTITIES, quantity_factors, quantity_units
 from ._series import L2Series, grace_months, missing_months, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_l2_file, read_shm
+from ._sigma import ewh_sigma_grid, ewh_variance_grid, region_harmonics, region_sigma
 from ._synthesis import SynthesisTable, legendre_table, synthesize
 from ._technotes import (
     C30_FROM,
@@ -48,6 +50,8 @@ __all__ = [
     "destripe_weights",
     "ewh_degree_factors",
     "ewh_grid",
+    "ewh_sigma_grid",
+    "ewh_variance_grid",
     "fejer1_weights",
     "filter_field",
     "gaussian_weights",
@@ -71,6 +75,9 @@ __all__ = [
     "read_tn13",
     "read_tn14",
     "region_gain",
+    "region_harmonics",
+    "region_sigma",
+    "reindex_months",
     "remove_gia",
     "remove_mean",
     "replace_c20_c30",

@@ -12,14 +12,17 @@ from .._deprecation import renamed
 from .._grid import Grid
 from .._resources import check_memory
 from ..sphere import gaussian_legendre_weights
+from ..units import scale_from_metres
 from ._aod import aod_files, restore_aod
 from ._checks import check_lmax
 from ._destripe import destripe_float64, destripe_half_widths
-from ._ewh import retired_half_width, synthesize_ewh
+from ._ewh import degree_weights, retired_half_width, synthesize_ewh
+from ._gaps import reindex_months
 from ._gia import GIA_T_REF, GIARates, read_gia, remove_gia
 from ._quantities import QUANTITIES, quantity_factors, quantity_units
 from ._series import L2Series, _list_files, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_shm
+from ._sigma import DIAGONAL_NOTE, check_sigmas, ewh_sigma_grid
 from ._synthesis import SynthesisTable
 from ._technotes import (
     C30_FROM,
@@ -184,7 +187,8 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                  c30_from: str | None = C30_FROM, units: str | None = None,
                  quiet: bool = False, max_memory_gb: float | None = None,
                  destripe: bool = False, gia=None, gia_t_ref: float = GIA_T_REF,
-                 quantity: str = "ewh", aod=None, **kwargs):
+                 quantity: str = "ewh", aod=None, sigma: bool = False,
+                 complete_months: bool = False, interpolate_gaps: bool = False, **kwargs):
     """Level-2 files to a gridded TWS anomaly DataArray (the whole chain).
 
     Steps: read (:func:`read_l2_series`), C20/C30 from TN-14, degree 1 from TN-13,
@@ -221,10 +225,24 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
         aod: directory (or list) of GAC-2_* or GAD-2_* files whose coefficients are added
             back after the technical-note replacements (:func:`restore_aod`); None: the
             AOD1B background stays removed, as in GSM.
+        sigma: also return ``lwe_thickness_sigma`` (time, lat, lon), the formal standard
+            deviation per cell propagated from the files' calibrated sigmas
+            (:func:`ewh_sigma_grid`, smoothing included; diagonal approximation:
+            correlations ignored, so striped solutions are underestimated). Coefficients
+            replaced from TN-13/TN-14 take the note's sigma (a note without sigmas leaves
+            the file's: zero for degree 1), and the mean field's error is ignored. Only for
+            ``quantity="ewh"``, not with ``destripe``.
+        complete_months: put the result on a complete monthly axis
+            (:func:`reindex_months`): months without a solution are NaN with
+            ``observed=False``.
+        interpolate_gaps: as ``complete_months``, and fill the missing months by linear
+            interpolation in time, cell by cell (still ``observed=False``; attribute
+            ``interpolated_months``).
 
     Returns:
         float32 DataArray ``lwe_thickness`` ``(time, lat, lon)`` with attributes naming the
-        processing (``destripe``: 1 or 0).
+        processing (``destripe``: 1 or 0); with ``sigma=True`` a Dataset holding it and
+        ``lwe_thickness_sigma``.
     """
     if "progress" in kwargs:
         quiet = not renamed(kwargs, "progress", "quiet (inverted)",
@@ -243,9 +261,22 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
     elif gia is not None and not isinstance(gia, GIARates):
         raise ValueError(f"grace_l2_tws: gia must be a file or GIARates, got {gia!r}")
     c30_first_month(c30_from)  # a bad month fails before the files are read
-    _check_memory(len(_list_files(source)), grid, lmax or 0, 64, max_memory_gb,
-                  "grace_l2_tws")
+    for flag, value in (("sigma", sigma), ("complete_months", complete_months),
+                        ("interpolate_gaps", interpolate_gaps)):
+        if not isinstance(value, bool):
+            raise ValueError(f"grace_l2_tws: {flag} must be True or False, got {value!r}")
+    if sigma and destripe:
+        raise ValueError("grace_l2_tws: sigma=True with destripe=True is not supported "
+                         "(the destriping filter's error propagation is not implemented)")
+    if sigma and quantity != "ewh":
+        raise ValueError(f"grace_l2_tws: sigma=True is for quantity='ewh' only, got "
+                         f"{quantity!r}")
+    # sigma=True holds a second float32 (time, lat, lon) field: count its months twice
+    _check_memory(len(_list_files(source)) * (2 if sigma else 1), grid, lmax or 0, 64,
+                  max_memory_gb, "grace_l2_tws" + (" with sigma (two fields)" if sigma else ""))
     series = read_l2_series(source, lmax=lmax, quiet=quiet)
+    if sigma:
+        check_sigmas(series)
     notes = []
     if tn14 is not None:
         series = replace_c20_c30(series, read_tn14(tn14), c30=c30, c30_from=c30_from)
@@ -283,4 +314,29 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
     da.attrs["aod_restored"] = aod_kind
     da.attrs["gia"] = (f"{gia.model} ({Path(gia.path).name}), t_ref {gia_t_ref:g}"
                        if gia is not None else "none")
-    return da
+    out = da
+    if sigma:
+        out = da.to_dataset()
+        out["lwe_thickness_sigma"] = _sigma_grid(series, grid, half_width_km,
+                                                 quantity_units("ewh", units)[0], da)
+        out.attrs = dict(da.attrs)
+    if complete_months or interpolate_gaps:
+        out = reindex_months(out, interpolate_gaps=interpolate_gaps)
+    return out
+
+
+def _sigma_grid(series: L2Series, grid: Grid, half_width_km, units: str, like, chunk=64):
+    """The per-cell standard deviations, float32 DataArray shaped as ``like``."""
+    table = SynthesisTable.create(grid, series.lmax)
+    w = degree_weights(series.lmax, radius_m=series.radius_m,
+                       half_width_km=half_width_km) * scale_from_metres(units)
+    fn = jax.jit(ewh_sigma_grid)
+    out = np.empty(like.shape, np.float32)
+    for i in range(0, out.shape[0], chunk):
+        out[i:i + chunk] = np.asarray(fn(table, series.sigma_clm[i:i + chunk],
+                                         series.sigma_slm[i:i + chunk], w), np.float32)
+    attrs = {"units": units, "long_name": "formal standard deviation of lwe_thickness",
+             "comment": "propagated from the files' calibrated coefficient sigmas; "
+                        + DIAGONAL_NOTE + "; coefficients replaced from TN-13/TN-14 "
+                        "take the note's sigma; mean-field error ignored"}
+    return like.copy(data=out).rename("lwe_thickness_sigma").assign_attrs(attrs)

@@ -12,6 +12,7 @@ from .._grid import Grid
 from .._xarray import check_mask, on_grid
 from ..time import grace_month
 from ..units import metres_per_unit, scale_from_metres
+from ._gaps import reindex_months
 from ._series import _gaps, grace_months
 
 _MASK_NAMES = ("land_mask", "LO_val", "mask", "land")
@@ -105,7 +106,8 @@ def _source_name(source) -> str:
 
 
 def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
-                lon_start: float = -180.0, variable: str = "lwe_thickness"):
+                lon_start: float = -180.0, variable: str = "lwe_thickness",
+                complete_months: bool = False, interpolate_gaps: bool = False):
     """Open a JPL or CSR mascon NetCDF as a standard DataArray on a :class:`jaxgeo.Grid`.
 
     Longitudes (0–360 in the products) are rolled to start at ``lon_start``, latitude
@@ -123,6 +125,11 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
         units: output units, ``"mm"``, ``"cm"`` or ``"m"`` of water.
         lon_start: western edge of the output grid's first column, degrees.
         variable: the data variable.
+        complete_months, interpolate_gaps: put the result on a complete monthly axis,
+            gaps NaN and ``observed=False`` (and, with ``interpolate_gaps``, filled by
+            linear interpolation in time); see :func:`jaxgeo.grace.reindex_months`. The
+            months are those of ``time_bounds`` when the file has it (coordinate
+            ``grace_month``).
 
     Returns:
         float32 DataArray ``(time, lat, lon)`` named ``lwe_thickness``.
@@ -137,6 +144,10 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
     import xarray as xr
 
     path = Path(path)
+    for flag, value in (("complete_months", complete_months),
+                        ("interpolate_gaps", interpolate_gaps)):
+        if not isinstance(value, bool):
+            raise ValueError(f"open_mascon: {flag} must be True or False, got {value!r}")
     out_scale = scale_from_metres(units) / 1000.0  # mm -> units
     ds = _open_netcdf(path, "mascon")
     if variable not in ds.data_vars:
@@ -176,7 +187,8 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
         values = np.where(land, values, np.nan)
         notes.append(f"land mask from {_source_name(land_mask)}")
     times = da["time"].values
-    gaps = _gaps(_month_labels(path, ds.sortby("time"), times))
+    labels = _month_labels(path, ds.sortby("time"), times)
+    gaps = _gaps(labels)
     if gaps:
         warnings.warn(f"{path}: {len(gaps)} calendar months without data: {', '.join(gaps)}",
                       UserWarning, stacklevel=2)
@@ -196,4 +208,7 @@ def open_mascon(path, *, scale_factor=None, land_mask=None, units: str = "mm",
     out = xr.DataArray(values.astype(np.float32), dims=("time", "lat", "lon"),
                        coords=coords, attrs=attrs, name="lwe_thickness")
     ds.close()
+    if complete_months or interpolate_gaps:
+        out = reindex_months(out.assign_coords(grace_month=("time", np.int32(labels))),
+                             interpolate_gaps=interpolate_gaps)
     return out

@@ -25,6 +25,8 @@ class L2Series:
         start, end: data spans, ``datetime64[s]`` arrays of shape ``(ntime,)``.
         lmax, gm_m3_s2, radius_m, centre, tide_system: as in :class:`SHCoefficients`.
         paths: the files, one per month.
+        sigma_clm, sigma_slm: calibrated standard deviations of the coefficients, shape as
+            ``clm`` (NaN for a file without them), or None when no file has them.
     """
 
     clm: np.ndarray
@@ -37,6 +39,8 @@ class L2Series:
     centre: str
     paths: tuple[str, ...]
     tide_system: str = "unknown"
+    sigma_clm: np.ndarray | None = None
+    sigma_slm: np.ndarray | None = None
 
     @property
     def mid(self) -> np.ndarray:
@@ -166,6 +170,18 @@ def missing_months(mid: np.ndarray, end: np.ndarray | None = None) -> list[str]:
     return _gaps(_grace_month(mid) if end is None else grace_months(mid, end))
 
 
+def _stacked_sigmas(sols) -> dict:
+    """The files' sigmas stacked; a file without them contributes NaN (None if no file
+    has them)."""
+    if all(s.sigma_clm is None for s in sols):
+        return {}
+    nan = np.full_like(sols[0].clm, np.nan)
+    return {"sigma_clm": np.stack([nan if s.sigma_clm is None else s.sigma_clm
+                                   for s in sols]),
+            "sigma_slm": np.stack([nan if s.sigma_slm is None else s.sigma_slm
+                                   for s in sols])}
+
+
 def read_l2_series(source: str | Path | Iterable, *, lmax: int | None = None,
                    quiet: bool = False, **kwargs) -> L2Series:
     """Read a directory (or list) of Level-2 files into one time-sorted :class:`L2Series`.
@@ -218,6 +234,7 @@ def read_l2_series(source: str | Path | Iterable, *, lmax: int | None = None,
         end=np.array([s.end for s in sols], dtype="datetime64[s]"),
         lmax=ref.lmax, gm_m3_s2=ref.gm_m3_s2, radius_m=ref.radius_m, centre=ref.centre,
         paths=tuple(s.path for s in sols), tide_system=ref.tide_system,
+        **_stacked_sigmas(sols),
     )
     gaps = _gaps(series.grace_month)  # also refuses two solutions for one month
     if gaps:

@@ -34,6 +34,8 @@ class SHCoefficients:
         path: the file read.
         tide_system: ``"zero_tide"``, ``"tide_free"``, ``"mean_tide"`` or ``"unknown"``
             (of C20; matters when a static mean field is subtracted).
+        sigma_clm, sigma_slm: the file's calibrated standard deviations of ``clm``/``slm``
+            (``[l, m]``, same shape), or None when the file has none.
     """
 
     clm: np.ndarray
@@ -46,6 +48,8 @@ class SHCoefficients:
     centre: str
     path: str
     tide_system: str = "unknown"
+    sigma_clm: np.ndarray | None = None
+    sigma_slm: np.ndarray | None = None
 
     @property
     def mid(self) -> np.datetime64:
@@ -125,6 +129,20 @@ def _fill(path: Path, rows: np.ndarray, lmax: int, lmax_keep: int, line_no: np.n
     return clm, slm
 
 
+def _fill_sigma(rows: np.ndarray, lmax_keep: int):
+    """``(sigma_clm, sigma_slm)`` from columns 4 and 5 of checked rows (l, m, C, S, σC, σS),
+    or None when the rows have no sigma columns."""
+    if rows.shape[1] < 6:
+        return None, None
+    ell, m = rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64)
+    keep = ell <= lmax_keep
+    sc = np.zeros((lmax_keep + 1, lmax_keep + 1))
+    ss = np.zeros_like(sc)
+    sc[ell[keep], m[keep]] = rows[keep, 4]
+    ss[ell[keep], m[keep]] = rows[keep, 5]
+    return sc, ss
+
+
 def _parse_shm_rows(path: Path, lines: list[str], first: int):
     """Row-by-row SHM parser: slow, but names the first malformed line."""
     rows, line_no, t0, t1 = [], [], None, None
@@ -143,7 +161,9 @@ def _parse_shm_rows(path: Path, lines: list[str], first: int):
         if len(rows[-1]) < 4:
             raise ValueError(f"{path}: line {i + 1}: too few columns in {lines[i]!r}")
         line_no.append(i + 1)
-    rows_a = np.array([r[:4] for r in rows])
+    # keep the sigma columns only when every row has them
+    width = 6 if all(len(r) >= 6 for r in rows) else 4
+    rows_a = np.array([r[:width] for r in rows])
     return rows_a, t0, t1, line_no
 
 
@@ -178,9 +198,9 @@ def read_shm(path, *, lmax: int | None = None) -> SHCoefficients:
     try:
         # fast path (C parser); any irregular row falls back to the slow path below,
         # which names the offending line
-        arr = np.loadtxt([lines[i] for i in records], usecols=(1, 2, 3, 4, 7, 8),
+        arr = np.loadtxt([lines[i] for i in records], usecols=(1, 2, 3, 4, 5, 6, 7, 8),
                          dtype=np.float64, comments=None, ndmin=2)
-        rows_a, t0, t1, line_no = arr[:, :4], arr[0, 4], arr[0, 5], [i + 1 for i in records]
+        rows_a, t0, t1, line_no = arr[:, :6], arr[0, 6], arr[0, 7], [i + 1 for i in records]
     except (ValueError, IndexError):
         rows_a, t0, t1, line_no = _parse_shm_rows(path, lines, first)
     if rows_a[:, 0].max() < 2:
@@ -193,6 +213,7 @@ def read_shm(path, *, lmax: int | None = None) -> SHCoefficients:
         raise ValueError(f"{path}: requested lmax={lmax_keep} exceeds the file degree "
                          f"{file_lmax}")
     clm, slm = _fill(path, rows_a, file_lmax, lmax_keep, np.array(line_no))
+    sigma_clm, sigma_slm = _fill_sigma(rows_a, lmax_keep)
     # YAML blocks span lines: take the first "value:" after each key
     gm = _header_value(header, r"earth_gravity_param[\s\S]*?value\s*:\s*([-+0-9.EeDd]+)")
     radius = _header_value(header, r"mean_equator_radius[\s\S]*?value\s*:\s*([-+0-9.EeDd]+)")
@@ -215,6 +236,7 @@ def read_shm(path, *, lmax: int | None = None) -> SHCoefficients:
         gm_m3_s2=float(gm.replace("D", "E")) if gm else 3.986004415e14,
         radius_m=float(radius.replace("D", "E")) if radius else GRACE_RADIUS_M,
         centre=centre, path=str(path), tide_system=tide,
+        sigma_clm=sigma_clm, sigma_slm=sigma_slm,
     )
 
 
@@ -279,7 +301,7 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
             raise ValueError(f"{path}: line {i + 1}: unsupported record {parts[0]!r} "
                              "(only static 'gfc' rows)")
         try:
-            rows.append([float(x.replace("D", "E")) for x in parts[1:5]])
+            rows.append([float(x.replace("D", "E")) for x in parts[1:7]])
         except ValueError as exc:
             raise ValueError(f"{path}: line {i + 1}: cannot parse {lines[i]!r}") from exc
         if len(rows[-1]) < 4:
@@ -287,7 +309,8 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
         line_no.append(i + 1)
     if not rows:
         raise ValueError(f"{path}: no gfc records")
-    rows_a = np.array(rows)
+    width = 6 if all(len(r) >= 6 for r in rows) else 4  # sigma columns when all have them
+    rows_a = np.array([r[:width] for r in rows])
     file_lmax = number("max_degree", int, None)
     if file_lmax is None:
         file_lmax = int(rows_a[:, 0].max())
@@ -298,6 +321,7 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
         raise ValueError(f"{path}: requested lmax={lmax_keep} exceeds the file degree "
                          f"{file_lmax}")
     clm, slm = _fill(path, rows_a, file_lmax, lmax_keep, np.array(line_no))
+    sigma_clm, sigma_slm = _fill_sigma(rows_a, lmax_keep)
     name = head.get("modelname", "") + " " + path.name
     m = _MONTH_IN_NAME.search(name)
     if m:
@@ -314,6 +338,7 @@ def read_gfc(path, *, lmax: int | None = None, static: bool = False) -> SHCoeffi
         gm_m3_s2=gm, radius_m=radius,
         centre=centre, path=str(path),
         tide_system=tide if tide in ("zero_tide", "tide_free", "mean_tide") else "unknown",
+        sigma_clm=sigma_clm, sigma_slm=sigma_slm,
     )
 
 

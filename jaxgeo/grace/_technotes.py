@@ -29,7 +29,8 @@ class TechNote:
     Attributes:
         start, end: spans, ``datetime64[s]``, shape ``(n,)``.
         values: dict name → array ``(n,)`` (``"C10", "C11", "S11"`` or ``"C20", "C30"``;
-            NaN where the note gives no value).
+            NaN where the note gives no value), and their calibrated standard deviations
+            ``"sigma_C10"``, ... when the note gives them.
         path: the file read.
         lines: line number of each span's (first) row in the file, for messages.
     """
@@ -49,6 +50,7 @@ def read_tn13(path) -> TechNote:
     """
     path = Path(path)
     spans: dict = {}
+    sigmas: dict = {}  # (t0, t1) -> {"sigma_C10": ...} when the rows carry sC, sS
     text = _open_text(path, "TN-13")
     for i, ln in enumerate(text):
         parts = ln.split()
@@ -80,6 +82,15 @@ def read_tn13(path) -> TechNote:
             rec["C10"] = c
         else:
             rec["C11"], rec["S11"] = c, s
+        try:
+            sc, ss = float(parts[5]), float(parts[6])
+        except (ValueError, IndexError):
+            sc = ss = float("nan")
+        sig = sigmas.setdefault((t0, t1), {})
+        if m == 0:
+            sig["sigma_C10"] = sc
+        else:
+            sig["sigma_C11"], sig["sigma_S11"] = sc, ss
     if not spans:
         raise ValueError(f"{path}: no GRCOF2 degree-1 rows; not a TN-13 file")
     keys = sorted(spans)
@@ -89,9 +100,16 @@ def read_tn13(path) -> TechNote:
     return TechNote(
         start=np.array([k[0] for k in keys], dtype="datetime64[s]"),
         end=np.array([k[1] for k in keys], dtype="datetime64[s]"),
-        values={n: np.array([spans[k][n] for k in keys]) for n in ("C10", "C11", "S11")},
+        values={n: np.array([spans[k][n] for k in keys]) for n in ("C10", "C11", "S11")}
+        | _finite_sigmas({n: np.array([sigmas[k][n] for k in keys])
+                          for n in ("sigma_C10", "sigma_C11", "sigma_S11")}),
         path=str(path), lines=np.array([spans[k]["_line0"] for k in keys]),
     )
+
+
+def _finite_sigmas(sig: dict) -> dict:
+    """The sigmas when every one is finite and >= 0, else none (a note without them)."""
+    return sig if all(np.all(np.isfinite(v) & (v >= 0)) for v in sig.values()) else {}
 
 
 def read_tn14(path) -> TechNote:
@@ -134,7 +152,9 @@ def read_tn14(path) -> TechNote:
     return TechNote(
         start=datetime64_from_mjd(a[:, 0]).astype("datetime64[s]"),
         end=datetime64_from_mjd(a[:, 8]).astype("datetime64[s]"),
-        values={"C20": a[:, 2], "C30": a[:, 5]},
+        # sigma columns are in units of 1e-10 (the note's header)
+        values={"C20": a[:, 2], "C30": a[:, 5], "sigma_C20": a[:, 4] * 1e-10,
+                "sigma_C30": a[:, 7] * 1e-10},
         path=str(path), lines=np.array(line_no),
     )
 
@@ -182,7 +202,14 @@ def replace_degree1(series: L2Series, tn13: TechNote) -> L2Series:
     clm[:, 1, 0] = tn13.values["C10"][idx]
     clm[:, 1, 1] = tn13.values["C11"][idx]
     slm[:, 1, 1] = tn13.values["S11"][idx]
-    return series.replace(clm=clm, slm=slm)
+    changes = {}
+    if series.sigma_clm is not None and "sigma_C10" in tn13.values:
+        sc, ss = series.sigma_clm.copy(), series.sigma_slm.copy()
+        sc[:, 1, 0] = tn13.values["sigma_C10"][idx]
+        sc[:, 1, 1] = tn13.values["sigma_C11"][idx]
+        ss[:, 1, 1] = tn13.values["sigma_S11"][idx]
+        changes = {"sigma_clm": sc, "sigma_slm": ss}
+    return series.replace(clm=clm, slm=slm, **changes)
 
 
 def c30_first_month(c30_from) -> int | None:
@@ -222,6 +249,10 @@ def replace_c20_c30(series: L2Series, tn14: TechNote, *, c30: bool = True,
     idx = match_spans(tn14, series.start, series.end, series.paths)
     clm = series.clm.copy()
     clm[:, 2, 0] = tn14.values["C20"][idx]
+    sc = None if series.sigma_clm is None or "sigma_C20" not in tn14.values \
+        else series.sigma_clm.copy()
+    if sc is not None:
+        sc[:, 2, 0] = tn14.values["sigma_C20"][idx]
     if c30 and series.lmax >= 3:
         c30_v = tn14.values["C30"][idx]
         ok = np.isfinite(c30_v)
@@ -237,4 +268,6 @@ def replace_c20_c30(series: L2Series, tn14: TechNote, *, c30: bool = True,
                                  "replaces")
             ok = window
         clm[ok, 3, 0] = c30_v[ok]
-    return series.replace(clm=clm)
+        if sc is not None:
+            sc[ok, 3, 0] = tn14.values["sigma_C30"][idx][ok]
+    return series.replace(clm=clm) if sc is None else series.replace(clm=clm, sigma_clm=sc)
