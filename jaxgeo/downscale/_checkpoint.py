@@ -25,6 +25,13 @@ __all__ = ["CheckpointError", "check_compatible", "manager", "read_settings",
            "restore_checkpoint", "save_checkpoint"]
 
 
+def _brief(exc: BaseException) -> str:
+    """A library error on one line, at most 240 characters (orbax/tensorstore errors span
+    dozens of lines of spec)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:240]}" + ("..." if len(text) > 240 else "")
+
+
 class CheckpointError(ValueError):
     """A checkpoint directory that cannot be resumed from."""
 
@@ -132,7 +139,8 @@ def read_settings(directory: Path) -> tuple[int, RunSettings] | None:
         mgr = manager(directory)
         step = mgr.latest_step()
     except Exception as exc:  # orbax raises various types for damaged trees
-        raise CheckpointError(f"checkpoint directory {directory} is not readable: {exc}") from exc
+        raise CheckpointError(f"checkpoint directory {directory} is not readable "
+                              f"({_brief(exc)})") from exc
     if step is None:
         raise CheckpointError(f"checkpoint directory {directory} is not empty but holds no "
                               "complete checkpoint; remove it or pass another directory")
@@ -141,7 +149,7 @@ def read_settings(directory: Path) -> tuple[int, RunSettings] | None:
         meta = dict(restored["meta"])
     except Exception as exc:
         raise CheckpointError(f"checkpoint {directory} step {step} is corrupted: metadata "
-                              f"unreadable ({type(exc).__name__}: {exc})") from exc
+                              f"unreadable ({_brief(exc)})") from exc
     for key in ("checksum", "checksums", "units"):
         meta.pop(key, None)
     try:
@@ -187,7 +195,7 @@ def restore_checkpoint(directory: Path, step: int, net, optimizer=None) -> str |
         restored, meta = both["state"], dict(both["meta"])
     except Exception as exc:
         raise CheckpointError(f"checkpoint {directory} step {step} is corrupted or does not "
-                              f"match the network ({type(exc).__name__}: {exc})") from exc
+                              f"match the network ({_brief(exc)})") from exc
     bad = [jax.tree_util.keystr(k) for k, a in jax.tree_util.tree_leaves_with_path(
         jax.tree.map(lambda r, t: np.shape(r) != np.shape(t), restored, target)) if a]
     if bad:

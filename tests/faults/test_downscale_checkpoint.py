@@ -184,3 +184,27 @@ def test_non_finite_loss_is_one_clear_error_and_keeps_the_checkpoint(data, tmp_p
     with pytest.raises(TrainingDivergedError, match="no checkpoint was written"):
         fit(data["coarse"], data["model"], mask=data["mask"], radius_deg=15.0, net=NET,
             quiet=True, train=TrainConfig(epochs=1, batch_months=2, learning_rate=1e38))
+
+
+def test_library_errors_of_many_lines_become_one(trained, data, monkeypatch):
+    """orbax/tensorstore report a damaged array with its whole spec (dozens of lines): the
+    CheckpointError keeps one line (this surfaced when flipped bytes hit compressed data)."""
+    import jaxgeo.downscale._checkpoint as cp
+
+    ckpt, _ = trained
+
+    class Broken:
+        def restore(self, *args, **kwargs):
+            raise ValueError("FAILED_PRECONDITION: Error reading\n  'spec': {\n    'zstd'\n}")
+
+        def latest_step(self):
+            return 8
+
+        def all_steps(self):
+            return [8]
+
+    monkeypatch.setattr(cp, "manager", lambda directory: Broken())
+    with pytest.raises(CheckpointError) as info:
+        Downscaler.load(ckpt, mask=data["mask"])
+    msg = str(info.value)
+    assert "\n" not in msg and "FAILED_PRECONDITION: Error reading 'spec'" in msg, msg
