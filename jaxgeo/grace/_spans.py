@@ -176,20 +176,20 @@ def span_average(model, spans, *, min_coverage: float = 1.0, units: str | None =
         target = _grace_var(spans).attrs.get("units")
     factor, out_units = _unit_factor(model, target)
     lo, hi = _steps(model)
-    # overlap (ns) of step i with span j; float64 is exact for ns below 2**53 (≈ 104 days)
-    ov = np.clip(np.minimum(hi[None, :], end[:, None]) - np.maximum(lo[None, :], start[:, None]),
-                 0, None).astype(np.float64)
-    covered = ov.sum(axis=1)
-    coverage = covered / (end - start).astype(np.float64)
     m = model.transpose("time", ...)
-    x = np.asarray(m.values, dtype=np.float64)
-    out = np.full((start.size, *x.shape[1:]), np.nan)
+    out = np.full((start.size, *m.shape[1:]), np.nan)
+    coverage = np.zeros(start.size)
     for j in range(start.size):
-        if coverage[j] < min_coverage - 1e-12 or covered[j] == 0:
+        # steps are sorted and disjoint: those overlapping the span are one index range;
+        # overlaps are summed in integer ns (exact), one span's model steps loaded at a time
+        k = np.arange(np.searchsorted(hi, start[j], "right"), np.searchsorted(lo, end[j], "left"))
+        ov = np.minimum(hi[k], end[j]) - np.maximum(lo[k], start[j])
+        covered = int(ov.sum())
+        coverage[j] = covered / int(end[j] - start[j])
+        if covered == 0 or coverage[j] < min_coverage - 1e-12:
             continue
-        k = np.flatnonzero(ov[j])
-        w = ov[j, k] / covered[j]
-        out[j] = np.tensordot(w, x[k], axes=(0, 0)) * factor
+        x = np.asarray(m.isel(time=k).values, dtype=np.float64)
+        out[j] = np.tensordot(ov / covered, x, axes=(0, 0)) * factor
     mid = start + (end - start) // 2
     coords = {c: v for c, v in m.coords.items() if "time" not in v.dims}
     coords["time"] = xr.Variable("time", mid.astype("datetime64[ns]"),

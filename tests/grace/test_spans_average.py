@@ -205,3 +205,22 @@ def test_model_not_modified():
     before = model.copy(deep=True)
     span_average(model, _grace(["2008-01-01"], ["2008-02-01"]))
     xr.testing.assert_identical(model, before)
+
+
+def test_time_not_first_dim_and_hourly_steps():
+    t = np.arange(np.datetime64("2008-01-01T00", "ns"), np.datetime64("2008-03-01T00", "ns"),
+                  np.timedelta64(3, "h"))
+    hours = (t - t[0]) / np.timedelta64(1, "h") + 1.5          # 3-hour means of f = hours
+    model = xr.DataArray(np.stack([hours, -hours]), dims=("x", "time"), coords={"time": t},
+                         attrs={"units": "mm"}, name="q")
+    out = span_average(model, (["2008-01-10T06"], ["2008-01-20T12"]))
+    assert out.dims == ("time", "x")
+    mid = ((9 * 24 + 6) + (19 * 24 + 12)) / 2
+    np.testing.assert_allclose(out.values[0], [mid, -mid], rtol=1e-13)
+
+
+def test_numeric_model_time_refused_naming_variable():
+    model = xr.DataArray(np.ones(5), dims="time", coords={"time": np.arange(5.0)},
+                         attrs={"units": "mm"}, name="runoff")
+    with pytest.raises(ValueError, match="runoff time must be numpy.datetime64"):
+        span_average(model, (["2008-01-01"], ["2008-02-01"]))
