@@ -49,7 +49,11 @@ def _grace_var(like):
 
 
 def _spans(spans):
-    """``(start, end, coords)`` in int64 ns from a GRACE output or a ``(start, end)`` pair."""
+    """``(start, end, valid, time, coords)`` from a GRACE output or a ``(start, end)`` pair.
+
+    ``start``/``end`` are int64 ns (0 where not ``valid``: the NaT spans of the gap months
+    of a complete monthly axis); ``time`` is the GRACE ``time`` (else the span midpoints).
+    """
     import xarray as xr
 
     if isinstance(spans, (xr.DataArray, xr.Dataset)):
@@ -57,9 +61,20 @@ def _spans(spans):
         if missing:
             raise ValueError(f"spans: GRACE output has no {' or '.join(missing)} coordinate "
                              "(pass (time_start, time_end) arrays instead)")
-        start = as_datetime64(spans["time_start"].values, name="time_start")
-        end = as_datetime64(spans["time_end"].values, name="time_end")
-        keep = [c for c in ("grace_month",) if c in spans.coords]
+        s = np.asarray(spans["time_start"].values)
+        e = np.asarray(spans["time_end"].values)
+        nat_s, nat_e = (np.isnat(a) if a.dtype.kind == "M" else np.zeros(a.shape, bool)
+                        for a in (s, e))
+        half = np.flatnonzero(nat_s != nat_e)
+        if half.size:
+            raise ValueError(f"span {int(half[0])}: only one of time_start/time_end is NaT")
+        valid = ~nat_s
+        start = np.zeros(s.shape, "datetime64[ns]")
+        end = np.zeros(s.shape, "datetime64[ns]")
+        start[valid] = as_datetime64(s[valid], name="time_start")
+        end[valid] = as_datetime64(e[valid], name="time_end")
+        time = as_datetime64(spans["time"].values, name="time")
+        keep = [c for c in ("grace_month", "observed") if c in spans.coords]
         extra = {c: ("time", spans[c].values, spans[c].attrs) for c in keep}
     else:
         try:
@@ -71,13 +86,15 @@ def _spans(spans):
         end = np.atleast_1d(as_datetime64(e, name="time_end"))
         if start.shape != end.shape:
             raise ValueError(f"spans: time_start has {start.size} values, time_end {end.size}")
+        valid = np.ones(start.shape, bool)
+        time = start + (end - start) // 2
         extra = {}
-    bad = np.flatnonzero(end <= start)
+    bad = np.flatnonzero(valid & (end <= start))
     if bad.size:
         i = int(bad[0])
         raise ValueError(f"span {i} ({str(start[i])[:10]}): time_end {str(end[i])[:19]} is not "
                          f"after time_start {str(start[i])[:19]}")
-    return start.astype(np.int64), end.astype(np.int64), extra
+    return start.astype(np.int64), end.astype(np.int64), valid, time, extra
 
 
 def _steps(model) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +174,9 @@ def span_average(model, spans, *, min_coverage: float = 1.0, units: str | None =
     Returns:
         DataArray ``(time, ...)``: ``time`` = span midpoint, coords ``time_start``,
         ``time_end``, ``coverage`` (covered fraction of each span) and ``grace_month``
-        when the spans carry it; values in ``units``.
+        and ``observed`` when the spans carry them; values in ``units``. Given a GRACE
+        output, ``time`` is its ``time`` (so the two align) and its gap months (NaT spans)
+        are NaN with NaN ``coverage``.
 
     Raises:
         ValueError: no ``time`` dim, an unknown unit (naming the variable), irregular or
@@ -170,7 +189,7 @@ def span_average(model, spans, *, min_coverage: float = 1.0, units: str | None =
         raise ValueError(f"{name}: model must be an xarray DataArray with a 'time' dim")
     if not 0.0 < float(min_coverage) <= 1.0:
         raise ValueError(f"min_coverage must be in (0, 1], got {min_coverage}")
-    start, end, extra = _spans(spans)
+    start, end, valid, time, extra = _spans(spans)
     target = units
     if target is None and isinstance(spans, (xr.DataArray, xr.Dataset)):
         target = _grace_var(spans).attrs.get("units")
@@ -178,8 +197,8 @@ def span_average(model, spans, *, min_coverage: float = 1.0, units: str | None =
     lo, hi = _steps(model)
     m = model.transpose("time", ...)
     out = np.full((start.size, *m.shape[1:]), np.nan)
-    coverage = np.zeros(start.size)
-    for j in range(start.size):
+    coverage = np.full(start.size, np.nan)
+    for j in np.flatnonzero(valid):
         # steps are sorted and disjoint: those overlapping the span are one index range;
         # overlaps are summed in integer ns (exact), one span's model steps loaded at a time
         k = np.arange(np.searchsorted(hi, start[j], "right"), np.searchsorted(lo, end[j], "left"))
@@ -190,12 +209,12 @@ def span_average(model, spans, *, min_coverage: float = 1.0, units: str | None =
             continue
         x = np.asarray(m.isel(time=k).values, dtype=np.float64)
         out[j] = np.tensordot(ov / covered, x, axes=(0, 0)) * factor
-    mid = start + (end - start) // 2
     coords = {c: v for c, v in m.coords.items() if "time" not in v.dims}
-    coords["time"] = xr.Variable("time", mid.astype("datetime64[ns]"),
+    coords["time"] = xr.Variable("time", time.astype("datetime64[ns]"),
                                  {"long_name": "midpoint of the solution data span"})
-    coords["time_start"] = ("time", start.astype("datetime64[ns]"))
-    coords["time_end"] = ("time", end.astype("datetime64[ns]"))
+    nat = np.datetime64("NaT", "ns")
+    coords["time_start"] = ("time", np.where(valid, start.astype("datetime64[ns]"), nat))
+    coords["time_end"] = ("time", np.where(valid, end.astype("datetime64[ns]"), nat))
     coords["coverage"] = xr.Variable("time", coverage,
                                      {"long_name": "fraction of the span covered by the model"})
     coords.update(extra)
@@ -235,7 +254,10 @@ def anomaly(model, like, *, mean_period=None, min_coverage: float = 1.0):
 
     The mean is taken over the same months the GRACE mean used: the solutions of ``like``
     whose span midpoint lies in ``[start, end)`` of the base period (the rule of
-    :func:`remove_mean`), restricted to the months the model has (not all NaN).
+    :func:`remove_mean`), restricted to the months both have: the model not all NaN, and
+    a GRACE solution there (gap months of a complete monthly axis, with NaT spans or
+    ``observed`` False, are left out). A cell NaN in any of those months is NaN throughout
+    (its mean would be over other months than the GRACE one).
 
     Args:
         model: model output (see :func:`span_average`); when it already carries
@@ -255,11 +277,15 @@ def anomaly(model, like, *, mean_period=None, min_coverage: float = 1.0):
             errors of :func:`span_average`.
     """
     g = _grace_var(like)
+    missing = [c for c in ("time_start", "time_end") if c not in like.coords]
+    if missing:
+        raise ValueError(f"{_name(g)}: GRACE output has no {' or '.join(missing)} coordinate")
     period = _mean_period(g, mean_period)
     same = ("time_start" in model.coords and "time_end" in model.coords
             and model.sizes.get("time") == like.sizes.get("time")
-            and np.array_equal(model["time_start"].values, like["time_start"].values)
-            and np.array_equal(model["time_end"].values, like["time_end"].values))
+            and all(np.array_equal(np.asarray(model[c].values, "datetime64[ns]"),
+                                   np.asarray(like[c].values, "datetime64[ns]"), equal_nan=True)
+                    for c in ("time_start", "time_end")))
     if same:
         factor, out_units = _unit_factor(model, g.attrs.get("units"))
         on = (model * factor).assign_attrs(dict(model.attrs, units=out_units))
@@ -267,14 +293,22 @@ def anomaly(model, like, *, mean_period=None, min_coverage: float = 1.0):
         on = span_average(model, like, min_coverage=min_coverage)
     mid = as_datetime64(on["time"].values)
     base = np.ones(mid.shape, bool) if period is None else (mid >= period[0]) & (mid < period[1])
-    other = [d for d in on.dims if d != "time"]
-    present = np.asarray(on.notnull().any(other).values) if other else on.notnull().values
-    use = base & present
+    def has_data(da):
+        other = [d for d in da.dims if d != "time"]
+        return np.asarray((da.notnull().any(other) if other else da.notnull()).values)
+
+    # months present in both: the model has data, and GRACE has a solution there (not a
+    # gap month of a complete axis: NaT span, observed=False or all NaN)
+    grace_has = has_data(g) & ~np.isnat(np.asarray(like["time_start"].values,
+                                                    "datetime64[ns]"))
+    if "observed" in like.coords:
+        grace_has &= np.asarray(like["observed"].values, bool)
+    use = base & has_data(on) & grace_has
     label = "all months" if period is None else (f"{str(period[0])[:10]}.."
                                                  f"{str(period[1])[:10]}")
     if not use.any():
         raise ValueError(f"{_name(model)}: no month of the GRACE base period {label} where "
-                         f"the model has data ({int(base.sum())} GRACE months in it)")
+                         f"the model has data ({int((base & grace_has).sum())} GRACE months in it)")
     out = on - on.isel(time=np.flatnonzero(use)).mean("time", skipna=False)
     months = [str(m) for m in mid[use].astype("datetime64[M]")]
     out.attrs = dict(on.attrs, mean_period=label, base_months=",".join(months))

@@ -125,3 +125,52 @@ def test_inputs_untouched():
     anomaly(m, g)
     xr.testing.assert_identical(g, g0)
     xr.testing.assert_identical(m, m0)
+
+
+def test_complete_monthly_axis_gap_months_excluded_from_base():
+    from jaxgeo.grace import reindex_months
+
+    g = _grace().drop_isel(time=[20, 30, 31])          # 2004-09, 2005-07, 2005-08 missing
+    g = g.assign_coords(grace_month=("time", (g["time"].values.astype("datetime64[M]")
+                                              - np.datetime64("2002-01")).astype(int) + 1))
+    full = reindex_months(g)
+    assert int((~full["observed"]).sum()) == 3
+    t = np.arange(np.datetime64("2003-01-01"), np.datetime64("2012-01-01"), D)
+    days = (t - t[0]) / D
+    model = xr.DataArray((days + 0.5)[:, None, None] ** 1.5 * np.ones((1, 2, 3)),
+                         dims=("time", "lat", "lon"), coords={"time": t.astype("datetime64[ns]")},
+                         attrs={"units": "mm"}, name="tws")
+    on = span_average(model, full)
+    gap = ~full["observed"].values
+    assert np.isnan(on.values[gap]).all() and np.isnan(on["coverage"].values[gap]).all()
+    np.testing.assert_array_equal(on["time"].values, full["time"].values)
+    out = anomaly(model, full)
+    assert len(out.attrs["base_months"].split(",")) == 69
+    assert "2004-09" not in out.attrs["base_months"]
+    # oracle: the same on the gappy (not completed) axis
+    ref = anomaly(model, g)
+    np.testing.assert_allclose(out.sel(time=g["time"]).values, ref.values, rtol=1e-12)
+    # the field itself relative to its own base (gaps NaN, not 0)
+    own = anomaly(full, full)
+    np.testing.assert_allclose(np.nanmean(own.values[_base(full) & ~gap], axis=0), 0.0,
+                               atol=1e-10)
+    assert np.isnan(own.values[gap]).all()
+
+
+def test_time_labels_are_the_grace_times():
+    g = _grace()
+    s = g["time_start"].values + np.timedelta64(1, "s")     # odd-second spans
+    g = g.assign_coords(time_start=("time", s))
+    t = np.arange(np.datetime64("2002-12-01"), np.datetime64("2012-02-01"), D)
+    model = xr.DataArray(np.ones((t.size, 2, 3)), dims=("time", "lat", "lon"),
+                         coords={"time": t.astype("datetime64[ns]")}, attrs={"units": "mm"},
+                         name="tws")
+    on = span_average(model, g)
+    np.testing.assert_array_equal(on["time"].values, g["time"].values)
+    assert (g - on).sizes["time"] == g.sizes["time"]
+
+
+def test_like_without_bounds_refused():
+    g = _grace().drop_vars("time_start")
+    with pytest.raises(ValueError, match="lwe_thickness: GRACE output has no time_start"):
+        anomaly(g, g)
