@@ -174,3 +174,12 @@ def test_like_without_bounds_refused():
     g = _grace().drop_vars("time_start")
     with pytest.raises(ValueError, match="lwe_thickness: GRACE output has no time_start"):
         anomaly(g, g)
+
+
+def test_cell_missing_in_a_base_month_is_nan_not_a_shorter_mean():
+    g = _grace()
+    m = (g + 1.0).assign_attrs(units="mm")
+    m[30, 1, 2] = np.nan                              # 2005-07, in the base period
+    out = anomaly(m, g)
+    assert np.isnan(out.values[:, 1, 2]).all()
+    np.testing.assert_allclose(out.values[:, 0, 0], g.values[:, 0, 0], atol=1e-9)
