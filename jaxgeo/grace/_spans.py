@@ -9,7 +9,8 @@ Model time steps are intervals (the *step convention*):
 
 * the model has ``time_start``/``time_end`` coordinates along ``time``: those intervals;
 * monthly output (steps of 28 days or more, one value per calendar month): each value
-  covers its calendar month, whatever day it is labelled with;
+  covers its calendar month, whatever day it is labelled with (so a label must lie in the
+  month it covers: a January mean stamped 1 February needs explicit bounds);
 * otherwise the steps are regular (daily, 3-hourly, pentads…) with step ``dt`` = the
   smallest spacing: the value at ``t`` covers ``[t, t + dt)`` (a daily value labelled
   2008-03-01 covers 2008-03-01T00:00 to 2008-03-02T00:00). Missing steps (spacing a
@@ -125,6 +126,10 @@ def _steps(model) -> tuple[np.ndarray, np.ndarray]:
         if np.any(dm < 1):
             i = int(np.flatnonzero(dm < 1)[0]) + 1
             raise ValueError(f"{name}: two monthly values in {months[i]} (index {i})")
+        usual = np.bincount(dm).argmax()
+        if usual != 1:
+            raise ValueError(f"{name}: time steps of {usual} months; only monthly (or finer) "
+                             "steps are inferred, add time_start/time_end coordinates")
         lo = months.astype("datetime64[ns]").astype(np.int64)
         hi = (months + 1).astype("datetime64[ns]").astype(np.int64)
         return lo, hi

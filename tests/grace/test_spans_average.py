@@ -224,3 +224,11 @@ def test_numeric_model_time_refused_naming_variable():
                          attrs={"units": "mm"}, name="runoff")
     with pytest.raises(ValueError, match="runoff time must be numpy.datetime64"):
         span_average(model, (["2008-01-01"], ["2008-02-01"]))
+
+
+def test_quarterly_steps_refused_not_taken_as_months():
+    t = np.array(["2008-01-01", "2008-04-01", "2008-07-01", "2008-10-01"], "datetime64[ns]")
+    model = xr.DataArray(np.ones(4), dims="time", coords={"time": t}, attrs={"units": "mm"},
+                         name="seasonal")
+    with pytest.raises(ValueError, match="seasonal: time steps of 3 months"):
+        span_average(model, (["2008-01-01"], ["2008-02-01"]))
