@@ -12,9 +12,10 @@ Model time steps are intervals (the *step convention*):
   covers its calendar month, whatever day it is labelled with (so a label must lie in the
   month it covers: a January mean stamped 1 February needs explicit bounds);
 * otherwise the steps are regular (daily, 3-hourly, pentads…) with step ``dt`` = the
-  smallest spacing: the value at ``t`` covers ``[t, t + dt)`` (a daily value labelled
-  2008-03-01 covers 2008-03-01T00:00 to 2008-03-02T00:00). Missing steps (spacing a
-  multiple of ``dt``) are gaps that lower the coverage.
+  most common spacing: the value at ``t`` covers ``[t, t + dt)`` (a daily value labelled
+  2008-03-01 covers 2008-03-01T00:00 to 2008-03-02T00:00; daily means stamped at noon are
+  thus taken half a day late: give bounds). Missing steps (spacing a multiple of ``dt``)
+  are gaps that lower the coverage; other spacings are refused.
 """
 
 from __future__ import annotations
