@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import pytest
 import xarray as xr
 from support.grace_files import random_coeffs, shm_name, write_shm
 
@@ -57,3 +58,33 @@ def test_all_months_mean_recorded(tmp_path):
     assert da.attrs["mean_period"] == "all months"
     out = anomaly(da.astype(np.float64), da)
     assert len(out.attrs["base_months"].split(",")) == 4
+
+
+@pytest.mark.shared_data
+def test_real_special_month_2015_05_day_counts(shared_data):
+    from datetime import datetime
+
+    gdir = shared_data / "grace-l2" / "csr-rl06"
+    files = [gdir / f"GSM-2_{a}_GRAC_UTCSR_BB01_0600.gz"
+             for a in ("2015060-2015090", "2015091-2015120", "2015102-2015131")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        da = grace_l2_tws(files, grid=Grid.regular(30.0), tn13=None, tn14=None, lmax=10,
+                          half_width_km=None, mean_period=None)
+    # the special month: GRACE month 2015-05 (161) is centred in April
+    assert list(da["grace_month"].values) == [159, 160, 161]
+    t = np.arange(np.datetime64("2015-02-01"), np.datetime64("2015-07-01"),
+                  np.timedelta64(1, "D")).astype("datetime64[ns]")
+    month = t.astype("datetime64[M]").astype(int) % 12 + 1.0
+    model = xr.DataArray(np.broadcast_to(month[:, None, None], (t.size, *da.shape[1:])).copy(),
+                         dims=da.dims, coords={"time": t}, attrs={"units": "mm"}, name="m")
+    on = span_average(model, da)
+    s = datetime.fromisoformat(str(da["time_start"].values[2])[:19])
+    e = datetime.fromisoformat(str(da["time_end"].values[2])[:19])
+    may1 = datetime(2015, 5, 1)
+    d_apr, d_may = (may1 - s).total_seconds(), (e - may1).total_seconds()
+    assert d_apr > 0 and d_may > 0
+    np.testing.assert_allclose(on.values[2, 0, 0], (4 * d_apr + 5 * d_may) / (d_apr + d_may),
+                               rtol=1e-12)
+    np.testing.assert_allclose(on.values[:2, 0, 0], [3.0, 4.0], rtol=1e-12)
+    np.testing.assert_array_equal(on["time"].values, da["time"].values)
