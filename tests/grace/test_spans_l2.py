@@ -88,3 +88,15 @@ def test_real_special_month_2015_05_day_counts(shared_data):
                                rtol=1e-12)
     np.testing.assert_allclose(on.values[:2, 0, 0], [3.0, 4.0], rtol=1e-12)
     np.testing.assert_array_equal(on["time"].values, da["time"].values)
+
+
+def test_anomaly_from_grace_output_read_back_from_netcdf(tmp_path):
+    da = _tws(tmp_path, mean_period=("2004-01-01", "2004-03-01"))
+    path = tmp_path / "tws.nc"
+    da.to_netcdf(path)
+    with xr.open_dataset(path) as ds:
+        back = ds.load()
+    assert back["lwe_thickness"].attrs["mean_period"] == "2004-01-01..2004-03-01"
+    out = anomaly((back["lwe_thickness"] + 2.0).astype(np.float64), back)
+    np.testing.assert_allclose(out.values, da.values, atol=1e-3)
+    assert out.attrs["base_months"] == "2004-01,2004-02"
