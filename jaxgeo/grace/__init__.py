@@ -15,6 +15,7 @@ from ._quantities import QUANTITIES, quantity_factors, quantity_units
 from ._series import L2Series, grace_months, missing_months, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_l2_file, read_shm
 from ._sigma import ewh_sigma_grid, ewh_variance_grid, region_harmonics, region_sigma
+from ._spans import anomaly, span_average
 from ._synthesis import SynthesisTable, legendre_table, synthesize
 from ._technotes import (
     C30_FROM,
@@ -44,6 +45,7 @@ __all__ = [
     "SynthesisTable",
     "TechNote",
     "analyze",
+    "anomaly",
     "analyze_ewh",
     "degree_weights",
     "destripe",
@@ -84,6 +86,7 @@ __all__ = [
     "replace_degree1",
     "restore_aod",
     "scaling_factors",
+    "span_average",
     "synthesize",
     "synthesize_ewh",
 ]

@@ -310,6 +310,9 @@ def grace_l2_tws(source, *, grid: Grid, tn13=None, tn14=None,
                              else "given field" if mean is not None else
                              f"{mean_period[0]}..{mean_period[1]}" if mean_period else
                              "all months")])
+    if mean is None:  # the base period of the anomalies (read by jaxgeo.grace.anomaly)
+        da.attrs["mean_period"] = (f"{mean_period[0]}..{mean_period[1]}" if mean_period
+                                   else "all months")
     da.attrs["destripe"] = int(destripe)
     da.attrs["aod_restored"] = aod_kind
     da.attrs["gia"] = (f"{gia.model} ({Path(gia.path).name}), t_ref {gia_t_ref:g}"
