@@ -121,12 +121,19 @@ def _fill(path: Path, rows: np.ndarray, lmax: int, lmax_keep: int, line_no: np.n
         lm = np.argwhere(missing)[0]
         raise ValueError(f"{path}: truncated or incomplete: {int(missing.sum())} of "
                          f"{int(need.sum())} coefficients missing (first l={lm[0]}, m={lm[1]})")
+    return _scatter(rows, lmax_keep, 2)
+
+
+def _scatter(rows: np.ndarray, lmax_keep: int, col: int):
+    """Columns ``col`` and ``col + 1`` of rows (l, m, ...) as two (lmax+1, lmax+1) arrays,
+    degrees above ``lmax_keep`` dropped."""
+    ell, m = rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64)
     keep = ell <= lmax_keep
-    clm = np.zeros((lmax_keep + 1, lmax_keep + 1))
-    slm = np.zeros_like(clm)
-    clm[ell[keep], m[keep]] = rows[keep, 2]
-    slm[ell[keep], m[keep]] = rows[keep, 3]
-    return clm, slm
+    a = np.zeros((lmax_keep + 1, lmax_keep + 1))
+    b = np.zeros_like(a)
+    a[ell[keep], m[keep]] = rows[keep, col]
+    b[ell[keep], m[keep]] = rows[keep, col + 1]
+    return a, b
 
 
 def _fill_sigma(rows: np.ndarray, lmax_keep: int):
@@ -134,13 +141,7 @@ def _fill_sigma(rows: np.ndarray, lmax_keep: int):
     or None when the rows have no sigma columns."""
     if rows.shape[1] < 6:
         return None, None
-    ell, m = rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64)
-    keep = ell <= lmax_keep
-    sc = np.zeros((lmax_keep + 1, lmax_keep + 1))
-    ss = np.zeros_like(sc)
-    sc[ell[keep], m[keep]] = rows[keep, 4]
-    ss[ell[keep], m[keep]] = rows[keep, 5]
-    return sc, ss
+    return _scatter(rows, lmax_keep, 4)
 
 
 def _parse_shm_rows(path: Path, lines: list[str], first: int):
