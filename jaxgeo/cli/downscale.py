@@ -15,10 +15,24 @@ def register(sub) -> None:
     p = actions.add_parser("fit", help="train on a coarse and a model field, write the "
                                        "downscaled field")
     p.add_argument("--coarse", required=True, help="NetCDF with the coarse (time, lat, lon) field")
-    p.add_argument("--model", required=True, help="NetCDF with the model (time, lat, lon) field")
+    p.add_argument("--model", required=True,
+                   help="NetCDF with the model (time, lat, lon) field: on the coarse grid and "
+                        "time stamps, or raw output (any regular lat-lon grid, daily or "
+                        "monthly steps) when --coarse is a 'jaxgeo grace l2' output: it is "
+                        "then averaged over the GRACE spans, conservatively regridded and "
+                        "referred to the GRACE base period (jaxgeo.grace.model_on_grace)")
     p.add_argument("--features", help="NetCDF whose (time, lat, lon) variables are extra inputs")
-    _args.add_mask(p, help="NetCDF with a (lat, lon) boolean or 0/1 mask (default: the cells "
-                           "where the coarse field is finite in every month)")
+    p.add_argument("--mask", metavar="MASK",
+                   help="where to downscale: 'land' (cells >= 50%% land, ice sheets "
+                        "excluded), 'ocean' (< 50%% land), 'finite' (cells where both fields "
+                        "have values), or a NetCDF file with a (lat, lon) boolean or 0/1 "
+                        "mask; land and ocean leave out cells without values. Default: land "
+                        "for a coarse field with values everywhere (e.g. 'grace l2' output), "
+                        "else finite")
+    p.add_argument("--min-coverage", type=_args.number(float, low=0, high=1, low_open=True),
+                   default=1.0, metavar="F",
+                   help="raw model files: fraction of each GRACE span its time steps must "
+                        "cover, else the month is left out (default 1)")
     _args.add_out(p, help="output NetCDF path")
     _args.add_var(p, "--coarse-var", of="--coarse")
     _args.add_var(p, "--model-var", of="--model")
@@ -46,21 +60,46 @@ def _open(path):
 
 def _fit(args) -> int:
     import numpy as np
+    import xarray as xr
 
     from .._io import pick_variable, write_netcdf
     from ..downscale import LossConfig, TrainConfig, fit
+    from ._downscale_inputs import (
+        MASK_NAMES,
+        common_months,
+        default_mask_name,
+        match_model,
+        named_mask,
+    )
 
     out_path = _args.output_file(args.out)  # checked before the training, not after
-    coarse = pick_variable(_open(args.coarse), args.coarse_var, args.coarse)
-    model = pick_variable(_open(args.model), args.model_var, args.model)
+    coarse_ds = _open(args.coarse)
+    coarse = pick_variable(coarse_ds, args.coarse_var, args.coarse)
+    if args.mask and args.mask not in MASK_NAMES:
+        mask = pick_variable(_open(args.mask), None, args.mask)  # a file: before the model
+    model_path = _args.input_file(args.model)
+    lazy = _args.open_input(model_path, load=False)  # raw model output is read span by span
+    try:
+        model = pick_variable(lazy, args.model_var, args.model)
+        model, how = match_model(model, coarse, path=str(args.model),
+                                 min_coverage=args.min_coverage, quiet=args.quiet)
+    finally:
+        lazy.close()
+    coarse, model = common_months(coarse, model)
     features = _open(args.features) if args.features else None
-    if args.mask:
-        mask = pick_variable(_open(args.mask), None, args.mask)  # the mask rule applies in fit
+    if features is not None:
+        features = features.sel(time=coarse["time"])
+    name = args.mask if args.mask in MASK_NAMES else None
+    if not args.mask:
+        name = default_mask_name(coarse)
+    if name is not None:
+        mask, mask_desc = named_mask(name, coarse, model)
     else:
-        mask = np.isfinite(coarse).all("time")
-        if bool(mask.all()):
-            raise ValueError("no --mask given and the coarse field has no NaN cells to infer "
-                             "one from; pass --mask with a (lat, lon) 0/1 variable")
+        mask_desc = f"from {args.mask}"
+    if not args.quiet:
+        print(f"model: {how}\nmonths: {coarse.sizes['time']} "
+              f"({str(coarse['time'].values[0])[:7]}..{str(coarse['time'].values[-1])[:7]})"
+              f"\nmask: {mask_desc}")
     fitted = fit(coarse, model, mask=mask, features=features, radius_deg=args.radius_deg,
                  noise2self=args.noise2self,
                  loss=LossConfig(observation_half_width_km=args.observation_half_width_km,
@@ -69,7 +108,12 @@ def _fit(args) -> int:
                  checkpoint_dir=args.checkpoint_dir, quiet=args.quiet)
     out = fitted.predict(coarse, model, features)
     ds = out.to_dataset(name=str(model.name or "downscaled"))
+    ds["mask"] = xr.DataArray(np.asarray(fitted.mask, np.int8), dims=("lat", "lon"),
+                              coords=fitted.grid.to_xarray_coords(),  # aligned by label
+                              attrs={"long_name": "cells downscaled (1)",
+                                     "description": mask_desc})
     ds.attrs.update({"Conventions": "CF-1.8", "source": "jaxgeo downscale fit",
+                     "model_processing": how, "mask": mask_desc,
                      "history": f"jaxgeo downscale fit --coarse {args.coarse} "
                                 f"--model {args.model}"})
     write_netcdf(ds, out_path)

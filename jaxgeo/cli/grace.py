@@ -7,7 +7,7 @@ from . import _args
 
 
 def register(sub) -> None:
-    """Add ``grace l2``, ``grace mascon``, ``grace validate`` and ``grace region``."""
+    """Add ``grace l2``, ``mascon``, ``validate``, ``region`` and ``spans``."""
     g = sub.add_parser("grace", help="GRACE Level-2 / mascon products to gridded water storage",
                        description=" ".join(__doc__.split("\n")[:2]).replace("``", "'"))
     actions = g.add_subparsers(dest="action", metavar="ACTION")
@@ -89,8 +89,10 @@ def register(sub) -> None:
     va.set_defaults(func=_run_validate, command="grace validate")
 
     from ._grace_region import add_region
+    from ._grace_spans import add_spans
 
     add_region(actions)
+    add_spans(actions)
 
 
 def _add_months(p) -> None:

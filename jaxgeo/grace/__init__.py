@@ -11,6 +11,7 @@ from ._l2 import DEFAULT_MEAN_PERIOD, ewh_grid, grace_l2_tws, remove_mean
 from ._leakage import filter_field, gaussian_weights, region_gain, scaling_factors
 from ._love import K1_CF_TN13, REFERENCE_FRAMES, LoveNumbers, load_love_numbers, love_numbers
 from ._mascon import open_mascon
+from ._match import model_on_grace
 from ._quantities import QUANTITIES, quantity_factors, quantity_units
 from ._series import L2Series, grace_months, missing_months, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_l2_file, read_shm
@@ -66,6 +67,7 @@ __all__ = [
     "match_spans",
     "max_analysis_degree",
     "missing_months",
+    "model_on_grace",
     "open_mascon",
     "quantity_factors",
     "quantity_units",

@@ -57,9 +57,10 @@ def test_downscale_command_errors_are_named_and_leave_no_file(files, capsys):
     rc = main(["downscale", "fit", "--coarse", str(d / "missing.nc"), "--model",
                str(d / "model.nc"), "--out", str(d / "bad.nc")])
     assert rc == 2 and "no such input file" in capsys.readouterr().err
+    # a mask name that is neither a name nor a file
     rc = main(["downscale", "fit", "--coarse", str(d / "model_nonan.nc"), "--model",
-               str(d / "model.nc"), "--out", str(d / "bad.nc")])
-    assert rc == 2 and "no --mask given" in capsys.readouterr().err
+               str(d / "model.nc"), "--mask", str(d / "lands"), "--out", str(d / "bad.nc")])
+    assert rc == 2 and "lands: no such input file" in capsys.readouterr().err
     # an explicit mask that covers the model's NaN cells
     rc = main(["downscale", "fit", "--coarse", str(d / "model_nonan.nc"), "--model",
                str(d / "model.nc"), "--mask", str(d / "mask_all.nc"), "--out", str(d / "bad.nc")])
