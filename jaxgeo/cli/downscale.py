@@ -87,8 +87,8 @@ def _fit(args) -> int:
         lazy.close()
     coarse, model = common_months(coarse, model)
     features = _open(args.features) if args.features else None
-    if features is not None:
-        features = features.sel(time=coarse["time"])
+    if features is not None and np.isin(coarse["time"].values, features["time"].values).all():
+        features = features.sel(time=coarse["time"])  # the months kept (else fit says which)
     name = args.mask if args.mask in MASK_NAMES else None
     if not args.mask:
         name = default_mask_name(coarse)

@@ -15,7 +15,13 @@ from ._match import model_on_grace
 from ._quantities import QUANTITIES, quantity_factors, quantity_units
 from ._series import L2Series, grace_months, missing_months, read_l2_series
 from ._shm import SHCoefficients, read_gfc, read_l2_file, read_shm
-from ._sigma import ewh_sigma_grid, ewh_variance_grid, region_harmonics, region_sigma
+from ._sigma import (
+    ewh_sigma_grid,
+    ewh_variance_grid,
+    region_harmonics,
+    region_sigma,
+    region_sigma_series,
+)
 from ._spans import anomaly, span_average
 from ._synthesis import SynthesisTable, legendre_table, synthesize
 from ._technotes import (
@@ -81,6 +87,7 @@ __all__ = [
     "region_gain",
     "region_harmonics",
     "region_sigma",
+    "region_sigma_series",
     "reindex_months",
     "remove_gia",
     "remove_mean",

@@ -10,6 +10,8 @@ import numpy as np
 from .._dtype import PRECISION
 from .._grid import Grid
 from ..regions import area_weights
+from ..units import scale_from_metres
+from ._ewh import degree_weights
 from ._synthesis import SynthesisTable
 
 DIAGONAL_NOTE = ("diagonal approximation: coefficient errors taken as independent; "
@@ -130,3 +132,35 @@ def check_sigmas(series) -> None:
             raise ValueError(f"{series.paths[t]}: {name} at degree {ell}, order {m} is "
                              f"{float(s[t, ell, m])!r}; a standard deviation must be finite and "
                              f">= 0 ({int(bad.sum())} bad in all)")
+
+
+def region_sigma_series(series, grid: Grid, region, *, half_width_km: float | None = None,
+                        units: str = "mm") -> np.ndarray:
+    """Formal standard deviation of the region-mean EWH of every month of a Level-2 series,
+    from its calibrated coefficient sigmas (:func:`region_sigma` with the degree weights of
+    :func:`~jaxgeo.grace.ewh_grid`: load Love numbers and Gaussian smoothing).
+
+    Diagonal approximation (see :func:`region_sigma`); the mean field's error is ignored and
+    destriping is not propagated (give the sigma of the undestriped, smoothed field).
+    Multiply by the region's area in km² and 1e-6 for Gt (1 mm over 1 km² is 1e-6 Gt).
+
+    Args:
+        series: :class:`~jaxgeo.grace.L2Series` with ``sigma_clm``/``sigma_slm`` (read
+            from the files; TN-13/TN-14 replacements carry the notes' sigmas).
+        grid: the grid of the region mask.
+        region: boolean ``(nlat, nlon)`` mask on ``grid``.
+        half_width_km: Gaussian smoothing half-width, km, or None.
+        units: ``"mm"``, ``"cm"`` or ``"m"``.
+
+    Returns:
+        float64 array ``(months,)`` in ``units``.
+
+    Raises:
+        ValueError: a series without sigmas, or a bad region (as :func:`region_sigma`).
+    """
+    check_sigmas(series)
+    table = SynthesisTable.create(grid, series.lmax)
+    w = degree_weights(series.lmax, radius_m=series.radius_m,
+                       half_width_km=half_width_km) * scale_from_metres(units)
+    return np.asarray(region_sigma(table, series.sigma_clm, series.sigma_slm, w,
+                                   np.asarray(region, bool)), np.float64)
