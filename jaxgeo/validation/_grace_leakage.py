@@ -30,8 +30,8 @@ Known bias. A gain depends on where the load sits inside the region, and a unifo
 is nobody's real signal. Greenland's loss is concentrated at the margins (outlet glaciers,
 ablation zone), which leak far more to the ocean than the interior: the uniform load
 *understates* Greenland's gain. A second stand-in with the load on the land cells within
-200 km of the coast (``greenland_gain_margin``) brackets it; the real loss, concentrated
-within ~100 km of the ice edge, would need a gain at least that large. The Amazon's
+200 km of the coast (``greenland_gain_margin``) brackets it; a load concentrated still
+nearer the coast would need a larger gain again. The Amazon's
 storage cycle peaks along the main stem and the central floodplain, inside the basin,
 whereas a uniform load loses most at the basin edge: the uniform gain likely
 *overstates* the Amazon's. Per-cell gains of a flat load only undo edge leakage, not the
