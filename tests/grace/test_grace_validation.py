@@ -3,8 +3,8 @@ published values (the figures and their sources live in the data file
 jaxgeo/validation/data/grace_published.json, read through ``jaxgeo.validation.grace``;
 every bound below uses a value marked verified there).
 
-About 15 s and 2 GB: the files are read once and two 0.5° syntheses are shared by all
-tests of this module.
+About 25 s and 2.3 GB: the files are read once and three 0.5° syntheses (unsmoothed,
+300 km, destriped + 300 km) and the stand-in gains are shared by all tests of this module.
 """
 
 import functools
@@ -104,6 +104,71 @@ def test_comparison_rows(r):
     assert all(row["same_sign"] in (True, None) for row in rows)
     forsberg = next(row for row in rows if row["ref"] == "greenland_forsberg2017")
     assert forsberg["ratio"] == pytest.approx(r["greenland_trend_2002_2015_gt_yr"] / -265.0)
+
+
+@pytest.mark.shared_data
+def test_greenland_destriped_and_scaled(r):
+    # the second processing: destriped + 300 km Gaussian over Greenland's land only,
+    # times the gain of a stand-in load (jaxgeo.validation._grace_leakage)
+    k = r["greenland_gain"]
+    assert np.isfinite(k) and k > 1  # the filter moves mass out of the region
+    # a load at the margins leaks more than a uniform one; destriping damps a load too
+    assert r["greenland_gain_margin"] > k > r["greenland_gain_not_destriped"] > 1
+    assert r["greenland_gain_time_shape_rel_diff"] < 1e-9  # linear, time-invariant chain
+    for name, pub in (("2002_2015", "greenland_forsberg2017"),
+                      ("2003_2016", "greenland_sasgen2020"),
+                      ("2013_2017", "greenland_imbie2020")):
+        destriped = r[f"greenland_destriped_trend_{name}_gt_yr"]
+        scaled = r[f"greenland_destriped_scaled_trend_{name}_gt_yr"]
+        se = r[f"greenland_destriped_scaled_trend_{name}_sigma_gt_yr"]
+        value = P[pub]["value"]
+        assert scaled == pytest.approx(k * destriped, rel=1e-9)
+        assert se == pytest.approx(k * r[f"greenland_destriped_trend_{name}_sigma_gt_yr"],
+                                   rel=1e-9) and 0 < se < 20
+        # without a buffer the smoothed land integral misses much of the loss; the gain
+        # restores it: the scaled trend is nearer the published one
+        assert scaled < destriped < 0
+        assert abs(scaled - value) < abs(destriped - value)
+    # the same published bounds as the first processing's
+    assert abs(r["greenland_destriped_scaled_trend_2002_2015_gt_yr"]
+               / P["greenland_forsberg2017"]["value"] - 1) < 0.30
+    assert abs(r["greenland_destriped_scaled_trend_2003_2016_gt_yr"]
+               / P["greenland_sasgen2020"]["value"] - 1) < 0.30
+    assert r["greenland_destriped_scaled_trend_2002_2024_gt_yr"] < -100
+    # the margin gain gives a larger loss than the uniform one (it brackets it)
+    assert (r["greenland_destriped_margin_scaled_trend_2002_2015_gt_yr"]
+            < r["greenland_destriped_scaled_trend_2002_2015_gt_yr"])
+    assert r["greenland_destriped_scaled_annual_amplitude_gt"] > 0
+
+
+@pytest.mark.shared_data
+def test_amazon_destriped_and_scaled(r):
+    k = r["amazon_gain"]
+    # a basin of 6 M km² loses relatively less to a 300 km filter than Greenland (2.2)
+    assert np.isfinite(k) and 1 < k < r["greenland_gain"]
+    assert r["greenland_gain_time_shape_rel_diff"] < 1e-9
+    # edge cells of a flat load leak more than the basin as a whole
+    assert r["amazon_cell_gain_max"] > k
+    assert r["amazon_destriped_scaled_annual_amplitude_mm"] == pytest.approx(
+        k * r["amazon_destriped_annual_amplitude_mm"], rel=1e-9)
+    assert 100.0 < r["amazon_destriped_scaled_annual_amplitude_mm"] < P[
+        "amazon_local_he2025"]["value"]
+    assert 0 < r["amazon_destriped_scaled_annual_amplitude_sigma_mm"] < 20
+    # the 2009 flood: the gain undoes the leakage of the anomaly out of the basin
+    chen = P["amazon_flood_chen2010"]["value"]
+    destriped = r["amazon_destriped_nonseasonal_2009_03_gt"]
+    scaled = r["amazon_destriped_scaled_nonseasonal_2009_03_gt"]
+    assert abs(scaled / chen - 1) < 0.5 and abs(destriped / chen - 1) < 0.5
+    assert scaled == pytest.approx(k * destriped, rel=1e-9)
+    assert abs(scaled - chen) < abs(destriped - chen)
+    # local amplitudes after destriping: the same bounds as the first processing's
+    he = P["amazon_local_he2025"]["value"]
+    assert abs(r["amazon_destriped_local_amplitude_max_mm"] / he - 1) < 0.5
+    assert r["amazon_destriped_local_amplitude_p10_mm"] < 250.0
+    g = r["amazon_destriped_scaled_local_gain_at_peak"]
+    assert np.isfinite(g) and g > 0
+    assert r["amazon_destriped_scaled_local_amplitude_at_peak_mm"] == pytest.approx(
+        g * r["amazon_destriped_local_amplitude_max_mm"], rel=1e-9)
 
 
 def test_data_folder_is_never_guessed(monkeypatch, tmp_path):
