@@ -32,6 +32,7 @@ __all__ = [
     "region_mass_gt",
     "region_mean",
     "region_series",
+    "regionmask_mask",
 ]
 
 
@@ -286,6 +287,53 @@ def geojson_mask(grid: Grid, geojson) -> np.ndarray:
         raise ValueError(f"{where}: no cell centre of the {grid.resolution_deg:g}° grid lies "
                          "inside its polygons")
     return mask
+
+
+def regionmask_mask(grid: Grid, regions, key=None) -> np.ndarray:
+    """Cells whose centre lies inside a region of the ``regionmask`` package.
+
+    Its polygons go through :func:`geojson_mask` (centre-in-polygon, holes left out), so a
+    ``regionmask`` region selects the same cells as its outline given as GeoJSON.
+    ``regionmask`` itself is not a dependency: pass its objects.
+
+    Args:
+        grid: the grid.
+        regions: a ``regionmask.Regions`` (e.g. ``regionmask.defined_regions.ar6.land``)
+            with ``key``, or one region (``regions[key]``).
+        key: the region's number, abbreviation or name (``"AMZ"``, ``7``, ``"Amazon"``).
+
+    Raises:
+        ValueError: no such region (naming the ones there are), a polygon crossing 180°,
+            or no cell centre inside it.
+
+    Reference: Hauser et al. (2024), regionmask, doi:10.5281/zenodo.3891544.
+    """
+    one = regions
+    if key is not None:
+        try:
+            one = regions[key]
+        except (KeyError, ValueError, IndexError, TypeError):
+            known = ", ".join(map(str, getattr(regions, "abbrevs", [])[:12]))
+            raise ValueError(f"regionmask: no region {key!r} in "
+                             f"{getattr(regions, 'name', 'the regions')} ({known}, ...)") from None
+    poly = getattr(one, "polygon", None)
+    if poly is None or not hasattr(poly, "__geo_interface__"):
+        raise ValueError("regionmask_mask needs a regionmask.Regions with a key, or one region "
+                         f"(with a shapely .polygon), got {type(one).__name__}")
+    geometry = poly.__geo_interface__
+    polygons = ([geometry["coordinates"]] if geometry["type"] == "Polygon"
+                else list(geometry["coordinates"]))
+    shifted = []
+    for rings in polygons:  # rings wholly east of 180° (a 0–360 outline) move by −360°
+        shifted.append([[(x - 360.0 if min(p[0] for p in ring) >= 180.0 else x, y)
+                         for x, y, *_ in ring] for ring in rings])
+    doc = {"type": "MultiPolygon", "coordinates": shifted}
+    name = getattr(one, "abbrev", None) or getattr(one, "name", "region")
+    try:
+        return geojson_mask(grid, doc)
+    except ValueError as exc:
+        raise ValueError(f"regionmask region {name}: "
+                         f"{str(exc).removeprefix('GeoJSON: ')}") from None
 
 
 class RegionSeries(NamedTuple):

@@ -18,6 +18,10 @@ def add_region(actions) -> None:
     where.add_argument("--polygon", metavar="F.geojson|F.txt",
                        help="GeoJSON file of Polygon/MultiPolygon features (holes honoured), "
                             "or a text file of 'lon lat' vertex rows (°E in [-180, 180], °N)")
+    where.add_argument("--regionmask", metavar="REGIONS:KEY",
+                       help="a region of the regionmask package (installed separately, or "
+                            "with jaxgeo[regions]): its defined_regions set and the region's "
+                            "abbreviation, number or name, e.g. srex:AMZ or ar6.land:NES")
     where.add_argument("--land", action="store_true",
                        help="land without Antarctica and Greenland (GLOBE land fraction >= 0.5)")
     where.add_argument("--ocean", action="store_true",
@@ -92,6 +96,27 @@ def _polygon(grid, path):
     return mask
 
 
+def _regionmask(grid, spec: str):
+    """Mask of ``--regionmask SET:KEY`` (``regionmask.defined_regions.<SET>[KEY]``)."""
+    from ..regions import regionmask_mask
+
+    try:
+        import regionmask
+    except ImportError:
+        raise ValueError("--regionmask needs the regionmask package: pip install regionmask "
+                         "(or jaxgeo[regions])") from None
+    name, sep, key = spec.partition(":")
+    if not sep or not name or not key:
+        raise ValueError(f"--regionmask: expected REGIONS:KEY (e.g. srex:AMZ), got {spec!r}")
+    regions = regionmask.defined_regions
+    for part in name.split("."):
+        regions = getattr(regions, part, None)
+        if regions is None:
+            raise ValueError(f"--regionmask: regionmask.defined_regions has no {name!r} "
+                             "(e.g. srex, giorgi, ar6.land, ar6.all)")
+    return regionmask_mask(grid, regions, int(key) if key.isdigit() else key)
+
+
 def _run_region(args) -> int:
     from pathlib import Path
 
@@ -114,6 +139,8 @@ def _run_region(args) -> int:
         raise ValueError(f"{src}: time is not a date (dtype {np.asarray(time).dtype})")
     if args.polygon is not None:
         region, label = _polygon(grid, args.polygon), f"polygon {args.polygon}"
+    elif args.regionmask is not None:
+        region, label = _regionmask(grid, args.regionmask), f"regionmask {args.regionmask}"
     elif args.land:
         region, label = land_mask(grid), "land (no Antarctica, Greenland)"
     else:
