@@ -8,17 +8,19 @@ coarse field while its pattern follows the model (:mod:`jaxgeo.downscale.losses`
 Entry points: :func:`fit` → :class:`Downscaler` (``.predict``), :func:`baseline`, the
 synthetic experiment :func:`jaxgeo.downscale.synthetic.make_experiment`, and
 :mod:`jaxgeo.downscale.metrics` (the experiment end to end: :mod:`jaxgeo.demos.downscale`,
-``jaxgeo demo``). Settings: :class:`NetConfig` (architecture),
-:class:`LossConfig` (loss), :class:`TrainConfig` (optimisation); a trained network carries
-its :class:`RunSettings`. Seams for notebooks and benchmarks: :func:`network_inputs`,
-:func:`loss_constants`, :func:`composite_loss`, :func:`make_optimizer`,
+``jaxgeo demo``). The published patch method as a peer: :func:`fit_patches` →
+:class:`PatchDownscaler` (settings :class:`PatchConfig`). Settings: :class:`NetConfig`
+(architecture), :class:`LossConfig` (loss), :class:`TrainConfig` (optimisation); a trained
+network carries its :class:`RunSettings`. Seams for notebooks and benchmarks:
+:func:`network_inputs`, :func:`loss_constants`, :func:`composite_loss`, :func:`make_optimizer`,
 :func:`make_train_step`.
 
 Layout: ``_data`` (checking and gridding the inputs), ``_features`` (normalisation and input
 channels), ``_loss`` (loss settings, constants, sum), ``_model`` (the network),
 ``_units`` (unit labels of the inputs, the spread guard),
 ``_settings`` / ``_checkpoint`` (run settings, orbax checkpoints), ``_train`` (the loop),
-``_api`` (``fit``, ``Downscaler``, ``baseline``).
+``_api`` (``fit``, ``Downscaler``, ``baseline``), ``_patchdata`` / ``_patchnet`` / ``_patch``
+(the published patch method).
 
 Reference: Gou & Soja (2024), Nature Water 2, 139–150; Gou et al. (2025), J. Geodesy.
 """
@@ -29,6 +31,8 @@ from ._checkpoint import CheckpointError
 from ._features import NetworkInputs, NormStats, network_inputs
 from ._loss import LossConfig, LossConstants, composite_loss, loss_constants
 from ._model import DownscaleNet, NetConfig, sphere_pad
+from ._patch import PatchDownscaler, fit_patches
+from ._patchdata import PatchConfig
 from ._settings import RunSettings
 from ._train import TrainConfig, TrainingDivergedError, make_optimizer, make_train_step
 from ._units import SPREAD_RATIO_LIMIT
@@ -42,6 +46,8 @@ __all__ = [
     "NetConfig",
     "NetworkInputs",
     "NormStats",
+    "PatchConfig",
+    "PatchDownscaler",
     "RunSettings",
     "SPREAD_RATIO_LIMIT",
     "TrainConfig",
@@ -49,6 +55,7 @@ __all__ = [
     "baseline",
     "composite_loss",
     "fit",
+    "fit_patches",
     "loss_constants",
     "losses",
     "make_optimizer",

@@ -1,0 +1,108 @@
+"""The published patch method end to end on a tiny grid; its network at the published widths."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from jaxgeo import Grid
+from jaxgeo.downscale import PatchConfig, fit_patches
+from jaxgeo.downscale._patchnet import PatchNet, count_parameters
+
+RES = 10.0
+# one stage of one block: the pipeline of the published network, compiled in a few seconds
+TINY = PatchConfig(patch_size=8, batch=16, epochs=1, seed=3, max_patches_per_epoch=32,
+                   widths=(4,), blocks=1, predict_batch=64)
+
+
+def test_parameter_count_at_the_published_widths():
+    """9 inputs (GRACE, WGHM, 5 forcings, lat, lon): Keras reports 671,937 (~672 k)."""
+    cfg = PatchConfig()
+    assert (cfg.patch_size, cfg.batch, cfg.learning_rate, cfg.epochs, cfg.widths,
+            cfg.blocks, cfg.centre) == (32, 512, 1e-3, 150, (16, 32, 64), 3, 15)
+    trainable, stats = count_parameters(PatchNet.create(9, cfg.widths, cfg.blocks))
+    assert (trainable, stats) == (669_249, 2_688)
+    assert trainable + stats == 671_937
+
+
+def _dataset(nt=3, seed=0):
+    grid = Grid.regular(RES)
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(grid.shape, bool)
+    mask[4:15, 3:30] = rng.random((11, 27)) < 0.7
+    coords = {"time": xr.date_range("2003-01-15", periods=nt, freq="MS"),
+              **grid.to_xarray_coords()}
+    dims = ("time", "lat", "lon")
+    model = rng.standard_normal((nt,) + grid.shape) * 50.0
+    coarse = model + 10.0 * rng.standard_normal(model.shape)
+
+    def da(v, units):
+        return xr.DataArray(np.where(mask, v, np.nan), dims=dims, coords=coords,
+                            attrs={"units": units})
+
+    feats = xr.Dataset({"precipitation": da(rng.random(model.shape) * 100, "mm/month")})
+    return da(coarse, "mm"), da(model, "mm"), xr.DataArray(mask, dims=("lat", "lon"),
+                                                           coords=grid.to_xarray_coords()), feats
+
+
+@pytest.fixture(scope="module")
+def trained():
+    coarse, model, mask, feats = _dataset()
+    seen = []
+    ds = fit_patches(coarse, model, mask=mask, features=feats, config=TINY,
+                     callback=lambda e, d: seen.append((e, d)))
+    return ds, (coarse, model, mask, feats), seen
+
+
+def test_fit_predict_shape_units_and_nan_outside_mask(trained):
+    ds, (coarse, model, mask, feats), seen = trained
+    out = ds.predict(coarse, model, feats)
+    assert out.dims == ("time", "lat", "lon") and out.shape == coarse.shape
+    m = mask.values
+    assert np.isnan(out.values[:, ~m]).all()
+    assert np.isfinite(out.values[:, m]).all()
+    assert out.attrs["units"] == "mm"
+    assert [e for e, _ in seen] == [1] and seen[0][1] is ds
+    rec = ds.history[0]
+    assert rec["epoch"] == 1 and rec["patches"] == 32 and np.isfinite(rec["loss"])
+    # months are independent: predicting one month alone gives the same values
+    one = ds.predict(coarse.isel(time=[1]), model.isel(time=[1]), feats.isel(time=[1]))
+    np.testing.assert_allclose(one.values[0], out.values[1], rtol=1e-5, atol=1e-4)
+
+
+def test_predict_refuses_other_grid_and_features(trained):
+    ds, (coarse, model, mask, feats), _ = trained
+    with pytest.raises(ValueError, match="features differ from training"):
+        ds.predict(coarse, model)
+    with pytest.raises(ValueError, match="features differ from training"):
+        ds.predict(coarse, model, feats.rename(precipitation="rain"))
+    coarser = [v.coarsen(lat=2, lon=2).mean() for v in (coarse, model, feats)]
+    with pytest.raises(ValueError, match="grid"):
+        ds.predict(*coarser)
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"patch_size": 12}, "patch_size"),  # not a multiple of 2**3 (three stages)
+    ({"patch_size": 0}, "patch_size"),
+    ({"batch": 0}, "batch"),
+    ({"epochs": 1.5}, "epochs"),
+    ({"max_patches_per_epoch": 0}, "max_patches_per_epoch"),
+    ({"learning_rate": -1e-3}, "learning_rate"),
+    ({"learning_rate": float("nan")}, "learning_rate"),
+    ({"seed": -1}, "seed"),
+    ({"widths": ()}, "widths"),
+])
+def test_config_refuses_bad_values(change, field):
+    with pytest.raises(ValueError, match=rf"PatchConfig\.{field}"):
+        dataclasses.replace(PatchConfig(), **change)
+
+
+def test_fit_refuses_too_few_patches_and_constant_channels():
+    coarse, model, mask, feats = _dataset(nt=2)
+    with pytest.raises(ValueError, match=r"fewer than one batch of 4096"):
+        fit_patches(coarse, model, mask=mask, config=dataclasses.replace(TINY, batch=4096,
+                                                                         max_patches_per_epoch=None))
+    flat = feats.assign(precipitation=feats.precipitation * 0 + 1.0)
+    with pytest.raises(ValueError, match="precipitation is constant"):
+        fit_patches(coarse, model, mask=mask, features=flat, config=TINY)
