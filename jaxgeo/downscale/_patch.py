@@ -205,7 +205,8 @@ def fit_patches(coarse, model, *, mask, features=None,
         raise ValueError(f"an epoch has {per_epoch} patches ({nt} months × {ncell} mask "
                          f"cells), fewer than one batch of {config.batch}; lower "
                          "PatchConfig.batch")
-    net = PatchNet.create(n_in, config.widths, config.blocks, seed=config.seed)
+    net = PatchNet.create(n_in, config.widths, config.blocks, config.bn_momentum,
+                          seed=config.seed)
     optimizer = nnx.Optimizer(net, optax.adam(config.learning_rate, eps=1e-7), wrt=nnx.Param)
     step = _train_step(config.patch_size, n_in)
     stack_d, valid_d = jnp.asarray(stack), jnp.asarray(valid)

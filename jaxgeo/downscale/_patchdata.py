@@ -58,6 +58,9 @@ class PatchConfig:
         widths: channels of the three stages (published 16, 32, 64).
         blocks: residual blocks per stage (published 3).
         predict_batch: patches per forward pass in prediction (published 5000).
+        bn_momentum: momentum of the batch-normalisation running statistics used in
+            prediction (published: Keras' 0.99, which needs a few hundred steps to forget
+            its initial values; a short CPU run may lower it, e.g. 0.9).
     """
 
     patch_size: int = 32
@@ -69,6 +72,7 @@ class PatchConfig:
     widths: tuple[int, ...] = (16, 32, 64)
     blocks: int = 3
     predict_batch: int = 4096
+    bn_momentum: float = 0.99
 
     def __post_init__(self):
         object.__setattr__(self, "widths", tuple(self.widths))
@@ -90,6 +94,9 @@ class PatchConfig:
         if not (self.learning_rate > 0) or not math.isfinite(self.learning_rate):
             raise ValueError(f"PatchConfig.learning_rate must be a positive number, got "
                              f"{self.learning_rate!r}")
+        if not 0.0 <= self.bn_momentum < 1.0:
+            raise ValueError(f"PatchConfig.bn_momentum must be in [0, 1), got "
+                             f"{self.bn_momentum!r}")
         if isinstance(self.seed, bool) or int(self.seed) != self.seed or self.seed < 0:
             raise ValueError(f"PatchConfig.seed must be a non-negative integer, got "
                              f"{self.seed!r}")

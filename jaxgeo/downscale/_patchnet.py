@@ -38,17 +38,17 @@ def _conv(cin: int, cout: int, *, stride: int = 1, rngs: nnx.Rngs) -> nnx.Conv:
                     param_dtype=jnp.float32, dtype=jnp.float32, rngs=rngs)
 
 
-def _bn(ch: int, *, rngs: nnx.Rngs) -> nnx.BatchNorm:
-    return nnx.BatchNorm(ch, momentum=_BN_MOMENTUM, epsilon=_BN_EPSILON,
+def _bn(ch: int, momentum: float, *, rngs: nnx.Rngs) -> nnx.BatchNorm:
+    return nnx.BatchNorm(ch, momentum=momentum, epsilon=_BN_EPSILON,
                          param_dtype=jnp.float32, dtype=jnp.float32, rngs=rngs)
 
 
 class _ResBlock(nnx.Module):
-    def __init__(self, ch: int, *, rngs: nnx.Rngs):
+    def __init__(self, ch: int, momentum: float, *, rngs: nnx.Rngs):
         self.conv1 = _conv(ch, ch, rngs=rngs)
-        self.bn1 = _bn(ch, rngs=rngs)
+        self.bn1 = _bn(ch, momentum, rngs=rngs)
         self.conv2 = _conv(ch, ch, rngs=rngs)
-        self.bn2 = _bn(ch, rngs=rngs)
+        self.bn2 = _bn(ch, momentum, rngs=rngs)
 
     def __call__(self, x, *, train: bool):
         avg = not train
@@ -59,9 +59,10 @@ class _ResBlock(nnx.Module):
 class _Stage(nnx.Module):
     """An entry convolution (with ReLU) followed by residual blocks."""
 
-    def __init__(self, cin: int, cout: int, blocks: int, *, stride: int, rngs: nnx.Rngs):
+    def __init__(self, cin: int, cout: int, blocks: int, momentum: float, *, stride: int,
+                 rngs: nnx.Rngs):
         self.entry = _conv(cin, cout, stride=stride, rngs=rngs)
-        self.blocks = nnx.List([_ResBlock(cout, rngs=rngs) for _ in range(blocks)])
+        self.blocks = nnx.List([_ResBlock(cout, momentum, rngs=rngs) for _ in range(blocks)])
 
     def __call__(self, x, *, train: bool):
         x = jax.nn.relu(self.entry(x))
@@ -86,31 +87,34 @@ class PatchNet(nnx.Module):
         in_channels: input channels C.
         widths: channels per stage (published: 16, 32, 64).
         blocks: residual blocks per stage (published: 3).
+        bn_momentum: momentum of the batch-normalisation running statistics (Keras: 0.99).
         rngs: ``nnx.Rngs`` for the initial weights (see :meth:`create` for a numpy draw).
     """
 
     def __init__(self, in_channels: int, widths: tuple[int, ...] = (16, 32, 64),
-                 blocks: int = 3, *, rngs: nnx.Rngs):
+                 blocks: int = 3, bn_momentum: float = _BN_MOMENTUM, *, rngs: nnx.Rngs):
         widths = tuple(int(w) for w in widths)
         self.widths = widths
         enc_in = (in_channels,) + widths[:-1]
-        self.enc = nnx.List([_Stage(ci, co, blocks, stride=2, rngs=rngs)
+        self.enc = nnx.List([_Stage(ci, co, blocks, bn_momentum, stride=2, rngs=rngs)
                              for ci, co in zip(enc_in, widths, strict=True)])
         dec_out = widths[::-1]
         dec_in = (widths[-1],) + dec_out[:-1]
-        self.dec = nnx.List([_Stage(ci, co, blocks, stride=1, rngs=rngs)
+        self.dec = nnx.List([_Stage(ci, co, blocks, bn_momentum, stride=1, rngs=rngs)
                              for ci, co in zip(dec_in, dec_out, strict=True)])
         self.head = _conv(widths[0], 1, rngs=rngs)
 
     @classmethod
     def create(cls, in_channels: int, widths: tuple[int, ...] = (16, 32, 64),
-               blocks: int = 3, *, seed: int = 0) -> PatchNet:
+               blocks: int = 3, bn_momentum: float = _BN_MOMENTUM, *,
+               seed: int = 0) -> PatchNet:
         """Build the network with Keras' initial weights drawn by numpy from ``seed``.
 
         Glorot-uniform kernels, zero biases (BN: unit scale, zero offset, zero mean, unit
         variance), without compiling one XLA random kernel per weight shape.
         """
-        net = nnx.eval_shape(lambda: cls(in_channels, widths, blocks, rngs=nnx.Rngs(0)))
+        net = nnx.eval_shape(lambda: cls(in_channels, widths, blocks, bn_momentum,
+                                         rngs=nnx.Rngs(0)))
         rng = np.random.default_rng(seed)
         for _, node in nnx.iter_graph(net):
             if isinstance(node, nnx.Conv):

@@ -20,7 +20,8 @@ def test_parameter_count_at_the_published_widths():
     """9 inputs (GRACE, WGHM, 5 forcings, lat, lon): Keras reports 671,937 (~672 k)."""
     cfg = PatchConfig()
     assert (cfg.patch_size, cfg.batch, cfg.learning_rate, cfg.epochs, cfg.widths,
-            cfg.blocks, cfg.centre) == (32, 512, 1e-3, 150, (16, 32, 64), 3, 15)
+            cfg.blocks, cfg.centre, cfg.bn_momentum) == (32, 512, 1e-3, 150, (16, 32, 64), 3,
+                                                         15, 0.99)
     trainable, stats = count_parameters(PatchNet.create(9, cfg.widths, cfg.blocks))
     assert (trainable, stats) == (669_249, 2_688)
     assert trainable + stats == 671_937
@@ -92,6 +93,7 @@ def test_predict_refuses_other_grid_and_features(trained):
     ({"learning_rate": float("nan")}, "learning_rate"),
     ({"seed": -1}, "seed"),
     ({"widths": ()}, "widths"),
+    ({"bn_momentum": 1.0}, "bn_momentum"),
 ])
 def test_config_refuses_bad_values(change, field):
     with pytest.raises(ValueError, match=rf"PatchConfig\.{field}"):
