@@ -151,7 +151,7 @@ def main() -> None:
     grid = Grid.regular(a.res)
     mask = ds.mask.values
     features = ds[["precipitation", "evapotranspiration", "runoff"]]
-    # months spread over the record and the seasons (offset 1, step ≈ T / k)
+    # months spread evenly over the record, not the first or the last
     months_eval = [int(m) for m in np.linspace(1, a.months - 2, a.eval_months).round()]
     truth = ds.truth.values
     base = baseline(ds.coarse, ds.model, mask=ds.mask, radius_deg=3.0).values

@@ -108,3 +108,16 @@ def test_fit_refuses_too_few_patches_and_constant_channels():
     flat = feats.assign(precipitation=feats.precipitation * 0 + 1.0)
     with pytest.raises(ValueError, match="precipitation is constant"):
         fit_patches(coarse, model, mask=mask, features=flat, config=TINY)
+
+
+def test_predict_converts_thickness_units_and_refuses_others(trained):
+    ds, (coarse, model, mask, feats), _ = trained
+    in_mm = ds.predict(coarse, model, feats)
+    metres = [v / 1000.0 for v in (coarse, model)]
+    for v in metres:
+        v.attrs["units"] = "m"
+    np.testing.assert_allclose(ds.predict(*metres, feats).values, in_mm.values, rtol=1e-5,
+                               atol=1e-3, equal_nan=True)
+    kelvin = [v.assign_attrs(units="K") for v in (coarse, model)]
+    with pytest.raises(ValueError, match="units differ.*'mm'.*'K'"):
+        ds.predict(*kelvin, feats)
