@@ -12,7 +12,7 @@ from jaxgeo.downscale._patchnet import PatchNet, count_parameters
 
 RES = 10.0
 # one stage of one block: the pipeline of the published network, compiled in a few seconds
-TINY = PatchConfig(patch_size=8, batch=16, epochs=1, seed=3, max_patches_per_epoch=32,
+TINY = PatchConfig(patch_size=8, batch=16, epochs=1, seed=3, max_patches_per_epoch=16,
                    widths=(4,), blocks=1, predict_batch=64)
 
 
@@ -66,7 +66,7 @@ def test_fit_predict_shape_units_and_nan_outside_mask(trained):
     assert out.attrs["units"] == "mm"
     assert [e for e, _ in seen] == [1] and seen[0][1] is ds
     rec = ds.history[0]
-    assert rec["epoch"] == 1 and rec["patches"] == 32 and np.isfinite(rec["loss"])
+    assert rec["epoch"] == 1 and rec["patches"] == 16 and np.isfinite(rec["loss"])
     # months are independent: predicting one month alone gives the same values
     one = ds.predict(coarse.isel(time=[1]), model.isel(time=[1]), feats.isel(time=[1]))
     np.testing.assert_allclose(one.values[0], out.values[1], rtol=1e-5, atol=1e-4)
@@ -121,3 +121,35 @@ def test_predict_converts_thickness_units_and_refuses_others(trained):
     kelvin = [v.assign_attrs(units="K") for v in (coarse, model)]
     with pytest.raises(ValueError, match="units differ.*'mm'.*'K'"):
         ds.predict(*kelvin, feats)
+
+
+def test_first_step_loss_is_the_published_formula_on_raw_labels(trained):
+    """The first step's loss: the patch formula on GRACE and model patches in mm (not scaled)."""
+    import jax.numpy as jnp
+    from flax import nnx
+
+    from jaxgeo.downscale._data import prepare
+    from jaxgeo.downscale._patchdata import extract_patches, patch_scalers, stack_fields
+
+    ds, (coarse, model, mask, feats), _ = trained
+    cfg = ds.config  # one step: the epoch's loss is the first step's, before the update
+    assert cfg.max_patches_per_epoch == cfg.batch
+    fields = prepare(coarse, model, mask, feats)
+    stack, valid, n_in = stack_fields(fields, patch_scalers(fields))
+    ii, jj = np.nonzero(fields.mask)
+    idx = np.random.default_rng([cfg.seed, 0]).permutation(3 * ii.size)[:cfg.batch]
+    t, i, j = idx // ii.size, ii[idx % ii.size], jj[idx % ii.size]
+    patches = np.asarray(extract_patches(jnp.asarray(stack), jnp.asarray(valid),
+                                         *(jnp.asarray(v, jnp.int32) for v in (t, i, j)),
+                                         cfg.patch_size), np.float64)
+    c = cfg.centre
+    np.testing.assert_allclose(patches[:, c, c, n_in], coarse.values[t, i, j], rtol=1e-6)
+    np.testing.assert_allclose(patches[:, c, c, n_in + 1], model.values[t, i, j], rtol=1e-6)
+    net = PatchNet.create(n_in, cfg.widths, cfg.blocks, cfg.bn_momentum, seed=cfg.seed)
+    forward = nnx.jit(lambda net, x: net(x, train=True))
+    pred = np.asarray(forward(net, jnp.asarray(patches[..., :n_in], jnp.float32)), np.float64)
+    g, m = patches[..., n_in], patches[..., n_in + 1]
+    expected = np.mean([abs(gk.mean() - yk.mean()) + np.mean(np.abs(mk - yk))
+                        * (1 - np.corrcoef(mk.ravel(), yk.ravel())[0, 1])
+                        for yk, gk, mk in zip(pred, g, m, strict=True)])
+    np.testing.assert_allclose(ds.history[0]["loss"], expected, rtol=1e-4)
