@@ -22,19 +22,14 @@ def short():
 
 
 @pytest.fixture(scope="module")
-def year():
-    return tiny_experiment(12)
-
-
-@pytest.fixture(scope="module")
-def published(short, tmp_path_factory):
-    """The published set-up, explicitly (no fallback warning), with a checkpoint."""
+def fallback(short, tmp_path_factory):
+    """``fit`` with its defaults on 8 months (too few for noise2self), with a checkpoint;
+    the caught warnings. (12 months and more: tests/cli/test_downscale_predict.py.)"""
     ckpt = tmp_path_factory.mktemp("defaults") / "ckpt"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
-        fitted = _fit(short, noise2self=False, loss=LossConfig.published(),
-                      checkpoint_dir=ckpt)
-    return fitted, ckpt
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = _fit(short, checkpoint_dir=ckpt)
+    return fitted, ckpt, [w for w in caught if issubclass(w.category, UserWarning)]
 
 
 def _fit(d, **kw):
@@ -56,26 +51,12 @@ def test_loss_defaults_are_the_best_measured_and_published_is_named():
         LossConfig.published(cap_power=3)
 
 
-@pytest.fixture(scope="module")
-def defaults(year):
-    """The settings of ``fit`` with its defaults on 12 months."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)  # no fallback warning with 12 months
-        return _fit(year).settings
-
-
-def test_fit_defaults_to_noise2self_and_the_best_loss_with_a_year(defaults):
-    s = defaults
-    assert s.noise2self and s.residual_channel == 1
-    assert s.loss == LossConfig() and s.loss.cap_power == 2
-    assert s.loss.observation_half_width_km == 300.0
-
-
-def test_short_record_falls_back_with_one_warning(short):
-    with pytest.warns(UserWarning, match=r"fit: 8 months are too few for noise2self \(needs "
-                                         r"12\); training with the published inputs") as rec:
-        fitted = _fit(short)
-    assert len([w for w in rec if issubclass(w.category, UserWarning)]) == 1
+def test_short_record_falls_back_with_one_warning(short, fallback):
+    fitted, _, caught = fallback
+    assert [str(w.message) for w in caught] == [
+        "fit: 8 months are too few for noise2self (needs 12); training with the published "
+        "inputs (noise2self=False)"]
+    assert caught[0].filename == __file__  # points at the caller's line
     assert not fitted.settings.noise2self and fitted.settings.residual_channel == 2
     assert fitted.settings.loss == LossConfig()  # only the inputs fall back
     # an explicit noise2self=True with a short record stays an error
@@ -83,15 +64,12 @@ def test_short_record_falls_back_with_one_warning(short):
         _fit(short, noise2self=True)
 
 
-def test_published_setup_is_one_call_and_equals_the_old_defaults(published):
+def test_published_setup_is_one_call_and_equals_the_old_defaults():
     assert LossConfig.published() == LossConfig(cap_power=1, observation_half_width_km=None)
-    pub, _ = published
-    assert not pub.settings.noise2self and pub.settings.loss == LossConfig.published()
-    assert set(pub.history[-1]) == {"cap", "mae_decorrelation"}
 
 
-def test_stored_runs_without_loss_keys_mean_the_published_loss(defaults):
-    s = defaults
+def test_stored_runs_without_loss_keys_mean_the_published_loss(fallback):
+    s = fallback[0].settings
     d = s.to_dict()
     assert RunSettings.from_dict(d) == s  # every key written: the new defaults survive
     # a version-2 checkpoint written before cap_power and the observation Gaussian existed
@@ -113,8 +91,8 @@ def test_stored_runs_without_loss_keys_mean_the_published_loss(defaults):
     assert (one.mask_fingerprint, one.mask_cells) == ("", 0)  # unknown: not checked
 
 
-def test_load_refuses_another_mask_than_the_trainings(short, published):
-    fitted, ckpt = published
+def test_load_refuses_another_mask_than_the_trainings(short, fallback):
+    fitted, ckpt, _ = fallback
     mask = short["mask"].values
     assert fitted.settings.mask_cells == int(mask.sum())
     same = Downscaler.load(ckpt, mask=short["mask"])
