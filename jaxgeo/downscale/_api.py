@@ -16,7 +16,7 @@ from .._deprecation import reject_unknown, renamed
 from .._sharding import auto_axes
 from ._checkpoint import read_settings, restore_checkpoint
 from ._data import check_mask, prepare
-from ._features import apply_chunked, build_inputs, norm_stats
+from ._features import NOISE2SELF_MIN_MONTHS, apply_chunked, build_inputs, norm_stats
 from ._loss import LossConfig, loss_constants
 from ._model import DownscaleNet, NetConfig
 from ._settings import RunSettings, fingerprint
@@ -212,10 +212,6 @@ def _retired_fit_keywords(kwargs: dict, net, loss, train, quiet):
     loss = dataclasses.replace(loss, **changes) if changes else loss
     reject_unknown(kwargs, where="fit")
     return net, loss, train, quiet
-
-
-#: months ``noise2self`` needs (each month's inputs come from a seasonal-trend fit of the rest)
-NOISE2SELF_MIN_MONTHS = 12
 
 
 def _resolve_noise2self(noise2self: bool | None, n_months: int) -> bool:
