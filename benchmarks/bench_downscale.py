@@ -4,8 +4,8 @@ Each case (resolution) runs in its own subprocess so that its peak memory (ru_ma
 its own. A case builds random normalised inputs of the demo's shape (coarse, model,
 baseline, 3 forcings, position, mask), the masked cap operator on the real land mask, and
 the default network, then times jit-compiled Adam steps (compile separately from run).
-The loss is the demo's (squared cap misfit of the prediction seen through the 300 km
-Gaussian, MAE·(1−ρ) similarity) unless ``--loss published``. The epoch time is measured
+The loss is ``LossConfig()``'s default (squared cap misfit of the prediction seen through
+the 300 km Gaussian, MAE·(1−ρ) similarity) unless ``--loss published``. The epoch time is measured
 over ``--epoch-steps`` steps and scaled to a full epoch unless ``--full-epoch`` is given.
 Cases run with the glibc allocator tuning of ``bench_sphere.py`` unless
 ``--default-malloc``. Prints a table and writes JSON
@@ -43,7 +43,6 @@ def run_case(res: float, months: int, batch: int, steps: int, full_epoch: bool,
     from flax import nnx
 
     from jaxgeo import Grid
-    from jaxgeo.demos.downscale import DEMO_DEFAULTS
     from jaxgeo.downscale import (
         DownscaleNet,
         LossConfig,
@@ -62,9 +61,7 @@ def run_case(res: float, months: int, batch: int, steps: int, full_epoch: bool,
     x = rng.standard_normal((months,) + grid.shape + (channels,)).astype(np.float32)
     model = rng.standard_normal((months,) + grid.shape).astype(np.float32)
     t0 = time.perf_counter()
-    loss_cfg = (LossConfig(observation_half_width_km=DEMO_DEFAULTS["observation_half_width_km"],
-                           cap_power=DEMO_DEFAULTS["cap_power"]) if loss == "demo"
-                else LossConfig())
+    loss_cfg = LossConfig() if loss == "demo" else LossConfig.published()
     aux = loss_constants(grid, mask, 3.0, loss_cfg)
     op = aux.cap_op
     t_op = time.perf_counter() - t0

@@ -122,3 +122,79 @@ def default_mask_name(coarse) -> str:
     """``land`` for a field with values everywhere (a global product such as ``grace l2``
     output), else ``finite`` (a product that leaves cells out, e.g. a land mascon grid)."""
     return "land" if bool(coarse.notnull().all().values) else "finite"
+
+
+def month_midpoints(da) -> np.ndarray:
+    """The midpoint of each month of ``da``: of its data span ``[time_start, time_end)``
+    when it has those coordinates (a GRACE output), else of the calendar month of its
+    time stamp (monthly files, stamped at any day of the month)."""
+    if "time_start" in da.coords and "time_end" in da.coords:
+        start = np.asarray(da["time_start"].values, "datetime64[ns]")
+        return start + (np.asarray(da["time_end"].values, "datetime64[ns]") - start) / 2
+    month = np.asarray(da["time"].values).astype("datetime64[M]")
+    start = month.astype("datetime64[ns]")
+    return start + ((month + 1).astype("datetime64[ns]") - start) / 2
+
+
+def time_range(values) -> tuple[np.datetime64, np.datetime64]:
+    """``--time START END`` as datetime64, checked (parseable, START before END)."""
+    from ..time import as_datetime64
+
+    start, end = (as_datetime64(np.array([v]), name=f"--time {v!r}")[0] for v in values)
+    if not start < end:
+        raise ValueError(f"--time {values[0]} {values[1]}: START must come before END (the "
+                         "range is [START, END), end exclusive)")
+    return start, end
+
+
+def select_months(coarse, model, values, *, path: str):
+    """``(coarse, model)`` restricted to the months of ``coarse`` whose midpoint
+    (:func:`month_midpoints`) lies in ``--time`` ``[START, END)``; the model too when it
+    has the coarse field's time stamps (else its raw steps are averaged over the kept
+    spans later)."""
+    start, end = time_range(values)
+    mid = month_midpoints(coarse)
+    keep = np.flatnonzero((mid >= start) & (mid < end))
+    if keep.size == 0:
+        ok = mid[~np.isnat(mid)]
+        first, last = (str(ok.min())[:10], str(ok.max())[:10]) if ok.size else ("-", "-")
+        raise ValueError(f"--time {values[0]} {values[1]}: no month of {path} has its midpoint "
+                         f"in [START, END) (its month midpoints run from {first} to {last})")
+    if model.sizes.get("time") == coarse.sizes.get("time") and np.array_equal(
+            np.asarray(model["time"].values), np.asarray(coarse["time"].values)):
+        model = model.isel(time=keep)
+    return coarse.isel(time=keep), model
+
+
+def mask_variable(ds, path):
+    """The mask of a ``--mask`` file: its ``mask`` variable when it has one (the output of
+    ``jaxgeo downscale fit``/``predict``), else its only/first variable."""
+    from .._io import pick_variable
+
+    return pick_variable(ds, "mask" if "mask" in ds.data_vars else None, path)
+
+
+def product(out, fitted, coarse, *, action: str, provenance: dict):
+    """The Dataset written by ``jaxgeo downscale fit``/``predict``.
+
+    The downscaled field is named after the product, ``<coarse variable>_downscaled``
+    (e.g. ``lwe_thickness_downscaled``), beside the ``mask`` it covers. Attributes: the
+    network's settings (``run_settings``, the JSON of :class:`RunSettings`) and the inputs'
+    provenance (``provenance``: ``coarse_file``, ``coarse_variable``, ``model_file``, …).
+    """
+    import json
+
+    import xarray as xr
+
+    base = str(coarse.name or "field")
+    out = out.rename(f"{base}_downscaled")
+    out.attrs["long_name"] = "downscaled " + str(coarse.attrs.get("long_name", base))
+    ds = out.to_dataset()
+    ds["mask"] = xr.DataArray(np.asarray(fitted.mask, np.int8), dims=("lat", "lon"),
+                              coords=fitted.grid.to_xarray_coords(),  # aligned by label
+                              attrs={"long_name": "cells downscaled (1)",
+                                     "description": provenance.get("mask", "")})
+    ds.attrs.update({"Conventions": "CF-1.8", "source": f"jaxgeo downscale {action}",
+                     **{k: v for k, v in provenance.items() if v is not None},
+                     "run_settings": json.dumps(fitted.settings.to_dict(), sort_keys=True)})
+    return ds

@@ -61,7 +61,7 @@ def _downscale(args) -> int:
     # run_demo checks --out itself (it refuses folders it did not write) before any work
     run_demo(args.out, resolution_deg=args.resolution_deg, n_months=args.n_months,
              epochs=args.epochs, radius_deg=args.radius_deg, seed=args.seed,
-             noise2self=not args.no_noise2self, quiet=args.quiet)
+             noise2self=False if args.no_noise2self else None, quiet=args.quiet)
     return 0
 
 

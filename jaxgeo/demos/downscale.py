@@ -16,16 +16,18 @@ __all__ = ["DEMO_DEFAULTS", "OUTPUTS", "check_out_dir", "format_table", "run_dem
 #: the files of one demo run; ``--out`` holds exactly these (written as one set)
 OUTPUTS = ("downscale_demo.nc", "downscale_maps.png", "downscale_trends.png", "metrics.json")
 
+#: the experiment's size and training length; the loss and the inputs are the defaults of
+#: :func:`jaxgeo.downscale.fit` and :class:`~jaxgeo.downscale.LossConfig` (the best measured
+#: settings have one home: there)
 DEMO_DEFAULTS = {
     "resolution_deg": 1.0,
     "n_months": 120,
     "epochs": 4,
     "radius_deg": 3.0,
     "seed": 0,
-    "observation_half_width_km": 300.0,
-    "cap_power": 2,
-    "noise2self": True,
 }
+
+_GIVEN = object()  # run_demo's observation_half_width_km when not given: the loss default
 
 
 def _trends(ds, fields: dict) -> dict:
@@ -164,14 +166,15 @@ def write_set(out: Path, nc, result: dict, figures: dict) -> None:
 
 def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: int = 120,
              epochs: int = 4, radius_deg: float = 3.0, seed: int = 0,
-             observation_half_width_km: float | None = 300.0, noise2self: bool = True,
+             observation_half_width_km=_GIVEN, noise2self: bool | None = None,
              quiet: bool = False, loss=None, **retired) -> dict:
     """Run the synthetic downscaling experiment and write its results to ``out_dir``.
 
     Builds :func:`jaxgeo.downscale.synthetic.make_experiment`, trains
-    :func:`jaxgeo.downscale.fit` on the coarse and model fields with the forcings as
-    features, predicts, and compares the downscaled field, the coarse field, the model and
-    :func:`jaxgeo.downscale.baseline` with the truth.
+    :func:`jaxgeo.downscale.fit` with its defaults (the best measured settings) on the
+    coarse and model fields with the forcings as features, predicts, and compares the
+    downscaled field, the coarse field, the model and :func:`jaxgeo.downscale.baseline`
+    with the truth.
 
     Writes ``downscale_demo.nc`` (CF), ``downscale_maps.png``, ``downscale_trends.png`` and
     ``metrics.json`` into a temporary folder beside ``out_dir`` and moves it into place at
@@ -182,16 +185,18 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
             is replaced as a whole); any other existing path is refused before any work.
         resolution_deg, n_months, seed: experiment size and seed.
         epochs, radius_deg: training length and cap radius (degrees).
-        observation_half_width_km: the Gaussian half-width that made the GRACE-like field;
-            the cap term compares the prediction smoothed by it with the coarse field (like
-            with like, see :class:`~jaxgeo.downscale.LossConfig`). None uses raw cap means,
+        observation_half_width_km: when given, the loss's Gaussian half-width (the
+            experiment's GRACE-like field is made with 300 km, the default of
+            :class:`~jaxgeo.downscale.LossConfig`): the cap term compares the prediction
+            smoothed by it with the coarse field (like with like). None uses raw cap means,
             as published.
         noise2self: train blind to each month's own coarse field (see
-            :func:`~jaxgeo.downscale.fit`): the network can then not lower the cap term by
-            copying the GRACE-like noise.
+            :func:`~jaxgeo.downscale.fit`; None: ``fit``'s default, True with ≥ 12 months):
+            the network can then not lower the cap term by copying the GRACE-like noise.
+            False: the published inputs.
         quiet: no progress bar and no table.
-        loss: a :class:`~jaxgeo.downscale.LossConfig` instead of the demo's (squared cap
-            misfit through the ``observation_half_width_km`` Gaussian).
+        loss: a :class:`~jaxgeo.downscale.LossConfig` instead of the default one
+            (e.g. :meth:`~jaxgeo.downscale.LossConfig.published`).
         **retired: ``observation_km`` (→ ``observation_half_width_km``), ``progress`` and
             ``verbose`` (→ ``quiet``) still work for one release with a DeprecationWarning.
 
@@ -228,10 +233,11 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
     base = baseline(ds.coarse, ds.model, mask=ds.mask, radius_deg=radius_deg)
     t_base = time.perf_counter() - t0
     t0 = time.perf_counter()
-    # Squared cap misfits of the prediction seen through the coarse product's smoothing: in
-    # this experiment better than the published L1 of raw cap means (see the README).
+    # fit's defaults: squared cap misfits of the prediction seen through the coarse product's
+    # smoothing, noise2self inputs (better than the published set-up, see the README)
     if loss is None:
-        loss = LossConfig(observation_half_width_km=observation_half_width_km, cap_power=2)
+        loss = (LossConfig() if observation_half_width_km is _GIVEN else
+                LossConfig(observation_half_width_km=observation_half_width_km))
     ds_fit = fit(ds.coarse, ds.model, mask=ds.mask, features=features, radius_deg=radius_deg,
                  noise2self=noise2self, loss=loss, train=TrainConfig(epochs=epochs, seed=seed),
                  quiet=quiet)
@@ -251,8 +257,8 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
         "final_loss_terms": ds_fit.history[-1] if ds_fit.history else {},
         "settings": {"resolution_deg": resolution_deg, "n_months": n_months, "epochs": epochs,
                      "radius_deg": radius_deg, "seed": seed,
-                     "observation_half_width_km": observation_half_width_km,
-                     "noise2self": noise2self, "loss": str(loss),
+                     "observation_half_width_km": loss.observation_half_width_km,
+                     "noise2self": ds_fit.settings.noise2self, "loss": str(loss),
                      "noise_mm": float(ds.attrs["noise_mm"]), "land_cells": int(ds.mask.sum())},
         "units": "mm equivalent water height (trend: mm/yr); area-weighted over the land mask",
     })

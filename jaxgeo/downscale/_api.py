@@ -16,7 +16,7 @@ from .._deprecation import reject_unknown, renamed
 from .._sharding import auto_axes
 from ._checkpoint import read_settings, restore_checkpoint
 from ._data import check_mask, prepare
-from ._features import apply_chunked, build_inputs, norm_stats
+from ._features import NOISE2SELF_MIN_MONTHS, apply_chunked, build_inputs, norm_stats
 from ._loss import LossConfig, loss_constants
 from ._model import DownscaleNet, NetConfig
 from ._settings import RunSettings, fingerprint
@@ -68,15 +68,30 @@ class Downscaler:
 
     @classmethod
     def load(cls, checkpoint_dir, *, mask) -> Downscaler:
-        """Rebuild the network of the latest checkpoint in ``checkpoint_dir``."""
+        """Rebuild the network of the latest checkpoint in ``checkpoint_dir``.
+
+        ``mask``: the mask of the training run (checked against its stored fingerprint;
+        checkpoints written before it was stored cannot be checked).
+
+        Raises:
+            FileNotFoundError: no checkpoint there.
+            ValueError: ``mask`` is not the training's (naming the cell counts), or a
+                :class:`CheckpointError`.
+        """
         found = read_settings(Path(checkpoint_dir))
         if found is None:
             raise FileNotFoundError(f"no checkpoint in {checkpoint_dir}")
         step, settings = found
+        mask = check_mask(mask, settings.grid)
+        if settings.mask_fingerprint and fingerprint(np.asarray(mask, bool)) != \
+                settings.mask_fingerprint:
+            raise ValueError(f"checkpoint {checkpoint_dir}: the mask differs from the one the "
+                             f"network was trained with ({int(np.sum(mask))} cells, trained "
+                             f"on {settings.mask_cells}); pass the training mask")
         net = DownscaleNet.create(settings.in_channels, settings.net,
                                   residual_channel=settings.residual_channel)
         units = restore_checkpoint(Path(checkpoint_dir), step, net)
-        return cls(net, settings, check_mask(mask, settings.grid), units=units)
+        return cls(net, settings, mask, units=units)
 
     def predict(self, coarse, model, features=None, *, batch_months: int = 8, mesh=None,
                 **retired):
@@ -199,8 +214,20 @@ def _retired_fit_keywords(kwargs: dict, net, loss, train, quiet):
     return net, loss, train, quiet
 
 
+def _resolve_noise2self(noise2self: bool | None, n_months: int) -> bool:
+    """``fit``'s ``noise2self``: None → True with enough months, else False with a warning."""
+    if noise2self is not None:
+        return bool(noise2self)
+    if n_months >= NOISE2SELF_MIN_MONTHS:
+        return True
+    warnings.warn(f"fit: {n_months} months are too few for noise2self (needs "
+                  f"{NOISE2SELF_MIN_MONTHS}); training with the published inputs "
+                  "(noise2self=False)", UserWarning, stacklevel=3)
+    return False
+
+
 def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
-        model_tendency: bool = False, noise2self: bool = False,
+        model_tendency: bool = False, noise2self: bool | None = None,
         net: NetConfig = NetConfig(),  # noqa: B008 (frozen: immutable default)
         loss: LossConfig = LossConfig(),  # noqa: B008
         train: TrainConfig = TrainConfig(),  # noqa: B008
@@ -215,6 +242,11 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
     travel with the network and are applied again by :meth:`Downscaler.predict`:
     ``features``, ``radius_deg``, ``model_tendency``, ``noise2self``); the architecture is
     ``net``, the loss ``loss``, the optimisation loop ``train``.
+
+    The defaults are the best measured settings (``noise2self`` inputs, squared misfit of
+    cap means of the prediction seen through a 300 km Gaussian). The published set-up of
+    Gou & Soja (2024) is one call: ``fit(coarse, model, mask=mask, noise2self=False,
+    loss=LossConfig.published())``.
 
     Args:
         coarse: (time, lat, lon) DataArray of the coarse-resolution field (GRACE), on the
@@ -241,10 +273,12 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
             The cap term then cannot be lowered by reproducing month ``t``'s noise, so it
             teaches the network the expected cap means, not the noisy ones. Needs at least
             12 months, in training and in ``predict`` (a month's prediction uses the
-            others).
+            others). None (default): True with at least 12 months; with fewer, False and a
+            UserWarning. False: the published inputs (the month's own coarse field).
         net: :class:`NetConfig` (default: width 16, depth 2, 1 block per level).
-        loss: :class:`LossConfig` (default: published MAE·(1−ρ) similarity, L1 caps at
-            every cell).
+        loss: :class:`LossConfig` (default: squared misfit of cap means at every cell of
+            the prediction smoothed by 300 km, + MAE·(1−ρ) similarity;
+            :meth:`LossConfig.published`: the published L1 misfit of raw cap means).
         train: :class:`TrainConfig` (epochs, batch_months, learning_rate, seed,
             checkpoint_every).
         mesh: data-parallel training over a :class:`jax.sharding.Mesh` with a ``"months"``
@@ -266,11 +300,16 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
     Returns:
         :class:`Downscaler`.
 
+    Raises:
+        ValueError: ``noise2self=True`` with fewer than 12 months (among the checks of
+            the inputs).
+
     Reference: Gou & Soja (2024), Nature Water 2, 139–150 (method, patch-based).
     """
     net, loss, train, quiet = _retired_fit_keywords(retired, net, loss, train, quiet)
     fields = prepare(coarse, model, mask, features)
     net.check_grid(fields.grid.shape)
+    noise2self = _resolve_noise2self(noise2self, fields.coarse.shape[0])
     norm = norm_stats(fields)
     constants = loss_constants(fields.grid, fields.mask, radius_deg, loss)
     # with caps at every cell the loss operator is the low-pass operator too: build it once
@@ -288,7 +327,9 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         loss=loss, batch_months=train.batch_months, learning_rate=train.learning_rate,
         seed=train.seed, epochs=train.epochs, n_months=int(inputs.x.shape[0]),
         data=fingerprint(inputs.x, fields.mask),
-        feature_units=tuple(fields.feature_units[n] for n in fields.features))
+        feature_units=tuple(fields.feature_units[n] for n in fields.features),
+        mask_fingerprint=fingerprint(np.asarray(fields.mask, bool)),
+        mask_cells=int(np.sum(fields.mask)))
     network = DownscaleNet.create(inputs.x.shape[-1], net,
                                   residual_channel=inputs.residual_channel, seed=train.seed)
     history = run_training(network, inputs.x, inputs.model, target_caps, constants,

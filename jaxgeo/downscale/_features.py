@@ -117,6 +117,10 @@ class NetworkInputs(NamedTuple):
     norm: NormStats
 
 
+#: months ``noise2self`` needs (each month's inputs come from a seasonal-trend fit of the rest)
+NOISE2SELF_MIN_MONTHS = 12
+
+
 def build_inputs(fields: Fields, norm: NormStats, radius_deg: float, *,
                  tendency_channel: bool = False, noise2self: bool = False,
                  cap_op=None) -> NetworkInputs:
@@ -129,9 +133,9 @@ def build_inputs(fields: Fields, norm: NormStats, radius_deg: float, *,
             months that are not consecutive (naming the gap).
     """
     nt = fields.coarse.shape[0]
-    if noise2self and nt < 12:
-        raise ValueError(f"noise2self needs at least 12 months (each month's inputs come from "
-                         f"a seasonal-trend fit of the others), got {nt}")
+    if noise2self and nt < NOISE2SELF_MIN_MONTHS:
+        raise ValueError(f"noise2self needs at least {NOISE2SELF_MIN_MONTHS} months (each "
+                         f"month's inputs come from a seasonal-trend fit of the others), got {nt}")
     if tendency_channel and nt > 1:
         months = np.asarray(fields.time).astype("datetime64[M]")
         gap = np.flatnonzero(np.diff(months) != np.timedelta64(1, "M"))

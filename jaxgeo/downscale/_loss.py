@@ -26,16 +26,21 @@ SIMILARITY = {
 class LossConfig:
     """Terms and weights of the loss.
 
+    The defaults are the best measured settings (squared misfit of cap means of the
+    prediction seen through the coarse product's 300 km smoothing; see the README);
+    :meth:`published` is the loss of Gou & Soja (2024).
+
     Attributes:
         cap_weight: weight of :func:`~jaxgeo.downscale.losses.cap_consistency`.
-        cap_power: 1 (absolute, as published) or 2 (squared) cap misfit.
+        cap_power: 2 (squared, the default) or 1 (absolute, as published) cap misfit.
         similarity: model-similarity terms, a tuple of names among ``mae_decorrelation``,
             ``mse`` and ``gradient``.
         similarity_weights: one weight per similarity term.
         observation_half_width_km: half-width (km) of a Gaussian that models the coarse
             product's own smoothing; when set, the prediction is smoothed by it (over the
             mask) before its cap means are compared with the coarse field's, so like is
-            compared with like. None compares raw cap means, as published.
+            compared with like (default 300 km, GRACE's effective smoothing). None compares
+            raw cap means, as published.
         targets_resolution_deg: evaluate the caps only at the cell centres of this coarser
             grid (a multiple of the data grid's resolution); None: at every cell.
 
@@ -43,10 +48,10 @@ class LossConfig:
     """
 
     cap_weight: float = 1.0
-    cap_power: int = 1
+    cap_power: int = 2
     similarity: tuple[str, ...] = ("mae_decorrelation",)
     similarity_weights: tuple[float, ...] = (1.0,)
-    observation_half_width_km: float | None = None
+    observation_half_width_km: float | None = 300.0
     targets_resolution_deg: float | None = None
 
     def __post_init__(self):
@@ -67,6 +72,16 @@ class LossConfig:
                                       and np.isfinite(v) and (v > 0 or name == "cap_weight"
                                                               and v == 0)):
                 raise ValueError(f"{name} must be a positive number (or None), got {v!r}")
+
+    @classmethod
+    def published(cls, **changes) -> LossConfig:
+        """The published loss of Gou & Soja (2024): L1 misfit of raw cap means
+        (``cap_power=1``, ``observation_half_width_km=None``) + ``MAE·(1 − ρ)``.
+
+        ``changes``: other fields to set on it. With ``fit(..., noise2self=False)`` (the
+        published inputs) it reproduces the published set-up.
+        """
+        return cls(**{"cap_power": 1, "observation_half_width_km": None, **changes})
 
 
 _loss_config_init = LossConfig.__init__

@@ -19,7 +19,8 @@ from ._features import NormStats
 from ._loss import LossConfig
 from ._model import NetConfig
 
-__all__ = ["FORMATS", "HISTORICAL_DEFAULTS", "RunSettings", "SETTINGS_VERSION", "fingerprint"]
+__all__ = ["FORMATS", "HISTORICAL_DEFAULTS", "HISTORICAL_LOSS_DEFAULTS", "RunSettings",
+           "SETTINGS_VERSION", "fingerprint"]
 
 SETTINGS_VERSION = 2
 #: checkpoint format string → settings version
@@ -27,7 +28,8 @@ FORMATS = {"jaxgeo.downscale/1": 1, "jaxgeo.downscale/2": 2}
 _FORMAT = {v: k for k, v in FORMATS.items()}
 
 #: Keys that version-1 checkpoints may lack (written before the option existed), with the
-#: value those runs had. Loss keys missing from any version mean :class:`LossConfig`'s default.
+#: value those runs had. Loss keys missing from any version mean the value of
+#: :data:`HISTORICAL_LOSS_DEFAULTS` (the defaults changed since; see there).
 HISTORICAL_DEFAULTS = {
     "centres_res_deg": None,
     "model_tendency": False,
@@ -36,6 +38,12 @@ HISTORICAL_DEFAULTS = {
     "features": [],
     "train_epochs": 0,
 }
+#: What a :class:`LossConfig` key missing from a stored run meant: the published loss
+#: (:meth:`LossConfig.published`), the default of every release before the best measured
+#: settings became the defaults (``cap_power`` 1, no observation smoothing). Versions 1
+#: and 2 are read with it; every key this code writes is stored explicitly, so the defaults
+#: of :class:`LossConfig` never decide what a stored run meant.
+HISTORICAL_LOSS_DEFAULTS = dataclasses.asdict(LossConfig.published())
 #: loss keys renamed since version 1 (old → new)
 _LOSS_RENAMED = {"observation_km": "observation_half_width_km"}
 
@@ -69,6 +77,9 @@ class RunSettings:
             features' order (None: unlabelled); empty for checkpoints written before they
             were stored (all unknown). :meth:`Downscaler.predict` converts or refuses
             features against them.
+        mask_fingerprint, mask_cells: :func:`fingerprint` of the boolean mask of the
+            training and its number of cells (``""`` and 0 for checkpoints written before
+            they were stored: unknown); :meth:`Downscaler.load` refuses another mask.
     """
 
     resolution_deg: float
@@ -90,6 +101,8 @@ class RunSettings:
     data: str
     version: int = SETTINGS_VERSION
     feature_units: tuple[str | None, ...] = ()
+    mask_fingerprint: str = ""
+    mask_cells: int = 0
 
     @property
     def grid(self) -> Grid:
@@ -117,6 +130,8 @@ class RunSettings:
                       "seed": self.seed, "epochs": self.epochs},
             "n_months": self.n_months,
             "data": self.data,
+            "mask_fingerprint": self.mask_fingerprint,
+            "mask_cells": self.mask_cells,
         }
 
     @classmethod
@@ -132,7 +147,8 @@ class RunSettings:
                              f"of {sorted(FORMATS)}")
         if version == 1:
             d = _upgrade_v1(d)
-        loss = {_LOSS_RENAMED.get(k, k): v for k, v in d["loss"].items()}
+        loss = {**HISTORICAL_LOSS_DEFAULTS,
+                **{_LOSS_RENAMED.get(k, k): v for k, v in d["loss"].items()}}
         train = d["train"]
         return cls(
             resolution_deg=float(d["grid"]["resolution_deg"]),
@@ -156,15 +172,20 @@ class RunSettings:
             # absent from checkpoints written before feature units were stored: unknown
             feature_units=tuple(None if u is None else str(u)
                                 for u in d.get("feature_units") or ()),
+            # absent from checkpoints written before the mask was identified: unknown
+            mask_fingerprint=str(d.get("mask_fingerprint") or ""),
+            mask_cells=int(d.get("mask_cells") or 0),
         )
 
     def difference(self, other: RunSettings) -> tuple[str, object, object] | None:
         """``(name, self's value, other's value)`` of the first setting that differs, ignoring
-        ``epochs`` (a run may be resumed to train longer), ``version`` and the
+        ``epochs`` (a run may be resumed to train longer), ``version``, the
         ``feature_units`` labels (equal data have equal ``data`` fingerprints and ``norm``,
-        whatever their labels); None if none."""
+        whatever their labels) and the mask's identity (``data`` covers the mask, and
+        older checkpoints lack it); None if none."""
         for f in dataclasses.fields(self):
-            if f.name in ("epochs", "version", "feature_units"):
+            if f.name in ("epochs", "version", "feature_units", "mask_fingerprint",
+                          "mask_cells"):
                 continue
             a, b = getattr(self, f.name), getattr(other, f.name)
             if a != b:

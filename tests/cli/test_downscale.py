@@ -44,7 +44,7 @@ def test_downscale_command_writes_cf_output(files, capsys):
                "--out", str(d / "out.nc"), "--epochs", "1", "--radius-deg", "20"])
     assert rc == 0
     with xr.open_dataset(d / "out.nc") as out:
-        v = out["tws"]
+        v = out["tws_downscaled"]
         assert v.dims == ("time", "lat", "lon") and v.attrs["units"] == "mm"
         assert out.attrs["Conventions"] == "CF-1.8"
         # the mask was inferred from the coarse field's NaNs

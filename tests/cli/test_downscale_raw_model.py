@@ -79,5 +79,5 @@ def test_downscale_fit_takes_grace_output_and_raw_model(files, capsys):
         assert "regridded conservatively" in out.attrs["model_processing"]
         want = land_mask(GRID) & valid
         np.testing.assert_array_equal(out["mask"].values.astype(bool), want)
-        v = out["tws"].values
+        v = out[f"{like.name}_downscaled"].values  # named after the coarse product
         assert np.isfinite(v[:, want]).all() and np.isnan(v[:, ~want]).all()

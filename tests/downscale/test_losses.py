@@ -143,7 +143,8 @@ def test_composite_loss_is_the_weighted_sum_of_its_terms(setup):
     aux = LossConstants(cap_op=op, centre_weights=cw, pixel_weights=jnp.asarray(w),
                         observation_op=obs)
     cfg = LossConfig(cap_weight=2.0, similarity=("mse", "gradient"),
-                     similarity_weights=(0.5, 3.0), observation_half_width_km=800.0)
+                     similarity_weights=(0.5, 3.0), observation_half_width_km=800.0,
+                     cap_power=1)  # the published L1 misfit, as the oracle below
     p, m = jnp.asarray(pred), jnp.asarray(model)
     total, terms = composite_loss(p, m, cc, aux, cfg)
     cap_term = losses.cap_consistency(obs(p), cc, op, cw)

@@ -281,7 +281,7 @@ def test_cli_prints_the_spread_error_and_the_unit_warning_as_one_line(tmp_path, 
     def run(coarse, model):
         return main(["downscale", "fit", "--coarse", str(tmp_path / coarse), "--model",
                      str(tmp_path / model), "--out", str(out), "--epochs", "1",
-                     "--radius-deg", "20", "--quiet"])
+                     "--radius-deg", "20", "--quiet", "--no-noise2self"])
 
     assert run("grace.nc", "model_m.nc") == 2
     err = capsys.readouterr().err
@@ -295,7 +295,7 @@ def test_cli_prints_the_spread_error_and_the_unit_warning_as_one_line(tmp_path, 
     assert err == ("jaxgeo downscale fit: warning: no 'units' attribute on model: taken to be "
                    "in 'mm' like coarse\n")
     with xr.open_dataset(out) as ds:
-        assert ds["tws"].attrs["units"] == "mm"
+        assert ds["tws_downscaled"].attrs["units"] == "mm"
 
 
 @pytest.mark.parametrize("which", ["model", "feature"])

@@ -7,7 +7,7 @@ import pytest
 from jax.sharding import AxisType
 from support.downscale_data import tiny_experiment
 
-from jaxgeo.downscale import NetConfig, TrainConfig, fit
+from jaxgeo.downscale import LossConfig, NetConfig, TrainConfig, fit
 
 NET = NetConfig(width=4, depth=1, blocks=1)
 
@@ -19,7 +19,8 @@ def data():
 
 def _fit(d, mesh):
     return fit(d["coarse"], d["model"], mask=d["mask"], radius_deg=15.0, net=NET, quiet=True,
-               train=TrainConfig(epochs=2, batch_months=8), mesh=mesh)
+               train=TrainConfig(epochs=2, batch_months=8), mesh=mesh, noise2self=False,
+               loss=LossConfig.published())
 
 
 @pytest.fixture(scope="module")

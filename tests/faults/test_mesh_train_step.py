@@ -39,11 +39,12 @@ B, C = 8, 3
 MESHES = {"default": lambda: jax.make_mesh((8,), ("months",)),
           "explicit": lambda: jax.make_mesh((8,), ("months",), (AxisType.Explicit,)),
           "auto": lambda: jax.make_mesh((8,), ("months",), (AxisType.Auto,))}
-CONFIGS = [LossConfig(),
-           LossConfig(cap_power=2, similarity=("mse", "gradient", "mae_decorrelation"),
-                      similarity_weights=(1.0, 0.5, 2.0)),
-           LossConfig(observation_half_width_km=800.0),
-           LossConfig(targets_resolution_deg=20.0)]
+CONFIGS = [LossConfig.published(),  # the configurations of before the defaults changed
+           LossConfig.published(cap_power=2,
+                                similarity=("mse", "gradient", "mae_decorrelation"),
+                                similarity_weights=(1.0, 0.5, 2.0)),
+           LossConfig.published(observation_half_width_km=800.0),
+           LossConfig.published(targets_resolution_deg=20.0)]
 NET = NetConfig(width=4, depth=1, blocks=1)
 
 

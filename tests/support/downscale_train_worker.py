@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from jaxgeo.distributed import make_mesh  # noqa: E402
-from jaxgeo.downscale import NetConfig, TrainConfig, fit  # noqa: E402
+from jaxgeo.downscale import LossConfig, NetConfig, TrainConfig, fit  # noqa: E402
 
 
 class Killed(Exception):
@@ -47,7 +47,8 @@ try:
     fit(ds["coarse"], ds["model"], mask=ds["mask"].astype(bool), radius_deg=15.0,
         net=NetConfig(width=4, depth=1, blocks=1),
         train=TrainConfig(epochs=2, batch_months=8, learning_rate=3e-3, checkpoint_every=2),
-        quiet=True, checkpoint_dir=ckpt, callback=callback, mesh=make_mesh())
+        quiet=True, checkpoint_dir=ckpt, callback=callback, mesh=make_mesh(),
+        noise2self=False, loss=LossConfig.published())
 except Killed:
     pass
 if info.is_coordinator:
