@@ -17,6 +17,8 @@ Prints a table and writes JSON (default ``benchmarks/results/downscale_suite_cpu
 
     python benchmarks/bench_downscale_suite.py             # 1.5°, 48 months, ~10 min on 2 cores
     python benchmarks/bench_downscale_suite.py --long      # + the striped case with 200 months
+    python benchmarks/bench_downscale_suite.py --long --months 200 \
+        --out benchmarks/results/downscale_suite_long_cpu.json       # the long case alone
     python benchmarks/bench_downscale_suite.py --full      # 1°, with the long case (hours on CPU)
     python benchmarks/bench_downscale_suite.py --only seasonal --epochs 2   # a quick look
 """
@@ -152,14 +154,18 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", nargs="+", choices=sorted({c.experiment for c in CASES}),
                     help="run only these experiments")
+    ap.add_argument("--months", type=int, nargs="+", help="run only the cases of these "
+                    "record lengths (e.g. --long --months 200)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     res = a.res if a.res is not None else (1.0 if a.full else 1.5)
     cases = CASES + (LONG_CASES if a.long or a.full else ())
     if a.only:
         cases = tuple(c for c in cases if c.experiment in a.only)
+    if a.months:
+        cases = tuple(c for c in cases if c.n_months in a.months)
     default_out = ROOT / "benchmarks" / "results" / "downscale_suite_cpu.json"
-    out = Path(a.out) if a.out else (default_out if not (a.only or a.epochs) else None)
+    out = Path(a.out) if a.out else (default_out if not (a.only or a.epochs or a.months) else None)
     load_start = os.getloadavg()
     t0 = time.perf_counter()
     rows = []
