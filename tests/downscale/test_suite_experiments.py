@@ -128,3 +128,11 @@ def test_bad_arguments_are_one_line_errors(kw, word):
         with pytest.raises(ValueError, match=word) as e:
             gen(5.0, args["n_months"], seed=args["seed"])
         assert "\n" not in str(e.value) and repr(kw[word]) in str(e.value)
+
+
+@pytest.mark.parametrize("res", [7.0, -1.0, 0.0])
+def test_bad_resolution_is_a_one_line_error(res):
+    for gen in experiments.EXPERIMENTS.values():
+        with pytest.raises(ValueError, match="resolution_deg") as e:
+            gen(res, 4)
+        assert "\n" not in str(e.value) and str(res) in str(e.value)
