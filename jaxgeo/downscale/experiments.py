@@ -251,8 +251,8 @@ def large_scale(resolution_deg: float = 1.0, n_months: int = 48, *, seed: int = 
     """Model errors mostly at large scales (wavelengths > ~1000 km).
 
     The model is the truth plus a space–time error of degrees 1–12 (wavelengths ≥ ~3000
-    km; seasonal and AR(1) parts, ~35 mm RMS) and a weak small-scale error (~5 mm): the
-    case where the coarse field knows what the model gets wrong.
+    km; seasonal and AR(1) parts, ~30 mm RMS over the land) and a weak small-scale error
+    (~5 mm): the case where the coarse field knows what the model gets wrong.
 
     Args (the same for every generator of the suite):
         resolution_deg: grid cell, degrees (nlat divisible by 4 for the default network:
