@@ -158,6 +158,8 @@ def main() -> None:
                     "record lengths (e.g. --long --months 200)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
+    from jaxgeo.downscale import LossConfig, TrainConfig
+
     res = a.res if a.res is not None else (1.0 if a.full else 1.5)
     cases = CASES + (LONG_CASES if a.long or a.full else ())
     if a.only:
@@ -188,6 +190,8 @@ def main() -> None:
                      "load_average_at_start": load_start,
                      "load_average_at_end": os.getloadavg(), "platform": platform.platform()},
         "settings": {"resolution_deg": res, "seed": a.seed, "epochs": a.epochs,
+                     "fit_default_loss": str(LossConfig()),
+                     "fit_default_train": str(TrainConfig()),
                      "radius_deg": RADIUS_DEG, "methods": list(METHODS),
                      "cases": [list(c) for c in cases]},
         "wall_s": time.perf_counter() - t0,
