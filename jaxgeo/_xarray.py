@@ -173,6 +173,13 @@ def to_dataarray(values, grid: Grid, *, name: str, units: str, time=None, attrs=
                         attrs={"units": units, **(attrs or {})})
 
 
+def steps_with_values(da, dim: str = "time") -> np.ndarray:
+    """Boolean ``(da.sizes[dim],)``: the steps along ``dim`` where ``da`` has any non-NaN
+    value (e.g. the months a field covers)."""
+    other = [d for d in da.dims if d != dim]
+    return np.asarray((da.notnull().any(other) if other else da.notnull()).values)
+
+
 def open_dataset(path, *, what: str = "input", load: bool = True, **kwargs):
     """Open a NetCDF file (or Zarr store) as an ``xarray.Dataset``, errors naming the file.
 

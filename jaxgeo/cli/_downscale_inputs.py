@@ -61,8 +61,7 @@ def common_months(coarse, model):
     where present, coarse not all NaN) and model values; one warning per kind left out."""
     t = coarse["time"].values
 
-    def has(da):
-        return np.asarray(da.notnull().any([d for d in da.dims if d != "time"]).values)
+    from .._xarray import steps_with_values as has
 
     keep = has(coarse)
     if "observed" in coarse.coords:

@@ -45,7 +45,7 @@ def _run_spans(args) -> int:
 
     from .._io import pick_variable
     from .._resources import check_memory
-    from .._xarray import coord_names, grid_of
+    from .._xarray import coord_names, grid_of, steps_with_values
     from ..grace import model_on_grace
     from .grace import write_netcdf
 
@@ -80,7 +80,7 @@ def _run_spans(args) -> int:
         lazy.close()
     write_netcdf(out.astype(np.float32).assign_attrs(out.attrs), out_path)
     if not args.quiet:
-        got = int(np.asarray(out.notnull().any([d for d in out.dims if d != "time"])).sum())
+        got = int(steps_with_values(out).sum())
         print(f"wrote {args.out}: {got} of {n} GRACE months with model values, "
               f"{out.attrs['units']}")
     return 0

@@ -22,20 +22,10 @@ import numpy as np
 from .._grid import Grid
 from .._regrid import MIN_COVERAGE
 from .._regrid import regrid as _regrid
-from .._xarray import _same_grid, grid_of
-from ._spans import _grace_var, _name, _unit_factor, anomaly, span_average
+from .._xarray import _same_grid, grid_of, steps_with_values
+from ._spans import _grace_var, _name, _unit_factor, anomaly, same_spans, span_average
 
 __all__ = ["model_on_grace"]
-
-
-def _same_spans(model, like) -> bool:
-    if not all(c in model.coords for c in ("time_start", "time_end")):
-        return False
-    if model.sizes.get("time") != like.sizes.get("time"):
-        return False
-    return all(np.array_equal(np.asarray(model[c].values, "datetime64[ns]"),
-                              np.asarray(like[c].values, "datetime64[ns]"), equal_nan=True)
-               for c in ("time_start", "time_end"))
 
 
 def _model_grid(model) -> Grid | None:
@@ -106,27 +96,27 @@ def model_on_grace(model, like, *, min_coverage: float = 1.0,
     on_grid = not regrid or ((mg := _model_grid(model)) is not None and _same_grid(mg, grid))
     steps = []
     n = like.sizes["time"]
-    if _same_spans(model, like) and on_grid:
+    spans_equal = same_spans(model, like)
+    if spans_equal and on_grid:
         on = model
         steps.append("as given (already on the GRACE spans and grid)")
     else:
-        same_spans = _same_spans(model, like)
         parts = []
         for a in tqdm(range(0, n, int(batch_months)), desc="model onto GRACE months",
                       unit="batch", disable=quiet):
             sub = like.isel(time=slice(a, a + int(batch_months)))
-            part = (model.isel(time=slice(a, a + int(batch_months))) if same_spans
+            part = (model.isel(time=slice(a, a + int(batch_months))) if spans_equal
                     else span_average(model, sub, min_coverage=min_coverage))
             if not on_grid:
                 part = _regrid_months(part, grid, min_area_coverage)
             parts.append(part)
         on = xr.concat(parts, dim="time") if len(parts) > 1 else parts[0]
-        if not same_spans:
+        if not spans_equal:
             steps.append(f"averaged over the GRACE spans (min_coverage {min_coverage:g})")
         if not on_grid:
             steps.append(f"regridded conservatively onto {grid.resolution_deg:g}° "
                          f"(min_area_coverage {min_area_coverage:g})")
-    covered = np.asarray(on.notnull().any([d for d in on.dims if d != "time"]).values)
+    covered = steps_with_values(on)
     if not covered.any():
         t0, t1 = (str(np.asarray(model["time"].values)[i])[:10] for i in (0, -1))
         raise ValueError(f"{name}: covers none of the {n} GRACE spans (model {t0}..{t1}, "
@@ -155,7 +145,7 @@ def _regrid_months(part, grid: Grid, min_area_coverage: float):
     """Regrid the months of ``part`` that have values; months without any stay NaN."""
     import xarray as xr
 
-    has = np.asarray(part.notnull().any([d for d in part.dims if d != "time"]).values)
+    has = steps_with_values(part)
     coords = {k: v for k, v in part.coords.items() if set(v.dims) <= {"time"}}
     coords.update(grid.to_xarray_coords())
     out = xr.DataArray(np.full((part.sizes["time"], grid.nlat, grid.nlon), np.nan),

@@ -24,6 +24,7 @@ import re
 
 import numpy as np
 
+from .._xarray import steps_with_values
 from ..time import as_datetime64
 from ..units import metres_per_unit
 
@@ -234,6 +235,17 @@ def span_average(model, spans, *, min_coverage: float = 1.0, units: str | None =
 _HISTORY_MEAN = re.compile(r"mean removed: ([^;]+)")
 
 
+def same_spans(model, like) -> bool:
+    """Whether ``model`` carries exactly ``like``'s ``time_start``/``time_end`` spans."""
+    if not all(c in model.coords for c in ("time_start", "time_end")):
+        return False
+    if model.sizes.get("time") != like.sizes.get("time"):
+        return False
+    return all(np.array_equal(np.asarray(model[c].values, "datetime64[ns]"),
+                              np.asarray(like[c].values, "datetime64[ns]"), equal_nan=True)
+               for c in ("time_start", "time_end"))
+
+
 def _mean_period(g, mean_period):
     """``(lo, hi)`` datetime64[ns] (None for all months) of the GRACE base period."""
     if mean_period is None:
@@ -287,29 +299,20 @@ def anomaly(model, like, *, mean_period=None, min_coverage: float = 1.0):
     if missing:
         raise ValueError(f"{_name(g)}: GRACE output has no {' or '.join(missing)} coordinate")
     period = _mean_period(g, mean_period)
-    same = ("time_start" in model.coords and "time_end" in model.coords
-            and model.sizes.get("time") == like.sizes.get("time")
-            and all(np.array_equal(np.asarray(model[c].values, "datetime64[ns]"),
-                                   np.asarray(like[c].values, "datetime64[ns]"), equal_nan=True)
-                    for c in ("time_start", "time_end")))
-    if same:
+    if same_spans(model, like):
         factor, out_units = _unit_factor(model, g.attrs.get("units"))
         on = (model * factor).assign_attrs(dict(model.attrs, units=out_units))
     else:
         on = span_average(model, like, min_coverage=min_coverage)
     mid = as_datetime64(on["time"].values)
     base = np.ones(mid.shape, bool) if period is None else (mid >= period[0]) & (mid < period[1])
-    def has_data(da):
-        other = [d for d in da.dims if d != "time"]
-        return np.asarray((da.notnull().any(other) if other else da.notnull()).values)
-
     # months present in both: the model has data, and GRACE has a solution there (not a
     # gap month of a complete axis: NaT span, observed=False or all NaN)
-    grace_has = has_data(g) & ~np.isnat(np.asarray(like["time_start"].values,
+    grace_has = steps_with_values(g) & ~np.isnat(np.asarray(like["time_start"].values,
                                                     "datetime64[ns]"))
     if "observed" in like.coords:
         grace_has &= np.asarray(like["observed"].values, bool)
-    use = base & has_data(on) & grace_has
+    use = base & steps_with_values(on) & grace_has
     label = "all months" if period is None else (f"{str(period[0])[:10]}.."
                                                  f"{str(period[1])[:10]}")
     if not use.any():
