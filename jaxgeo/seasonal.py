@@ -13,7 +13,8 @@ import numpy as np
 
 from .time import decimal_year
 
-__all__ = ["SeriesFit", "fit_series", "seasonal_design", "seasonal_trend_fit", "trend_annual"]
+__all__ = ["SeriesFit", "fit_series", "seasonal_design", "seasonal_trend_fit", "trend_annual",
+           "white_covariance"]
 
 
 def seasonal_design(t_years, harmonics: int) -> np.ndarray:
@@ -68,6 +69,46 @@ def seasonal_trend_fit(x, time, *, harmonics: int = 2, leave_out: bool = False) 
         h = np.diag(hat)[:, None]
         fitted = (fitted - h * flat) / (1.0 - h)
     return fitted.reshape(x.shape)
+
+
+def white_covariance(a, b, time, weights) -> float:
+    """The part of the covariance of two gridded series that is white in time (the nugget).
+
+    Both series lose their :func:`seasonal_trend_fit`; the lag-``k`` covariances
+    ``c_k`` (symmetrised, weighted over cells, averaged over steps) of what remains are
+    extrapolated to lag 0 by ``2 c_1 − c_2``, the part that is correlated from month to
+    month. What ``c_0`` has beyond it is the covariance of the parts that are independent
+    from step to step: for ``a = b = signal + noise`` with temporally white noise (GRACE's
+    monthly errors) and a signal that varies smoothly in time, the noise variance.
+
+    Args:
+        a, b: ``(T, ...)`` series on the same cells, finite; consecutive steps (monthly).
+        time: ``(T,)`` datetime64 or decimal years (at least 12 steps).
+        weights: ``(...)`` cell weights summing to 1 (e.g. area weights over a mask).
+
+    Returns:
+        the white covariance, in the product of the series' units (may be slightly
+        negative from sampling error).
+
+    Reference: the nugget of a variogram (Matheron 1963); for the risk estimate it feeds,
+    Stein (1981), Ann. Statist. 9, 1135–1151.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.shape[0] < 12:
+        raise ValueError(f"white_covariance needs two series of one shape with at least 12 "
+                         f"steps, got {a.shape} and {b.shape}")
+    a = a - seasonal_trend_fit(a, time)
+    b = b - seasonal_trend_fit(b, time)
+    w = np.asarray(weights, dtype=np.float64)
+    axes = tuple(range(1, a.ndim))
+
+    def cov(k):
+        n = a.shape[0] - k
+        return 0.5 * (np.mean(np.sum(w * a[k:] * b[:n], axis=axes))
+                      + np.mean(np.sum(w * b[k:] * a[:n], axis=axes)))
+
+    return float(cov(0) - (2.0 * cov(1) - cov(2)))
 
 
 def trend_annual(x, time) -> tuple[np.ndarray, np.ndarray]:

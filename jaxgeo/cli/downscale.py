@@ -60,9 +60,25 @@ def register(sub) -> None:
     p.add_argument("--checkpoint-dir", help="orbax checkpoints here; resumes if present "
                                             "('downscale predict' reuses the network)")
     p.add_argument("--published", action="store_true",
-                   help="the published set-up of Gou & Soja (2024): the month's own coarse "
-                        "field as input (--no-noise2self), absolute misfit of raw cap means; "
-                        "the flags below, when given, change it")
+                   help="the published set-up of Gou & Soja (2024): the classical start "
+                        "(--start cap), the month's own coarse field as input "
+                        "(--no-noise2self), absolute misfit of raw cap means; the flags "
+                        "below, when given, change it")
+    p.add_argument("--start", choices=("matched", "cap"), default=None,
+                   help="what the network corrects: matched (default): the model corrected "
+                        "by cap means of coarse minus the model seen through the coarse "
+                        "product's filter, radius chosen from the data; cap: the classical "
+                        "model + cap(coarse - model) (default with --published or "
+                        "--noise2self)")
+    p.add_argument("--coarse-lmax", type=_args.number(int, low=2), metavar="N",
+                   help="truncation degree of the coarse product (default: its 'lmax' "
+                        "attribute, as 'grace l2' writes it, else 60)")
+    p.add_argument("--coarse-half-width-km", type=_args.number(float, low=0), metavar="KM",
+                   help="Gaussian half-width of the coarse product, km (default: its "
+                        "'half_width_km' attribute, else 300)")
+    p.add_argument("--use-network", choices=("auto", "yes", "no"), default="auto",
+                   help="matched start: auto (default) keeps the network's output only if "
+                        "its estimated risk is lower than the start's; yes/no: always/never")
     p.add_argument("--observation-half-width-km", type=_args.POSITIVE, metavar="KM",
                    help="Gaussian half-width (km) of the coarse product's own smoothing; the "
                         "prediction is smoothed by it before cap means are compared "
@@ -185,8 +201,22 @@ def _fit(args) -> int:
     noise2self = args.noise2self
     if noise2self is None and args.published:
         noise2self = False
+    start = args.start or ("cap" if args.published or noise2self else "matched")
+    coarse_filter = None
+    if start == "matched" and (args.coarse_lmax or args.coarse_half_width_km is not None):
+        from .._grid import Grid
+        from ..downscale import CoarseFilter
+
+        from_attrs = CoarseFilter.of(coarse, Grid.from_xarray(coarse))
+        coarse_filter = CoarseFilter(
+            args.coarse_lmax or from_attrs.lmax,
+            from_attrs.half_width_km if args.coarse_half_width_km is None
+            else args.coarse_half_width_km)
     fitted = fit(coarse, model, mask=mask, features=features, radius_deg=args.radius_deg,
-                 noise2self=noise2self, loss=loss,
+                 noise2self=(noise2self or None) if start == "matched" else noise2self,
+                 loss=loss,
+                 start=start, coarse_filter=coarse_filter,
+                 use_network={"auto": None, "yes": True, "no": False}[args.use_network],
                  train=TrainConfig(epochs=args.epochs, seed=args.seed),
                  checkpoint_dir=args.checkpoint_dir, quiet=args.quiet)
     return _write(args, fitted, coarse, model, features, provenance, out_path, "fit")

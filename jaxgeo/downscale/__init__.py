@@ -5,7 +5,8 @@ A fully convolutional Flax NNX encoder–decoder (:class:`DownscaleNet`) sees th
 trained so that area-weighted spherical-cap means of its output over the mask match the
 coarse field while its pattern follows the model (:mod:`jaxgeo.downscale.losses`).
 
-Entry points: :func:`fit` → :class:`Downscaler` (``.predict``), :func:`baseline`, the
+Entry points: :func:`fit` → :class:`Downscaler` (``.predict``), :func:`baseline` (the
+classical reference), :func:`matched_baseline` (the start ``fit`` corrects), the
 synthetic experiment :func:`jaxgeo.downscale.synthetic.make_experiment`, and
 :mod:`jaxgeo.downscale.metrics` (the experiment end to end: :mod:`jaxgeo.demos.downscale`,
 ``jaxgeo demo``). The published patch method as a peer: :func:`fit_patches` →
@@ -19,8 +20,9 @@ Layout: ``_data`` (checking and gridding the inputs), ``_features`` (normalisati
 channels), ``_loss`` (loss settings, constants, sum), ``_model`` (the network),
 ``_units`` (unit labels of the inputs, the spread guard),
 ``_settings`` / ``_checkpoint`` (run settings, orbax checkpoints), ``_train`` (the loop),
-``_api`` (``fit``, ``Downscaler``, ``baseline``), ``_patchdata`` / ``_patchnet`` / ``_patch``
-(the published patch method).
+``_start`` (the filter-matched start, its truth-free radius choice and the network's
+selection), ``_api`` (``fit``, ``Downscaler``, ``baseline``), ``_patchdata`` /
+``_patchnet`` / ``_patch`` (the published patch method).
 
 Reference: Gou & Soja (2024), Nature Water 2, 139–150; Gou et al. (2025), J. Geodesy.
 """
@@ -34,11 +36,13 @@ from ._model import DownscaleNet, NetConfig, sphere_pad
 from ._patch import PatchDownscaler, fit_patches
 from ._patchdata import PatchConfig
 from ._settings import RunSettings
+from ._start import CoarseFilter, Selection, filtered_risk, matched_baseline
 from ._train import TrainConfig, TrainingDivergedError, make_optimizer, make_train_step
 from ._units import SPREAD_RATIO_LIMIT
 
 __all__ = [
     "CheckpointError",
+    "CoarseFilter",
     "DownscaleNet",
     "Downscaler",
     "LossConfig",
@@ -50,17 +54,20 @@ __all__ = [
     "PatchDownscaler",
     "RunSettings",
     "SPREAD_RATIO_LIMIT",
+    "Selection",
     "TrainConfig",
     "TrainingDivergedError",
     "baseline",
     "composite_loss",
     "experiments",
+    "filtered_risk",
     "fit",
     "fit_patches",
     "loss_constants",
     "losses",
     "make_optimizer",
     "make_train_step",
+    "matched_baseline",
     "metrics",
     "network_inputs",
     "sphere_pad",

@@ -14,12 +14,13 @@ from flax import nnx
 
 from .._deprecation import reject_unknown, renamed
 from .._sharding import auto_axes
-from ._checkpoint import read_settings, restore_checkpoint
+from ._checkpoint import read_selection, read_settings, restore_checkpoint, write_selection
 from ._data import check_mask, prepare
 from ._features import NOISE2SELF_MIN_MONTHS, apply_chunked, build_inputs, norm_stats
 from ._loss import LossConfig, loss_constants
 from ._model import DownscaleNet, NetConfig
 from ._settings import RunSettings, fingerprint
+from ._start import CoarseFilter, Selection, choose_start, matched_start, select_network
 from ._train import TrainConfig
 from ._train import train as run_training
 from ._units import check_training_spread, to_training_units
@@ -44,15 +45,25 @@ class Downscaler:
         history: per-step loss terms of the training run (empty when loaded).
         units: the unit of the fields the network was trained on (the coarse field's
             ``units``; None if unlabelled); :meth:`predict` converts its inputs to it.
+        selection: the :class:`Selection`: whether :meth:`predict` returns the network's
+            output or the start it corrects, and why.
     """
 
     def __init__(self, net: DownscaleNet, settings: RunSettings, mask: np.ndarray,
-                 history=None, units: str | None = None):
+                 history=None, units: str | None = None, selection: Selection | None = None):
         self.net = net
         self.settings = settings
         self.mask = mask
         self.history = list(history or [])
         self.units = units
+        self.selection = selection or Selection(True, "no selection recorded: the network")
+
+    @property
+    def coarse_filter(self) -> CoarseFilter | None:
+        """The coarse product's filter of the matched start (None with the classical one)."""
+        s = self.settings
+        return (CoarseFilter(s.coarse_lmax, s.coarse_half_width_km) if s.start == "matched"
+                else None)
 
     @property
     def grid(self):
@@ -91,7 +102,8 @@ class Downscaler:
         net = DownscaleNet.create(settings.in_channels, settings.net,
                                   residual_channel=settings.residual_channel)
         units = restore_checkpoint(Path(checkpoint_dir), step, net)
-        return cls(net, settings, mask, units=units)
+        return cls(net, settings, mask, units=units,
+                   selection=read_selection(Path(checkpoint_dir), settings))
 
     def predict(self, coarse, model, features=None, *, batch_months: int = 8, mesh=None,
                 **retired):
@@ -119,8 +131,6 @@ class Downscaler:
                 more than :data:`~jaxgeo.downscale.SPREAD_RATIO_LIMIT` times off the
                 training's (a unit mix-up), naming the input.
         """
-        import xarray as xr
-
         if "batch_size" in retired:
             batch_months = renamed(retired, "batch_size", "batch_months",
                                    where="Downscaler.predict")
@@ -132,8 +142,19 @@ class Downscaler:
                              f"are on {fields.grid}")
         fields = to_training_units(fields, self.units, s.features, s.feature_units)
         check_training_spread(fields, s.norm)
+        start = (matched_start(fields, self.coarse_filter, s.start_radius_deg)
+                 if s.start == "matched" else None)
+        if start is not None and not self.selection.use_network:
+            out = start
+        else:
+            out = self._network_output(fields, start, batch_months, mesh)
+        return self._product(out, fields, model)
+
+    def _network_output(self, fields, start, batch_months: int = 8, mesh=None) -> np.ndarray:
+        """The network's output for prepared ``fields``, ``(T, nlat, nlon)`` in their unit."""
+        s = self.settings
         x = build_inputs(fields, s.norm, s.radius_deg, tendency_channel=s.model_tendency,
-                         noise2self=s.noise2self).x
+                         noise2self=s.noise2self, start=start).x
         graphdef, state = nnx.split(self.net)
         run = _forward(graphdef)
         if mesh is None:
@@ -151,14 +172,26 @@ class Downscaler:
                 shards = shard_months(x[i:i + step], mesh)
                 out.append(to_host(run(state, shards.array))[:shards.n_months])
             out = np.concatenate(out)
-        pred = np.where(self.mask, out.astype(np.float64) * s.norm.scale + s.norm.offset,
-                        np.nan)
+        return out.astype(np.float64) * s.norm.scale + s.norm.offset
+
+    def _product(self, out: np.ndarray, fields, model):
+        """The prediction ``out`` as the product's DataArray (NaN outside the mask)."""
+        import xarray as xr
+
+        s = self.settings
+        pred = np.where(self.mask, out, np.nan)
         attrs = {"long_name": "downscaled " + str(model.attrs.get("long_name", model.name or
                                                                   "field")),
                  "units": fields.units or "1",
                  "cell_methods": "area: mean where mask",
                  "comment": (f"jaxgeo.downscale network; spherical-cap consistency radius "
-                             f"{s.radius_deg} deg with the coarse field"),
+                             f"{s.radius_deg} deg with the coarse field"
+                             + (f"; start: model + {s.start_radius_deg:g} deg cap means of "
+                                f"coarse - model through the product's filter (lmax "
+                                f"{s.coarse_lmax}, {s.coarse_half_width_km or 0:g} km); "
+                                + ("network output" if self.selection.use_network else
+                                   "the start (" + self.selection.reason + ")")
+                                if s.start == "matched" else "")),
                  "source": "jaxgeo.downscale"}
         coords = {"time": ("time", fields.time), **self.grid.to_xarray_coords()}
         return xr.DataArray(pred, dims=("time", "lat", "lon"), coords=coords, attrs=attrs,
@@ -228,6 +261,8 @@ def _resolve_noise2self(noise2self: bool | None, n_months: int) -> bool:
 
 def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         model_tendency: bool = False, noise2self: bool | None = None,
+        start: str = "matched", coarse_filter: CoarseFilter | None = None,
+        use_network: bool | None = None,
         net: NetConfig = NetConfig(),  # noqa: B008 (frozen: immutable default)
         loss: LossConfig = LossConfig(),  # noqa: B008
         train: TrainConfig = TrainConfig(),  # noqa: B008
@@ -243,9 +278,15 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
     ``features``, ``radius_deg``, ``model_tendency``, ``noise2self``); the architecture is
     ``net``, the loss ``loss``, the optimisation loop ``train``.
 
-    The defaults are the best measured settings (``noise2self`` inputs, squared misfit of
-    cap means of the prediction seen through a 300 km Gaussian). The published set-up of
-    Gou & Soja (2024) is one call: ``fit(coarse, model, mask=mask, noise2self=False,
+    The network corrects a *start*. The default, ``start="matched"``, is
+    :func:`matched_baseline`: the model corrected by cap means of the coarse field minus the
+    model seen through the coarse product's filter, its cap radius chosen without the truth
+    by :func:`~jaxgeo.downscale.filtered_risk` (the measured best on every experiment of
+    :mod:`jaxgeo.downscale.experiments`; see the README). After training the network's
+    output is kept only if its estimated risk is lower than the start's
+    (:attr:`Downscaler.selection`), so that it is never worse than the start by more than
+    that estimate's noise. The published set-up of Gou & Soja (2024) is one call:
+    ``fit(coarse, model, mask=mask, start="cap", noise2self=False,
     loss=LossConfig.published())``.
 
     Args:
@@ -261,8 +302,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         features: optional Dataset of extra (time, lat, lon) inputs (forcings); each
             variable's ``units`` attribute is stored with the network
             (:attr:`RunSettings.feature_units`) and checked by :meth:`Downscaler.predict`.
-        radius_deg: cap radius of the consistency constraint and of the low-pass correction
-            in the inputs, degrees.
+        radius_deg: cap radius of the consistency constraint (and of the classical start),
+            degrees.
         model_tendency: add the model's month-to-month tendency as an input channel (the
             months must then be consecutive, in training and in ``predict``).
         noise2self: train blind to the current month's coarse field (J-invariant
@@ -275,6 +316,16 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
             12 months, in training and in ``predict`` (a month's prediction uses the
             others). None (default): True with at least 12 months; with fewer, False and a
             UserWarning. False: the published inputs (the month's own coarse field).
+            Applies to ``start="cap"`` only.
+        start: ``"matched"`` (default; see above) or ``"cap"`` (the classical ``model +
+            cap(coarse − model)`` or its noise2self form, as in earlier releases).
+        coarse_filter: the coarse product's :class:`CoarseFilter` for the matched start;
+            None: :meth:`CoarseFilter.of` the coarse field (its ``lmax``/``half_width_km``
+            attributes, as ``jaxgeo grace l2`` writes them; else degree min(60, nlat − 1)
+            and ``loss.observation_half_width_km`` or 300 km).
+        use_network: None (default): decided by the risk estimate (the start is kept with
+            fewer than 12 consecutive months); True/False: always the network's output /
+            always the start (the network is still trained).
         net: :class:`NetConfig` (default: width 16, depth 2, 1 block per level).
         loss: :class:`LossConfig` (default: squared misfit of cap means at every cell of
             the prediction smoothed by 300 km, + MAE·(1−ρ) similarity;
@@ -307,16 +358,37 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
     Reference: Gou & Soja (2024), Nature Water 2, 139–150 (method, patch-based).
     """
     net, loss, train, quiet = _retired_fit_keywords(retired, net, loss, train, quiet)
+    if start not in ("matched", "cap"):
+        raise ValueError(f"fit: start must be 'matched' or 'cap', got {start!r}")
+    if start == "matched" and noise2self:
+        raise ValueError("fit: noise2self applies to start='cap' (the matched start uses the "
+                         "month's own coarse field through the product's filter)")
     fields = prepare(coarse, model, mask, features)
     net.check_grid(fields.grid.shape)
-    noise2self = _resolve_noise2self(noise2self, fields.coarse.shape[0])
+    start_field = None
+    if start == "matched":
+        coarse_filter = coarse_filter or CoarseFilter.of(
+            coarse, fields.grid, loss.observation_half_width_km or 300.0)
+        start_field, choice = choose_start(fields, coarse_filter,
+                                           fallback_radius_deg=radius_deg)
+        noise2self = False
+        if not choice.risk:
+            warnings.warn(
+                f"fit: {fields.coarse.shape[0]} months are too few (or not consecutive) to "
+                f"tell the coarse field's noise from its signal (needs "
+                f"{NOISE2SELF_MIN_MONTHS} consecutive); the start uses radius_deg="
+                f"{radius_deg:g}" + (" and is the output (use_network=True to use the "
+                                     "network's)" if use_network is None else ""),
+                UserWarning, stacklevel=2)
+    else:
+        noise2self = _resolve_noise2self(noise2self, fields.coarse.shape[0])
     norm = norm_stats(fields)
     constants = loss_constants(fields.grid, fields.mask, radius_deg, loss)
     # with caps at every cell the loss operator is the low-pass operator too: build it once
     inputs = build_inputs(fields, norm, radius_deg, tendency_channel=model_tendency,
                           noise2self=noise2self,
                           cap_op=constants.cap_op if loss.targets_resolution_deg is None
-                          else None)
+                          else None, start=start_field)
     target_caps = np.nan_to_num(apply_chunked(constants.cap_op, inputs.coarse)).astype(
         np.float32)
     settings = RunSettings(
@@ -329,14 +401,25 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         data=fingerprint(inputs.x, fields.mask),
         feature_units=tuple(fields.feature_units[n] for n in fields.features),
         mask_fingerprint=fingerprint(np.asarray(fields.mask, bool)),
-        mask_cells=int(np.sum(fields.mask)))
+        mask_cells=int(np.sum(fields.mask)), start=start,
+        **({} if start_field is None else {
+            "start_radius_deg": choice.radius_deg, "coarse_lmax": coarse_filter.lmax,
+            "coarse_half_width_km": coarse_filter.half_width_km}))
     network = DownscaleNet.create(inputs.x.shape[-1], net,
                                   residual_channel=inputs.residual_channel, seed=train.seed)
     history = run_training(network, inputs.x, inputs.model, target_caps, constants,
                            train_cfg=train, loss_cfg=loss, settings=settings,
                            checkpoint_dir=checkpoint_dir, quiet=quiet, callback=callback,
                            mesh=mesh, units=fields.units)
-    return Downscaler(network, settings, fields.mask, history, units=fields.units)
+    out = Downscaler(network, settings, fields.mask, history, units=fields.units)
+    if start_field is not None:
+        net_out = (None if use_network is not None else
+                   out._network_output(fields, start_field, train.batch_months))
+        out.selection = select_network(net_out, start_field, fields, coarse_filter,
+                                       use_network)
+        if checkpoint_dir is not None:
+            write_selection(Path(checkpoint_dir), out.selection)
+    return out
 
 
 def baseline(coarse, model, *, mask, radius_deg: float = 3.0):

@@ -226,3 +226,37 @@ def check_compatible(saved: RunSettings, current: RunSettings, directory) -> Non
         raise CheckpointError(f"checkpoint in {directory} is incompatible with this run: "
                               f"'{key}' differs (checkpoint {_short(a)}, now {_short(b)}); use "
                               "another checkpoint_dir or the original settings")
+
+
+#: the file of a run directory that records :attr:`Downscaler.selection`
+SELECTION_FILE = "selection.json"
+
+
+def write_selection(directory: Path, selection) -> None:
+    """Record whether the trained network's output replaces its start (atomic)."""
+    from .._io import write_json
+
+    write_json({"format": "jaxgeo.downscale.selection/1", **selection.to_dict()},
+               Path(directory) / SELECTION_FILE)
+
+
+def read_selection(directory: Path, settings: RunSettings):
+    """The run's :class:`~jaxgeo.downscale.Selection`; for a matched start with none
+    recorded (a run stopped before its end) the start, for the classical one the network.
+
+    Raises:
+        CheckpointError: the file is not a selection record.
+    """
+    from ._start import Selection
+
+    path = Path(directory) / SELECTION_FILE
+    if not path.exists():
+        if settings.start == "matched":
+            return Selection(False, f"no {SELECTION_FILE} in {directory} (the run did not "
+                             "finish): the start")
+        return Selection(True, "classical start: the network")
+    try:
+        d = json.loads(path.read_text())
+        return Selection.from_dict(d)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"{path}: not a selection record ({_brief(exc)})") from None

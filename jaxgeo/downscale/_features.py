@@ -123,10 +123,13 @@ NOISE2SELF_MIN_MONTHS = 12
 
 def build_inputs(fields: Fields, norm: NormStats, radius_deg: float, *,
                  tendency_channel: bool = False, noise2self: bool = False,
-                 cap_op=None) -> NetworkInputs:
+                 cap_op=None, start: np.ndarray | None = None) -> NetworkInputs:
     """The inputs of :func:`network_inputs` from prepared :class:`Fields`.
 
     ``cap_op``: the float32 cap operator of the low-pass correction, if the caller has one.
+    ``start``: ``(T, nlat, nlon)`` the filter-matched start (:mod:`._start`) in the fields'
+    unit; given, the channels are model, start (the corrected one) and the rest, and no
+    channel holds the coarse field itself (it enters through the start).
 
     Raises:
         ValueError: ``noise2self`` with fewer than 12 months, or ``tendency_channel`` with
@@ -151,14 +154,20 @@ def build_inputs(fields: Fields, norm: NormStats, radius_deg: float, *,
         return np.where(msk, (x - o) / s, 0.0).astype(np.float32)
 
     coarse_n, model_n = normed(fields.coarse, off, scale), normed(fields.model, off, scale)
-    correction = low_pass_correction(fields, radius_deg, cap_op)
     feats = [normed(f, *norm.feature(k)) for k, f in fields.features.items()]
-    if noise2self:
+    if start is not None:
+        if noise2self:
+            raise ValueError("noise2self applies to the classical start (start='cap'), not "
+                             "to the filter-matched one")
+        chans, residual = [model_n, normed(start, off, scale)] + feats, 1
+    elif noise2self:
+        correction = low_pass_correction(fields, radius_deg, cap_op)
         blind = seasonal_trend_fit(correction, fields.time, leave_out=True)
-        chans = [model_n, normed(fields.model + blind, off, scale)] + feats
+        chans, residual = [model_n, normed(fields.model + blind, off, scale)] + feats, 1
     else:
+        correction = low_pass_correction(fields, radius_deg, cap_op)
         chans = [coarse_n, model_n, normed(fields.model + correction, off, scale)] + feats
-    residual = 1 if noise2self else 2
+        residual = 2
     if tendency_channel:
         chans.append(np.where(msk, tendency(fields.model) / scale, 0.0).astype(np.float32))
     nt = fields.coarse.shape[0]

@@ -80,6 +80,13 @@ class RunSettings:
         mask_fingerprint, mask_cells: :func:`fingerprint` of the boolean mask of the
             training and its number of cells (``""`` and 0 for checkpoints written before
             they were stored: unknown); :meth:`Downscaler.load` refuses another mask.
+        start: what the network corrects: ``"matched"`` (the filter-matched start,
+            :func:`jaxgeo.downscale.matched_baseline`) or ``"cap"`` (the classical
+            ``model + cap(coarse − model)``, or its noise2self form; every checkpoint
+            written before the start existed).
+        start_radius_deg: the matched start's cap radius, degrees (0 with ``"cap"``).
+        coarse_lmax, coarse_half_width_km: the coarse product's filter the matched start
+            uses (:class:`~jaxgeo.downscale.CoarseFilter`; 0 and None with ``"cap"``).
     """
 
     resolution_deg: float
@@ -103,6 +110,10 @@ class RunSettings:
     feature_units: tuple[str | None, ...] = ()
     mask_fingerprint: str = ""
     mask_cells: int = 0
+    start: str = "cap"
+    start_radius_deg: float = 0.0
+    coarse_lmax: int = 0
+    coarse_half_width_km: float | None = None
 
     @property
     def grid(self) -> Grid:
@@ -132,6 +143,9 @@ class RunSettings:
             "data": self.data,
             "mask_fingerprint": self.mask_fingerprint,
             "mask_cells": self.mask_cells,
+            "start": {"kind": self.start, "radius_deg": self.start_radius_deg,
+                      "coarse_lmax": self.coarse_lmax,
+                      "coarse_half_width_km": self.coarse_half_width_km},
         }
 
     @classmethod
@@ -150,6 +164,7 @@ class RunSettings:
         loss = {**HISTORICAL_LOSS_DEFAULTS,
                 **{_LOSS_RENAMED.get(k, k): v for k, v in d["loss"].items()}}
         train = d["train"]
+        start = d.get("start") or {}
         return cls(
             resolution_deg=float(d["grid"]["resolution_deg"]),
             lon_start=float(d["grid"]["lon_start"]),
@@ -175,6 +190,11 @@ class RunSettings:
             # absent from checkpoints written before the mask was identified: unknown
             mask_fingerprint=str(d.get("mask_fingerprint") or ""),
             mask_cells=int(d.get("mask_cells") or 0),
+            # absent from checkpoints written before the matched start: the classical one
+            start=str(start.get("kind", "cap")),
+            start_radius_deg=float(start.get("radius_deg", 0.0)),
+            coarse_lmax=int(start.get("coarse_lmax", 0)),
+            coarse_half_width_km=start.get("coarse_half_width_km"),
         )
 
     def difference(self, other: RunSettings) -> tuple[str, object, object] | None:

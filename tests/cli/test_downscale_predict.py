@@ -72,7 +72,8 @@ def test_fit_output_is_named_after_the_product_with_settings_and_provenance(trai
         v = out["lwe_thickness_downscaled"]
         assert v.attrs["units"] == "mm" and v.attrs["long_name"] == "downscaled TWSA"
         s = RunSettings.from_dict(json.loads(out.attrs["run_settings"]))
-        assert s.noise2self and s.loss == LossConfig()  # the CLI's defaults are the best
+        # the CLI's defaults are the best measured: the matched start, the default loss
+        assert s.start == "matched" and not s.noise2self and s.loss == LossConfig()
         assert s.mask_cells == int(mask.sum()) and s.n_months == N
         a = out.attrs
         assert a["source"] == "jaxgeo downscale fit"
@@ -120,7 +121,6 @@ def test_time_range_selects_months_by_midpoint_end_exclusive(trained, tmp_path):
     (["--time", "2006-01-01", "2005-01-01"], "START must come before END"),
     (["--time", "2010-01-01", "2011-01-01"], "no month of"),
     (["--time", "2005-13-01", "2006-01-01"], "--time '2005-13-01'"),
-    (["--time", "2005-01-01", "2005-07-01"], "noise2self needs at least 12 months"),
 ])
 def test_predict_errors_are_one_line_and_write_nothing(trained, tmp_path, capsys, extra,
                                                        message):
@@ -166,17 +166,19 @@ class _Stop(ValueError):
     pass
 
 
-@pytest.mark.parametrize(("extra", "noise2self", "loss"), [
-    ([], None, LossConfig()),
-    (["--published"], False, LossConfig.published()),
-    (["--published", "--cap-power", "2"], False, LossConfig.published(cap_power=2)),
-    (["--no-noise2self", "--observation-half-width-km", "150"], False,
+@pytest.mark.parametrize(("extra", "start", "noise2self", "loss"), [
+    ([], "matched", None, LossConfig()),
+    (["--published"], "cap", False, LossConfig.published()),
+    (["--published", "--cap-power", "2"], "cap", False, LossConfig.published(cap_power=2)),
+    (["--no-noise2self", "--observation-half-width-km", "150"], "matched", None,
      LossConfig(observation_half_width_km=150.0)),
-    (["--published", "--noise2self"], True, LossConfig.published()),
+    (["--published", "--noise2self"], "cap", True, LossConfig.published()),
+    (["--start", "cap"], "cap", None, LossConfig()),
+    (["--noise2self"], "cap", True, LossConfig()),
 ])
 def test_cli_fit_passes_the_defaults_or_the_published_setup(trained, tmp_path, capsys,
-                                                            monkeypatch, extra, noise2self,
-                                                            loss):
+                                                            monkeypatch, extra, start,
+                                                            noise2self, loss):
     d, _ = trained
     seen = {}
 
@@ -189,3 +191,29 @@ def test_cli_fit_passes_the_defaults_or_the_published_setup(trained, tmp_path, c
                str(d / "model.nc"), "--out", str(tmp_path / "x.nc"), "--quiet", *extra])
     assert rc == 2 and "stopped before training" in capsys.readouterr().err
     assert seen["noise2self"] is noise2self and seen["loss"] == loss
+    assert seen["start"] == start and seen["coarse_filter"] is None
+    assert seen["use_network"] is None
+
+
+def test_cli_fit_passes_the_coarse_filter_and_the_network_choice(trained, tmp_path, capsys,
+                                                                 monkeypatch):
+    from jaxgeo.downscale import CoarseFilter
+
+    d, _ = trained
+    seen = {}
+
+    def fake_fit(coarse, model, **kw):
+        seen.update(kw)
+        raise _Stop("stopped before training")
+
+    monkeypatch.setattr(jaxgeo.downscale, "fit", fake_fit)
+    rc = main(["downscale", "fit", "--coarse", str(d / "grace.nc"), "--model",
+               str(d / "model.nc"), "--out", str(tmp_path / "x.nc"), "--quiet",
+               "--coarse-lmax", "7", "--coarse-half-width-km", "0", "--use-network", "no"])
+    assert rc == 2 and "stopped before training" in capsys.readouterr().err
+    assert seen["coarse_filter"] == CoarseFilter(7, None) and seen["use_network"] is False
+    with pytest.raises(SystemExit) as exc:
+        main(["downscale", "fit", "--coarse", str(d / "grace.nc"), "--model",
+              str(d / "model.nc"), "--out", str(tmp_path / "x.nc"), "--coarse-lmax", "1"])
+    assert exc.value.code == 2
+    assert "argument --coarse-lmax: must be in [2, inf), got 1" in capsys.readouterr().err

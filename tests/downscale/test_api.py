@@ -38,7 +38,7 @@ def _fit(d, **kw):
     # the published set-up, explicitly: these tests were written against it (8 months are
     # too few for noise2self, the default)
     kw = {"radius_deg": RADIUS, "net": NET, "quiet": True, "features": d["features"],
-          "noise2self": False, "loss": LossConfig.published(), **kw}
+          "noise2self": False, "start": "cap", "loss": LossConfig.published(), **kw}
     return fit(d["coarse"], d["model"], mask=d["mask"], train=TrainConfig(**train), **kw)
 
 
@@ -222,7 +222,7 @@ def test_retired_keywords_warn_and_give_the_identical_run(data):
     with pytest.warns(DeprecationWarning) as caught:
         old = fit(data["coarse"], data["model"], mask=data["mask"], features=data["features"],
                   radius_deg=RADIUS, epochs=1, batch_size=2, net_config=NET, progress=False,
-                  noise2self=False, loss=LossConfig.published())
+                  noise2self=False, start="cap", loss=LossConfig.published())
     assert sorted(str(w.message).split("=")[0] for w in caught) == [
         "fit: batch_size", "fit: epochs", "fit: net_config", "fit: progress"]
     assert old.history == new.history and old.settings == new.settings

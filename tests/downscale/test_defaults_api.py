@@ -54,13 +54,26 @@ def test_loss_defaults_are_the_best_measured_and_published_is_named():
 def test_short_record_falls_back_with_one_warning(short, fallback):
     fitted, _, caught = fallback
     assert [str(w.message) for w in caught] == [
+        "fit: 8 months are too few (or not consecutive) to tell the coarse field's noise from "
+        "its signal (needs 12 consecutive); the start uses radius_deg=15 and is the output "
+        "(use_network=True to use the network's)"]
+    assert caught[0].filename == __file__  # points at the caller's line
+    s = fitted.settings
+    assert s.start == "matched" and s.start_radius_deg == 15.0 and not s.noise2self
+    assert not fitted.selection.use_network and "8 months" in fitted.selection.reason
+    assert s.loss == LossConfig()
+    # the classical start falls back from noise2self with its own warning
+    with warnings.catch_warnings(record=True) as cap:
+        warnings.simplefilter("always")
+        classical = _fit(short, start="cap")
+    assert [str(w.message) for w in cap if issubclass(w.category, UserWarning)] == [
         "fit: 8 months are too few for noise2self (needs 12); training with the published "
         "inputs (noise2self=False)"]
-    assert caught[0].filename == __file__  # points at the caller's line
-    assert not fitted.settings.noise2self and fitted.settings.residual_channel == 2
-    assert fitted.settings.loss == LossConfig()  # only the inputs fall back
+    assert not classical.settings.noise2self and classical.settings.residual_channel == 2
     # an explicit noise2self=True with a short record stays an error
     with pytest.raises(ValueError, match="noise2self needs at least 12 months.*got 8"):
+        _fit(short, start="cap", noise2self=True)
+    with pytest.raises(ValueError, match="noise2self applies to start='cap'"):
         _fit(short, noise2self=True)
 
 

@@ -58,7 +58,7 @@ def _fit(d, **kw):
     train = {"epochs": 2, "batch_months": 8, "learning_rate": 3e-3,
              **{k: kw.pop(k) for k in _TRAIN_FIELDS if k in kw}}
     # the published set-up, explicitly (the tolerances were measured with it; the workers too)
-    kw = {"radius_deg": RADIUS, "net": NET, "quiet": True, "noise2self": False,
+    kw = {"radius_deg": RADIUS, "net": NET, "quiet": True, "noise2self": False, "start": "cap",
           "loss": LossConfig.published(), **kw}
     return fit(d["coarse"], d["model"], mask=d["mask"], train=TrainConfig(**train), **kw)
 

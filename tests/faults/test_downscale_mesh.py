@@ -20,7 +20,7 @@ def data():
 def _fit(d, mesh):
     return fit(d["coarse"], d["model"], mask=d["mask"], radius_deg=15.0, net=NET, quiet=True,
                train=TrainConfig(epochs=2, batch_months=8), mesh=mesh, noise2self=False,
-               loss=LossConfig.published())
+               start="cap", loss=LossConfig.published())
 
 
 @pytest.fixture(scope="module")

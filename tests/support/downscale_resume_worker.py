@@ -27,7 +27,7 @@ with xr.open_dataset(data_path) as ds:
 ds_fit = fit(ds["coarse"], ds["model"], mask=ds["mask"].astype(bool), radius_deg=15.0,
     net=NetConfig(width=4, depth=1, blocks=1),
     train=TrainConfig(epochs=2, batch_months=8, learning_rate=3e-3, checkpoint_every=2),
-    quiet=True, checkpoint_dir=ckpt, noise2self=False, loss=LossConfig.published())
+    quiet=True, checkpoint_dir=ckpt, noise2self=False, start="cap", loss=LossConfig.published())
 params = [np.asarray(p) for p in jax.tree.leaves(nnx.state(ds_fit.net, nnx.Param))]
 hist = {k: np.array([h[k] for h in ds_fit.history]) for k in ds_fit.history[0]}
 np.savez(out, n_params=len(params), **hist, **{f"p{i}": p for i, p in enumerate(params)})

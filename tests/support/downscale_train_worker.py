@@ -48,7 +48,7 @@ try:
         net=NetConfig(width=4, depth=1, blocks=1),
         train=TrainConfig(epochs=2, batch_months=8, learning_rate=3e-3, checkpoint_every=2),
         quiet=True, checkpoint_dir=ckpt, callback=callback, mesh=make_mesh(),
-        noise2self=False, loss=LossConfig.published())
+        noise2self=False, start="cap", loss=LossConfig.published())
 except Killed:
     pass
 if info.is_coordinator:
