@@ -103,6 +103,13 @@ class PatchDownscaler:
         """``(trainable, batch statistics)`` element counts of the network."""
         return count_parameters(self.net)
 
+    def settings_dict(self) -> dict:
+        """The run's settings as JSON (what :meth:`save` stores; format
+        ``jaxgeo.downscale.patch/1``): grid, :class:`PatchConfig`, scalers, units, history."""
+        from ._patchsave import settings_of
+
+        return settings_of(self)
+
     def save(self, path, *, overwrite: bool = True):
         """Write the trained network, its settings and mask to the folder ``path``, atomically.
 
