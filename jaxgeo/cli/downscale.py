@@ -101,7 +101,7 @@ def register(sub) -> None:
     _inputs(q, action="predict")
     q.add_argument("--checkpoint-dir", required=True,
                    help="the checkpoints of a 'downscale fit --checkpoint-dir' run (its "
-                        "latest is used)")
+                        "latest is used), or the network saved by 'fit --method patch'")
     _args.add_quiet(q)
     q.set_defaults(func=_predict, command="downscale predict")
 
@@ -264,9 +264,11 @@ def _fit(args) -> int:
 
 
 def _predict(args) -> int:
-    from ..downscale import Downscaler
+    from ..downscale import Downscaler, PatchDownscaler
 
     out_path = _args.output_file(args.out)
     coarse, model, features, mask, provenance = _read_inputs(args)
-    fitted = Downscaler.load(args.checkpoint_dir, mask=mask)
+    # a network of 'fit --method patch' (saved by PatchDownscaler.save), else fit's checkpoints
+    loader = PatchDownscaler if PatchDownscaler.is_saved(args.checkpoint_dir) else Downscaler
+    fitted = loader.load(args.checkpoint_dir, mask=mask)
     return _write(args, fitted, coarse, model, features, provenance, out_path, "predict")

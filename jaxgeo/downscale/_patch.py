@@ -121,6 +121,14 @@ class PatchDownscaler:
 
         return save_patch(self, path, overwrite=overwrite)
 
+    @staticmethod
+    def is_saved(path) -> bool:
+        """Whether the folder ``path`` holds a network saved by :meth:`save` (readable
+        settings of its format); False for a checkpoint of ``fit`` or anything else."""
+        from ._patchsave import is_saved_patch
+
+        return is_saved_patch(path)
+
     @classmethod
     def load(cls, path, *, mask=None) -> PatchDownscaler:
         """The network saved by :meth:`save` in ``path`` (predicts as the saved one).

@@ -36,7 +36,7 @@ from ._patchdata import PatchConfig, PatchScalers
 from ._patchnet import PatchNet
 from ._settings import FORMATS, fingerprint
 
-__all__ = ["PATCH_FORMAT", "load_patch", "save_patch", "settings_of"]
+__all__ = ["PATCH_FORMAT", "is_saved_patch", "load_patch", "save_patch", "settings_of"]
 
 #: the ``format`` of a saved patch network's settings
 PATCH_FORMAT = "jaxgeo.downscale.patch/1"
@@ -83,6 +83,27 @@ def save_patch(down, path, *, overwrite: bool = True) -> Path:
         mgr.wait_until_finished()
         mgr.close()
     return Path(path)
+
+
+def is_saved_patch(path) -> bool:
+    """Whether the folder ``path`` holds the settings of a saved patch network (its format
+    is :data:`PATCH_FORMAT`); False for anything else, damaged folders included."""
+    import orbax.checkpoint as ocp
+
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    try:
+        mgr = manager(path)
+        try:
+            step = mgr.latest_step()
+            meta = None if step is None else mgr.restore(step, args=ocp.args.Composite(
+                meta=ocp.args.JsonRestore()))["meta"]
+        finally:
+            mgr.close()
+    except Exception:  # not a readable checkpoint: not a saved patch network
+        return False
+    return isinstance(meta, dict) and meta.get("format") == PATCH_FORMAT
 
 
 def _settings(meta: dict, path: Path):

@@ -69,6 +69,14 @@ def test_fit_method_patch_writes_the_product_and_saves_the_network(files):
         ref = PatchDownscaler.load(d / "net", mask=mask).predict(
             c["lwe_thickness"].load(), m["tws"].load(), f.load())
     np.testing.assert_allclose(v.values, ref.values, rtol=1e-6, equal_nan=True)
+    # 'downscale predict' reuses the saved patch network: the same field again
+    assert main(["downscale", "predict", "--coarse", str(d / "grace.nc"), "--model",
+                 str(d / "model.nc"), "--features", str(d / "f.nc"), "--checkpoint-dir",
+                 str(d / "net"), "--out", str(d / "again.nc"), "--quiet"]) == 0
+    with xr.open_dataset(d / "again.nc") as again:
+        np.testing.assert_array_equal(again["lwe_thickness_downscaled"].values, v.values)
+        assert again.attrs["run_settings"] == out.attrs["run_settings"]
+    assert not PatchDownscaler.is_saved(d / "grace.nc") and not PatchDownscaler.is_saved(d)
 
 
 @pytest.mark.parametrize("extra, words", [
