@@ -173,6 +173,14 @@ def mask_variable(ds, path):
     return pick_variable(ds, "mask" if "mask" in ds.data_vars else None, path)
 
 
+def _settings_json(fitted) -> dict:
+    """The JSON settings of a :class:`Downscaler` (its :class:`RunSettings`) or of a
+    :class:`PatchDownscaler` (``settings_dict()``, format ``jaxgeo.downscale.patch/1``)."""
+    if hasattr(fitted, "settings_dict"):
+        return fitted.settings_dict()
+    return fitted.settings.to_dict()
+
+
 def product(out, fitted, coarse, *, action: str, provenance: dict):
     """The Dataset written by ``jaxgeo downscale fit``/``predict``.
 
@@ -195,5 +203,5 @@ def product(out, fitted, coarse, *, action: str, provenance: dict):
                                      "description": provenance.get("mask", "")})
     ds.attrs.update({"Conventions": "CF-1.8", "source": f"jaxgeo downscale {action}",
                      **{k: v for k, v in provenance.items() if v is not None},
-                     "run_settings": json.dumps(fitted.settings.to_dict(), sort_keys=True)})
+                     "run_settings": json.dumps(_settings_json(fitted), sort_keys=True)})
     return ds

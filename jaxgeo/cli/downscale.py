@@ -1,7 +1,8 @@
 """``jaxgeo downscale``: downscale a coarse (GRACE) field with a model field.
 
 ``fit`` trains a network (the best measured settings by default; ``--published`` for the
-set-up of Gou & Soja 2024) and writes the downscaled field; ``predict`` writes it with a
+set-up of Gou & Soja 2024 with our network; ``--method patch`` for their patch method with
+its published settings) and writes the downscaled field; ``predict`` writes it with a
 network saved by ``fit --checkpoint-dir``, without training. ``predict`` is its own action,
 not ``fit`` without training, because ``fit --checkpoint-dir`` resumes and trains on: an
 action that never trains takes no training flags and cannot change the network.
@@ -54,11 +55,27 @@ def register(sub) -> None:
     p = actions.add_parser("fit", help="train on a coarse and a model field, write the "
                                        "downscaled field")
     _inputs(p, action="fit")
-    p.add_argument("--radius-deg", type=_args.RADIUS_DEG, default=3.0, help="cap radius, degrees")
-    p.add_argument("--epochs", type=_args.COUNT, default=10, help="training epochs (default 10)")
+    p.add_argument("--method", choices=("caps", "patch"), default="caps",
+                   help="caps: jaxgeo's network, trained on spherical-cap means over the "
+                        "whole grid (default); patch: the published patch method of Gou & "
+                        "Soja (2024) with its published settings (32 x 32 patches, one per "
+                        "month and mask cell, batch 512, Adam 1e-3, 150 epochs): slow on a "
+                        "CPU; the cap and loss flags below do not apply to it")
+    p.add_argument("--radius-deg", type=_args.RADIUS_DEG, default=None,
+                   help="cap radius, degrees (default 3)")
+    p.add_argument("--epochs", type=_args.COUNT, default=None,
+                   help="training epochs (default 10; --method patch: 150)")
     _args.add_seed(p)
     p.add_argument("--checkpoint-dir", help="orbax checkpoints here; resumes if present "
-                                            "('downscale predict' reuses the network)")
+                                            "('downscale predict' reuses the network); "
+                                            "--method patch: the trained network is saved "
+                                            "there (a folder jaxgeo wrote is replaced)")
+    p.add_argument("--patch-size", type=_args.COUNT, metavar="CELLS",
+                   help="--method patch: cells per patch side, a multiple of 8 (default 32, "
+                        "the published 16 degrees at 0.5 degrees)")
+    p.add_argument("--patches-per-epoch", type=_args.COUNT, metavar="N",
+                   help="--method patch: patches drawn per epoch (default: one per month and "
+                        "mask cell, as published)")
     p.add_argument("--published", action="store_true",
                    help="the published set-up of Gou & Soja (2024): the classical start "
                         "(--start cap), the month's own coarse field as input "
@@ -76,7 +93,7 @@ def register(sub) -> None:
     p.add_argument("--coarse-half-width-km", type=_args.number(float, low=0), metavar="KM",
                    help="Gaussian half-width of the coarse product, km (default: its "
                         "'half_width_km' attribute, else 300)")
-    p.add_argument("--use-network", choices=("auto", "yes", "no"), default="auto",
+    p.add_argument("--use-network", choices=("auto", "yes", "no"), default=None,
                    help="matched start: auto (default) keeps the network's output only if "
                         "its estimated risk is lower than the start's; yes/no: always/never")
     p.add_argument("--observation-half-width-km", type=_args.POSITIVE, metavar="KM",
@@ -100,7 +117,7 @@ def register(sub) -> None:
     _inputs(q, action="predict")
     q.add_argument("--checkpoint-dir", required=True,
                    help="the checkpoints of a 'downscale fit --checkpoint-dir' run (its "
-                        "latest is used)")
+                        "latest is used), or the network saved by 'fit --method patch'")
     _args.add_quiet(q)
     q.set_defaults(func=_predict, command="downscale predict")
 
@@ -187,11 +204,63 @@ def _write(args, fitted, coarse, model, features, provenance, out_path, action: 
     return 0
 
 
+#: flags of the cap network that do not apply to ``--method patch`` (given: an error)
+_CAP_ONLY = ("radius_deg", "published", "observation_half_width_km", "cap_power",
+             "noise2self", "start", "coarse_lmax", "coarse_half_width_km", "use_network")
+_PATCH_ONLY = ("patch_size", "patches_per_epoch")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _patch_base():
+    """The published settings (:class:`PatchConfig` defaults); tests shrink the network."""
+    from ..downscale import PatchConfig
+
+    return PatchConfig()
+
+
+def _fit_patch(args) -> int:
+    """``fit --method patch``: the published patch method, the same product layout."""
+    import dataclasses
+
+    from ..downscale import fit_patches
+
+    given = [n for n in _CAP_ONLY if getattr(args, n, None) not in (None, False)]
+    if given:
+        raise ValueError(f"{_flag(given[0])} does not apply to --method patch (the published "
+                         "patch loss has no caps); leave it out or use --method caps")
+    out_path = _args.output_file(args.out)
+    changes = {"seed": args.seed, "epochs": args.epochs, "patch_size": args.patch_size,
+               "max_patches_per_epoch": args.patches_per_epoch}
+    try:
+        config = dataclasses.replace(_patch_base(),
+                                     **{k: v for k, v in changes.items() if v is not None})
+    except ValueError as exc:  # name the flag, not the dataclass field
+        raise ValueError(str(exc).replace("PatchConfig.max_patches_per_epoch",
+                                          "--patches-per-epoch").replace(
+            "PatchConfig.patch_size", "--patch-size")) from None
+    coarse, model, features, mask, provenance = _read_inputs(args)
+    fitted = fit_patches(coarse, model, mask=mask, features=features, config=config,
+                         quiet=args.quiet)
+    if args.checkpoint_dir:
+        fitted.save(args.checkpoint_dir)
+    provenance["method"] = ("patch: the published patch method of Gou & Soja (2024), "
+                            f"{config.patch_size}x{config.patch_size} patches")
+    return _write(args, fitted, coarse, model, features, provenance, out_path, "fit")
+
+
 def _fit(args) -> int:
     import dataclasses
 
     from ..downscale import LossConfig, TrainConfig, fit
 
+    if args.method == "patch":
+        return _fit_patch(args)
+    given = [n for n in _PATCH_ONLY if getattr(args, n, None) is not None]
+    if given:
+        raise ValueError(f"{_flag(given[0])} applies to --method patch only")
     out_path = _args.output_file(args.out)  # checked before the training, not after
     coarse, model, features, mask, provenance = _read_inputs(args)
     loss = LossConfig.published() if args.published else LossConfig()
@@ -212,20 +281,23 @@ def _fit(args) -> int:
             args.coarse_lmax or from_attrs.lmax,
             from_attrs.half_width_km if args.coarse_half_width_km is None
             else args.coarse_half_width_km)
-    fitted = fit(coarse, model, mask=mask, features=features, radius_deg=args.radius_deg,
+    fitted = fit(coarse, model, mask=mask, features=features,
+                 radius_deg=3.0 if args.radius_deg is None else args.radius_deg,
                  noise2self=(noise2self or None) if start == "matched" else noise2self,
-                 loss=loss,
-                 start=start, coarse_filter=coarse_filter,
-                 use_network={"auto": None, "yes": True, "no": False}[args.use_network],
-                 train=TrainConfig(epochs=args.epochs, seed=args.seed),
+                 loss=loss, start=start, coarse_filter=coarse_filter,
+                 use_network={"yes": True, "no": False}.get(args.use_network),
+                 train=TrainConfig(epochs=10 if args.epochs is None else args.epochs,
+                                   seed=args.seed),
                  checkpoint_dir=args.checkpoint_dir, quiet=args.quiet)
     return _write(args, fitted, coarse, model, features, provenance, out_path, "fit")
 
 
 def _predict(args) -> int:
-    from ..downscale import Downscaler
+    from ..downscale import Downscaler, PatchDownscaler
 
     out_path = _args.output_file(args.out)
     coarse, model, features, mask, provenance = _read_inputs(args)
-    fitted = Downscaler.load(args.checkpoint_dir, mask=mask)
+    # a network of 'fit --method patch' (saved by PatchDownscaler.save), else fit's checkpoints
+    loader = PatchDownscaler if PatchDownscaler.is_saved(args.checkpoint_dir) else Downscaler
+    fitted = loader.load(args.checkpoint_dir, mask=mask)
     return _write(args, fitted, coarse, model, features, provenance, out_path, "predict")

@@ -10,9 +10,10 @@ classical reference), :func:`matched_baseline` (the start ``fit`` corrects), the
 synthetic experiment :func:`jaxgeo.downscale.synthetic.make_experiment`, and
 :mod:`jaxgeo.downscale.metrics` (the experiment end to end: :mod:`jaxgeo.demos.downscale`,
 ``jaxgeo demo``). The published patch method as a peer: :func:`fit_patches` →
-:class:`PatchDownscaler` (settings :class:`PatchConfig`). Settings: :class:`NetConfig`
-(architecture), :class:`LossConfig` (loss), :class:`TrainConfig` (optimisation); a trained
-network carries its :class:`RunSettings`. Seams for notebooks and benchmarks:
+:class:`PatchDownscaler` (settings :class:`PatchConfig`; ``.save`` / ``.load``).
+Settings: :class:`NetConfig` (architecture), :class:`LossConfig` (loss),
+:class:`TrainConfig` (optimisation); a trained network carries its :class:`RunSettings`.
+Seams for notebooks and benchmarks:
 :func:`network_inputs`, :func:`loss_constants`, :func:`composite_loss`, :func:`make_optimizer`,
 :func:`make_train_step`.
 
@@ -22,7 +23,7 @@ channels), ``_loss`` (loss settings, constants, sum), ``_model`` (the network),
 ``_settings`` / ``_checkpoint`` (run settings, orbax checkpoints), ``_train`` (the loop),
 ``_start`` (the filter-matched start, its truth-free radius choice and the network's
 selection), ``_api`` (``fit``, ``Downscaler``, ``baseline``), ``_patchdata`` /
-``_patchnet`` / ``_patch`` (the published patch method).
+``_patchnet`` / ``_patch`` / ``_patchsave`` (the published patch method).
 
 Reference: Gou & Soja (2024), Nature Water 2, 139–150; Gou et al. (2025), J. Geodesy.
 """

@@ -103,6 +103,47 @@ class PatchDownscaler:
         """``(trainable, batch statistics)`` element counts of the network."""
         return count_parameters(self.net)
 
+    def settings_dict(self) -> dict:
+        """The run's settings as JSON (what :meth:`save` stores; format
+        ``jaxgeo.downscale.patch/1``): grid, :class:`PatchConfig`, scalers, units, history."""
+        from ._patchsave import settings_of
+
+        return settings_of(self)
+
+    def save(self, path, *, overwrite: bool = True):
+        """Write the trained network, its settings and mask to the folder ``path``, atomically.
+
+        Returns the path. Raises FileExistsError (``path`` exists and ``overwrite`` is
+        False, or it is not a folder jaxgeo wrote) or OutputError (disk full, read-only).
+        See :mod:`jaxgeo.downscale._patchsave`.
+        """
+        from ._patchsave import save_patch
+
+        return save_patch(self, path, overwrite=overwrite)
+
+    @staticmethod
+    def is_saved(path) -> bool:
+        """Whether the folder ``path`` holds a network saved by :meth:`save` (readable
+        settings of its format); False for a checkpoint of ``fit`` or anything else."""
+        from ._patchsave import is_saved_patch
+
+        return is_saved_patch(path)
+
+    @classmethod
+    def load(cls, path, *, mask=None) -> PatchDownscaler:
+        """The network saved by :meth:`save` in ``path`` (predicts as the saved one).
+
+        ``mask``: optional, checked against the training mask (stored in the folder).
+
+        Raises:
+            FileNotFoundError: no such folder.
+            CheckpointError: not a saved patch network, damaged files, invalid settings.
+            ValueError: ``mask`` is not the training mask.
+        """
+        from ._patchsave import load_patch
+
+        return load_patch(path, mask=mask)
+
     def predict(self, coarse, model, features=None):
         """Downscale every month of ``coarse`` and ``model`` by sliding patches.
 
