@@ -25,7 +25,7 @@ channels), ``_loss`` (loss settings, constants, sum), ``_model`` (the network),
 Reference: Gou & Soja (2024), Nature Water 2, 139–150; Gou et al. (2025), J. Geodesy.
 """
 
-from . import experiments, losses, metrics, synthetic
+from . import experiments, losses, metrics, ocean, synthetic
 from ._api import Downscaler, baseline, fit
 from ._checkpoint import CheckpointError
 from ._features import NetworkInputs, NormStats, network_inputs
@@ -63,6 +63,7 @@ __all__ = [
     "make_train_step",
     "metrics",
     "network_inputs",
+    "ocean",
     "sphere_pad",
     "synthetic",
 ]
