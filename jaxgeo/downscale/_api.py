@@ -15,6 +15,7 @@ from flax import nnx
 from .._deprecation import reject_unknown, renamed
 from .._sharding import auto_axes
 from ._checkpoint import read_settings, restore_checkpoint
+from ._constraints import conserve_mass as _conserve_mass
 from ._data import check_mask, prepare
 from ._features import NOISE2SELF_MIN_MONTHS, apply_chunked, build_inputs, norm_stats
 from ._loss import LossConfig, loss_constants
@@ -94,7 +95,7 @@ class Downscaler:
         return cls(net, settings, mask, units=units)
 
     def predict(self, coarse, model, features=None, *, batch_months: int = 8, mesh=None,
-                **retired):
+                conserve_mass: bool | None = None, **retired):
         """Downscale months of ``coarse`` and ``model`` (same grid as training).
 
         Args:
@@ -106,6 +107,9 @@ class Downscaler:
                 over it (the last one padded with zero months, whose outputs are dropped;
                 months do not interact in the network) and the weights are replicated.
                 Explicit or Auto axes. None: one device.
+            conserve_mass: shift each month so its area-weighted mean over the mask equals
+                the coarse field's (:func:`fit`'s ``conserve_mass``); None: as trained
+                (:attr:`RunSettings.conserve_mass`).
 
         Returns:
             ``xarray.DataArray`` (time, lat, lon) in the unit of the training fields
@@ -153,6 +157,10 @@ class Downscaler:
             out = np.concatenate(out)
         pred = np.where(self.mask, out.astype(np.float64) * s.norm.scale + s.norm.offset,
                         np.nan)
+        if s.conserve_mass if conserve_mass is None else conserve_mass:
+            from ..regions import area_weights
+
+            pred = _conserve_mass(pred, fields.coarse, area_weights(self.grid, self.mask))
         attrs = {"long_name": "downscaled " + str(model.attrs.get("long_name", model.name or
                                                                   "field")),
                  "units": fields.units or "1",
@@ -228,6 +236,7 @@ def _resolve_noise2self(noise2self: bool | None, n_months: int) -> bool:
 
 def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         model_tendency: bool = False, noise2self: bool | None = None,
+        conserve_mass: bool = False,
         net: NetConfig = NetConfig(),  # noqa: B008 (frozen: immutable default)
         loss: LossConfig = LossConfig(),  # noqa: B008
         train: TrainConfig = TrainConfig(),  # noqa: B008
@@ -275,6 +284,11 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
             12 months, in training and in ``predict`` (a month's prediction uses the
             others). None (default): True with at least 12 months; with fewer, False and a
             UserWarning. False: the published inputs (the month's own coarse field).
+        conserve_mass: :meth:`Downscaler.predict` shifts each month uniformly so that its
+            area-weighted mean over the mask equals the coarse field's (the global
+            ocean-mass constraint; a uniform shift keeps every pattern). Recommended for
+            ocean bottom pressure, where the models lack the global ocean mass; off by
+            default (land). Stored in :class:`RunSettings`.
         net: :class:`NetConfig` (default: width 16, depth 2, 1 block per level).
         loss: :class:`LossConfig` (default: squared misfit of cap means at every cell of
             the prediction smoothed by 300 km, + MAE·(1−ρ) similarity;
@@ -329,7 +343,7 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         data=fingerprint(inputs.x, fields.mask),
         feature_units=tuple(fields.feature_units[n] for n in fields.features),
         mask_fingerprint=fingerprint(np.asarray(fields.mask, bool)),
-        mask_cells=int(np.sum(fields.mask)))
+        mask_cells=int(np.sum(fields.mask)), conserve_mass=bool(conserve_mass))
     network = DownscaleNet.create(inputs.x.shape[-1], net,
                                   residual_channel=inputs.residual_channel, seed=train.seed)
     history = run_training(network, inputs.x, inputs.model, target_caps, constants,

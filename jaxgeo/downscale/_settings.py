@@ -80,6 +80,9 @@ class RunSettings:
         mask_fingerprint, mask_cells: :func:`fingerprint` of the boolean mask of the
             training and its number of cells (``""`` and 0 for checkpoints written before
             they were stored: unknown); :meth:`Downscaler.load` refuses another mask.
+        conserve_mass: :meth:`Downscaler.predict` shifts each month to the coarse field's
+            area-weighted mean over the mask (False for checkpoints written before it
+            existed: they never did).
     """
 
     resolution_deg: float
@@ -103,6 +106,7 @@ class RunSettings:
     feature_units: tuple[str | None, ...] = ()
     mask_fingerprint: str = ""
     mask_cells: int = 0
+    conserve_mass: bool = False
 
     @property
     def grid(self) -> Grid:
@@ -132,6 +136,7 @@ class RunSettings:
             "data": self.data,
             "mask_fingerprint": self.mask_fingerprint,
             "mask_cells": self.mask_cells,
+            "conserve_mass": self.conserve_mass,
         }
 
     @classmethod
@@ -175,17 +180,20 @@ class RunSettings:
             # absent from checkpoints written before the mask was identified: unknown
             mask_fingerprint=str(d.get("mask_fingerprint") or ""),
             mask_cells=int(d.get("mask_cells") or 0),
+            # absent from checkpoints written before the mass constraint existed: off
+            conserve_mass=bool(d.get("conserve_mass", False)),
         )
 
     def difference(self, other: RunSettings) -> tuple[str, object, object] | None:
         """``(name, self's value, other's value)`` of the first setting that differs, ignoring
         ``epochs`` (a run may be resumed to train longer), ``version``, the
         ``feature_units`` labels (equal data have equal ``data`` fingerprints and ``norm``,
-        whatever their labels) and the mask's identity (``data`` covers the mask, and
-        older checkpoints lack it); None if none."""
+        whatever their labels), the mask's identity (``data`` covers the mask, and
+        older checkpoints lack it) and ``conserve_mass`` (applied after the network, it
+        does not change training); None if none."""
         for f in dataclasses.fields(self):
             if f.name in ("epochs", "version", "feature_units", "mask_fingerprint",
-                          "mask_cells"):
+                          "mask_cells", "conserve_mass"):
                 continue
             a, b = getattr(self, f.name), getattr(other, f.name)
             if a != b:
