@@ -20,6 +20,7 @@ from ._data import check_mask, prepare
 from ._features import NOISE2SELF_MIN_MONTHS, apply_chunked, build_inputs, norm_stats
 from ._loss import LossConfig, loss_constants
 from ._model import DownscaleNet, NetConfig
+from ._models import split_models
 from ._settings import RunSettings, fingerprint
 from ._train import TrainConfig
 from ._train import train as run_training
@@ -99,7 +100,8 @@ class Downscaler:
         """Downscale months of ``coarse`` and ``model`` (same grid as training).
 
         Args:
-            coarse, model: (time, lat, lon) DataArrays on the training grid.
+            coarse, model: (time, lat, lon) DataArrays on the training grid (``model``: or
+                the Dataset of model fields of training, see :func:`fit`).
             features: the Dataset of extra inputs the network was trained with.
             batch_months: months per forward pass (with ``mesh``: rounded up to a multiple
                 of the devices on its ``"months"`` axis). Retired spelling: ``batch_size``.
@@ -129,6 +131,7 @@ class Downscaler:
             batch_months = renamed(retired, "batch_size", "batch_months",
                                    where="Downscaler.predict")
         reject_unknown(retired, where="Downscaler.predict")
+        model, features = split_models(model, features)
         s = self.settings
         fields = prepare(coarse, model, self.mask, features, s.features)
         if fields.grid != self.grid:
@@ -266,6 +269,9 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
             one missing label a UserWarning (the other unit is assumed), and spreads of
             coarse and model that differ more than
             :data:`~jaxgeo.downscale.SPREAD_RATIO_LIMIT` times (a unit mix-up) an error.
+            Or an ``xarray.Dataset`` of several model fields (any number, e.g. two ocean
+            reanalyses): their mean is the similarity target and the baseline's model, and
+            each is an input channel ``model:<name>`` (``_models.split_models``).
         mask: (lat, lon) boolean DataArray (or array), True where fields are valid.
         features: optional Dataset of extra (time, lat, lon) inputs (forcings); each
             variable's ``units`` attribute is stored with the network
@@ -321,6 +327,7 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
     Reference: Gou & Soja (2024), Nature Water 2, 139–150 (method, patch-based).
     """
     net, loss, train, quiet = _retired_fit_keywords(retired, net, loss, train, quiet)
+    model, features = split_models(model, features)
     fields = prepare(coarse, model, mask, features)
     net.check_grid(fields.grid.shape)
     noise2self = _resolve_noise2self(noise2self, fields.coarse.shape[0])
@@ -360,7 +367,8 @@ def baseline(coarse, model, *, mask, radius_deg: float = 3.0):
     while its small-scale pattern is kept; any network must beat it.
 
     Args:
-        coarse, model: (time, lat, lon) DataArrays on one grid (NaN outside the mask only).
+        coarse, model: (time, lat, lon) DataArrays on one grid (NaN outside the mask only);
+            ``model`` may be a Dataset of model fields (their mean is used, as :func:`fit`).
         mask: (lat, lon) boolean.
         radius_deg: cap radius of the low-pass filter, degrees.
 
@@ -371,7 +379,7 @@ def baseline(coarse, model, *, mask, radius_deg: float = 3.0):
 
     from ..sphere import CapAverage
 
-    fields = prepare(coarse, model, mask, None)
+    fields = prepare(coarse, split_models(model, None)[0], mask, None)
     op = CapAverage(fields.grid, radius_deg, mask=fields.mask, dtype=jnp.float64
                     if jax.config.jax_enable_x64 else jnp.float32)
     diff = np.where(fields.mask, fields.coarse - fields.model, 0.0)
