@@ -160,7 +160,8 @@ class Downscaler:
             out = np.concatenate(out)
         pred = np.where(self.mask, out.astype(np.float64) * s.norm.scale + s.norm.offset,
                         np.nan)
-        if s.conserve_mass if conserve_mass is None else conserve_mass:
+        conserved = s.conserve_mass if conserve_mass is None else bool(conserve_mass)
+        if conserved:
             from ..regions import area_weights
 
             pred = _conserve_mass(pred, fields.coarse, area_weights(self.grid, self.mask))
@@ -169,7 +170,9 @@ class Downscaler:
                  "units": fields.units or "1",
                  "cell_methods": "area: mean where mask",
                  "comment": (f"jaxgeo.downscale network; spherical-cap consistency radius "
-                             f"{s.radius_deg} deg with the coarse field"),
+                             f"{s.radius_deg} deg with the coarse field"
+                             + ("; each month shifted to the coarse field's area-weighted "
+                                "mean over the mask (conserve_mass)" if conserved else "")),
                  "source": "jaxgeo.downscale"}
         coords = {"time": ("time", fields.time), **self.grid.to_xarray_coords()}
         return xr.DataArray(pred, dims=("time", "lat", "lon"), coords=coords, attrs=attrs,

@@ -73,6 +73,7 @@ def test_fit_and_predict_conserve_the_coarse_mass(monkeypatch):
     on = ds.predict(d["coarse"], d["model"], d["features"])  # as trained: on
     assert global_mass_residual(on.values, coarse, GRID, mask)["max_abs"] < 1e-6
     off = ds.predict(d["coarse"], d["model"], d["features"], conserve_mass=False)
+    assert "conserve_mass" in on.attrs["comment"] and "conserve_mass" not in off.attrs["comment"]
     assert global_mass_residual(off.values, coarse, GRID, mask)["max_abs"] > 1e-3
     d_off = (on.values - off.values)[:, mask]
     np.testing.assert_allclose(d_off, d_off[:, :1] * np.ones_like(d_off), atol=1e-9)
