@@ -18,13 +18,18 @@ import numpy as np
 
 from .._grid import Grid
 
-__all__ = ["FIELDS", "format_ocean_table", "run_ocean_demo"]
+__all__ = ["FIELDS", "format_ocean_table", "ocean_metrics", "run_ocean_demo"]
 
 #: the fields compared with the truth, in the table's order
 FIELDS = ("coarse", "model_a", "model_b", "baseline", "downscaled")
 
 
-def _ocean_metrics(ds, fields: dict, grid: Grid) -> dict:
+def ocean_metrics(ds, fields: dict, grid: Grid) -> dict:
+    """The figures of the ocean demo for ``fields`` (name → ``(time, lat, lon)`` array) of
+    an :func:`~jaxgeo.downscale.ocean.ocean_experiment` ``ds``: ``rmse_<name>`` and
+    ``correlation_<name>`` against the truth over the mask, ``rmse_<name>_<class>`` per
+    ocean class, ``mass_residual_max_abs_<name>`` against the coarse field, and
+    ``gauge_rmse_<kind>_<name>`` / ``gauge_correlation_<kind>_<name>`` (mm)."""
     from ..downscale import metrics
     from ..regions import OCEAN_CLASSES
 
@@ -115,7 +120,7 @@ def run_ocean_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 2.5, n_mont
     fields = {"coarse": ds.coarse.values, "model_a": ds.model_a.values,
               "model_b": ds.model_b.values, "baseline": base.values,
               "downscaled": down.values}
-    result = _ocean_metrics(ds, fields, grid)
+    result = ocean_metrics(ds, fields, grid)
     best = min(result[f"rmse_{k}"] for k in ("coarse", "model_a", "model_b"))
     result.update({
         "downscaled_over_best_input": result["rmse_downscaled"] / best,
