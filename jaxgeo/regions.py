@@ -21,12 +21,21 @@ from .constants import RHO_WATER_KG_M3
 from .seasonal import SeriesFit, fit_series
 
 __all__ = [
+    "COASTAL_BAND",
+    "LAND",
+    "MARGINAL_SEA",
+    "MARGINAL_SEAS",
+    "OCEAN_CLASSES",
+    "OPEN_OCEAN",
     "RegionSeries",
     "area_weights",
+    "coast_distance_km",
     "geojson_mask",
     "land_fraction",
     "land_mask",
     "nearest_distance_km",
+    "ocean_classes",
+    "ocean_domain",
     "ocean_mask",
     "polygon_mask",
     "region_mass_gt",
@@ -387,3 +396,17 @@ def region_series(lwe_mm, time, grid: Grid, region, *, gain: float = 1.0,
     return RegionSeries(time, mean, mass, fit_series(time, mean, harmonics=harmonics),
                         fit_series(time, mass, harmonics=harmonics),
                         float(np.asarray(grid.cell_area)[region].sum() / 1e6))
+
+
+# ocean classes (open ocean, coastal band, marginal seas) live in their own module
+from ._ocean_regions import (  # noqa: E402
+    COASTAL_BAND,
+    LAND,
+    MARGINAL_SEA,
+    MARGINAL_SEAS,
+    OCEAN_CLASSES,
+    OPEN_OCEAN,
+    coast_distance_km,
+    ocean_classes,
+    ocean_domain,
+)

@@ -27,6 +27,10 @@ def register(sub) -> None:
     d.add_argument("--no-noise2self", action="store_true",
                    help="let the network see each month's own coarse field (the published "
                         "inputs) instead of training blind to it")
+    d.add_argument("--ocean", action="store_true",
+                   help="the ocean bottom-pressure experiment instead (two reanalyses as "
+                        "inputs, global ocean-mass constraint, synthetic tide gauges and "
+                        "bottom-pressure recorders; quick: --resolution-deg 2.5 --n-months 48)")
     _args.add_max_memory(d)
     _args.add_quiet(d)
     d.set_defaults(func=_downscale, command="demo downscale")
@@ -59,6 +63,13 @@ def _downscale(args) -> int:
                  what=f"the downscaling demo at {args.resolution_deg:g}° for {args.n_months} "
                       "months", max_memory_gb=args.max_memory_gb)
     # run_demo checks --out itself (it refuses folders it did not write) before any work
+    if args.ocean:
+        from ..demos.ocean import run_ocean_demo
+
+        run_ocean_demo(args.out, resolution_deg=args.resolution_deg, n_months=args.n_months,
+                       epochs=args.epochs, radius_deg=args.radius_deg, seed=args.seed,
+                       noise2self=False if args.no_noise2self else None, quiet=args.quiet)
+        return 0
     run_demo(args.out, resolution_deg=args.resolution_deg, n_months=args.n_months,
              epochs=args.epochs, radius_deg=args.radius_deg, seed=args.seed,
              noise2self=False if args.no_noise2self else None, quiet=args.quiet)

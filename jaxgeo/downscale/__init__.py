@@ -28,7 +28,7 @@ selection), ``_api`` (``fit``, ``Downscaler``, ``baseline``), ``_patchdata`` /
 Reference: Gou & Soja (2024), Nature Water 2, 139–150; Gou et al. (2025), J. Geodesy.
 """
 
-from . import experiments, losses, metrics, synthetic
+from . import experiments, losses, metrics, ocean, synthetic
 from ._api import Downscaler, baseline, fit
 from ._checkpoint import CheckpointError
 from ._features import NetworkInputs, NormStats, network_inputs
@@ -71,6 +71,7 @@ __all__ = [
     "matched_baseline",
     "metrics",
     "network_inputs",
+    "ocean",
     "sphere_pad",
     "synthetic",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import warnings
 from pathlib import Path
@@ -15,10 +14,13 @@ from flax import nnx
 from .._deprecation import reject_unknown, renamed
 from .._sharding import auto_axes
 from ._checkpoint import read_selection, read_settings, restore_checkpoint, write_selection
+from ._constraints import conserve_mass as _conserve_mass
 from ._data import check_mask, prepare
 from ._features import NOISE2SELF_MIN_MONTHS, apply_chunked, build_inputs, norm_stats
+from ._fitargs import resolve_noise2self, retired_fit_keywords
 from ._loss import LossConfig, loss_constants
 from ._model import DownscaleNet, NetConfig
+from ._models import split_models
 from ._settings import RunSettings, fingerprint
 from ._start import CoarseFilter, Selection, choose_start, matched_start, select_network
 from ._train import TrainConfig
@@ -106,11 +108,12 @@ class Downscaler:
                    selection=read_selection(Path(checkpoint_dir), settings))
 
     def predict(self, coarse, model, features=None, *, batch_months: int = 8, mesh=None,
-                **retired):
+                conserve_mass: bool | None = None, **retired):
         """Downscale months of ``coarse`` and ``model`` (same grid as training).
 
         Args:
-            coarse, model: (time, lat, lon) DataArrays on the training grid.
+            coarse, model: (time, lat, lon) DataArrays on the training grid (``model``: or
+                the Dataset of model fields of training, see :func:`fit`).
             features: the Dataset of extra inputs the network was trained with.
             batch_months: months per forward pass (with ``mesh``: rounded up to a multiple
                 of the devices on its ``"months"`` axis). Retired spelling: ``batch_size``.
@@ -118,6 +121,9 @@ class Downscaler:
                 over it (the last one padded with zero months, whose outputs are dropped;
                 months do not interact in the network) and the weights are replicated.
                 Explicit or Auto axes. None: one device.
+            conserve_mass: shift each month so its area-weighted mean over the mask equals
+                the coarse field's (:func:`fit`'s ``conserve_mass``); None: as trained
+                (:attr:`RunSettings.conserve_mass`).
 
         Returns:
             ``xarray.DataArray`` (time, lat, lon) in the unit of the training fields
@@ -135,6 +141,7 @@ class Downscaler:
             batch_months = renamed(retired, "batch_size", "batch_months",
                                    where="Downscaler.predict")
         reject_unknown(retired, where="Downscaler.predict")
+        model, features = split_models(model, features)
         s = self.settings
         fields = prepare(coarse, model, self.mask, features, s.features)
         if fields.grid != self.grid:
@@ -148,7 +155,7 @@ class Downscaler:
             out = start
         else:
             out = self._network_output(fields, start, batch_months, mesh)
-        return self._product(out, fields, model)
+        return self._product(out, fields, model, conserve_mass)
 
     def _network_output(self, fields, start, batch_months: int = 8, mesh=None) -> np.ndarray:
         """The network's output for prepared ``fields``, ``(T, nlat, nlon)`` in their unit."""
@@ -174,12 +181,17 @@ class Downscaler:
             out = np.concatenate(out)
         return out.astype(np.float64) * s.norm.scale + s.norm.offset
 
-    def _product(self, out: np.ndarray, fields, model):
+    def _product(self, out: np.ndarray, fields, model, conserve_mass: bool | None = None):
         """The prediction ``out`` as the product's DataArray (NaN outside the mask)."""
         import xarray as xr
 
         s = self.settings
         pred = np.where(self.mask, out, np.nan)
+        conserved = s.conserve_mass if conserve_mass is None else bool(conserve_mass)
+        if conserved:
+            from ..regions import area_weights
+
+            pred = _conserve_mass(pred, fields.coarse, area_weights(self.grid, self.mask))
         attrs = {"long_name": "downscaled " + str(model.attrs.get("long_name", model.name or
                                                                   "field")),
                  "units": fields.units or "1",
@@ -191,78 +203,20 @@ class Downscaler:
                                 f"{s.coarse_lmax}, {s.coarse_half_width_km or 0:g} km); "
                                 + ("network output" if self.selection.use_network else
                                    "the start (" + self.selection.reason + ")")
-                                if s.start == "matched" else "")),
+                                if s.start == "matched" else "")
+                             + ("; each month shifted to the coarse field's area-weighted "
+                                "mean over the mask (conserve_mass)" if conserved else "")),
                  "source": "jaxgeo.downscale"}
         coords = {"time": ("time", fields.time), **self.grid.to_xarray_coords()}
         return xr.DataArray(pred, dims=("time", "lat", "lon"), coords=coords, attrs=attrs,
                             name="downscaled")
 
 
-# fit's retired flat keywords → the TrainConfig field they set
-_TRAIN_KEYWORDS = {"epochs": "epochs", "seed": "seed", "batch_size": "batch_months",
-                   "batch_months": "batch_months", "learning_rate": "learning_rate",
-                   "checkpoint_every": "checkpoint_every"}
-# → the LossConfig field they set
-_LOSS_KEYWORDS = {"centres_res_deg": "targets_resolution_deg",
-                  "observation_km": "observation_half_width_km",
-                  "observation_half_width_km": "observation_half_width_km"}
-
-
-def _retired_fit_keywords(kwargs: dict, net, loss, train, quiet):
-    """Fold fit's retired keywords into ``(net, loss, train, quiet)``, with warnings."""
-
-    def warn(old, new):
-        warnings.warn(f"fit: {old}= is deprecated, use {new}", DeprecationWarning, stacklevel=4)
-
-    if "net_config" in kwargs:
-        if net != NetConfig():
-            raise TypeError("fit: pass net= only (net_config= is its retired name)")
-        warn("net_config", "net=NetConfig(...)")
-        net = kwargs.pop("net_config") or NetConfig()
-    if isinstance(loss, dict):
-        warn("loss as a dict", "loss=LossConfig(...)")
-        loss = LossConfig(**loss)
-    elif loss is None:
-        loss = LossConfig()
-    if "progress" in kwargs:
-        warn("progress", "quiet=")
-        quiet = not kwargs.pop("progress")
-    given = [old for old in _TRAIN_KEYWORDS if old in kwargs]
-    if given and train != TrainConfig():
-        raise TypeError(f"fit: pass train=TrainConfig(...) only, not also its retired flat "
-                        f"keywords {given}")
-    changes = {}
-    for old in given:
-        warn(old, f"train=TrainConfig({_TRAIN_KEYWORDS[old]}=...)")
-        changes[_TRAIN_KEYWORDS[old]] = kwargs.pop(old)
-    train = dataclasses.replace(train, **changes) if changes else train
-    # the old fit took loss= and centres_res_deg= together: these merge into loss
-    changes = {}
-    for old, new in _LOSS_KEYWORDS.items():
-        if old in kwargs:
-            warn(old, f"loss=LossConfig({new}=...)")
-            changes[new] = kwargs.pop(old)
-    loss = dataclasses.replace(loss, **changes) if changes else loss
-    reject_unknown(kwargs, where="fit")
-    return net, loss, train, quiet
-
-
-def _resolve_noise2self(noise2self: bool | None, n_months: int) -> bool:
-    """``fit``'s ``noise2self``: None → True with enough months, else False with a warning."""
-    if noise2self is not None:
-        return bool(noise2self)
-    if n_months >= NOISE2SELF_MIN_MONTHS:
-        return True
-    warnings.warn(f"fit: {n_months} months are too few for noise2self (needs "
-                  f"{NOISE2SELF_MIN_MONTHS}); training with the published inputs "
-                  "(noise2self=False)", UserWarning, stacklevel=3)
-    return False
-
-
 def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         model_tendency: bool = False, noise2self: bool | None = None,
         start: str = "matched", coarse_filter: CoarseFilter | None = None,
         use_network: bool | None = None,
+        conserve_mass: bool = False,
         net: NetConfig = NetConfig(),  # noqa: B008 (frozen: immutable default)
         loss: LossConfig = LossConfig(),  # noqa: B008
         train: TrainConfig = TrainConfig(),  # noqa: B008
@@ -298,6 +252,9 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
             one missing label a UserWarning (the other unit is assumed), and spreads of
             coarse and model that differ more than
             :data:`~jaxgeo.downscale.SPREAD_RATIO_LIMIT` times (a unit mix-up) an error.
+            Or an ``xarray.Dataset`` of several model fields (any number, e.g. two ocean
+            reanalyses): their mean is the similarity target and the baseline's model, and
+            each is an input channel ``model:<name>`` (``_models.split_models``).
         mask: (lat, lon) boolean DataArray (or array), True where fields are valid.
         features: optional Dataset of extra (time, lat, lon) inputs (forcings); each
             variable's ``units`` attribute is stored with the network
@@ -326,6 +283,11 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         use_network: None (default): decided by the risk estimate (the start is kept with
             fewer than 12 consecutive months); True/False: always the network's output /
             always the start (the network is still trained).
+        conserve_mass: :meth:`Downscaler.predict` shifts each month uniformly so that its
+            area-weighted mean over the mask equals the coarse field's (the global
+            ocean-mass constraint; a uniform shift keeps every pattern). Recommended for
+            ocean bottom pressure, where the models lack the global ocean mass; off by
+            default (land). Stored in :class:`RunSettings`.
         net: :class:`NetConfig` (default: width 16, depth 2, 1 block per level).
         loss: :class:`LossConfig` (default: squared misfit of cap means at every cell of
             the prediction smoothed by 300 km, + MAE·(1−ρ) similarity;
@@ -357,12 +319,13 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
 
     Reference: Gou & Soja (2024), Nature Water 2, 139–150 (method, patch-based).
     """
-    net, loss, train, quiet = _retired_fit_keywords(retired, net, loss, train, quiet)
+    net, loss, train, quiet = retired_fit_keywords(retired, net, loss, train, quiet)
     if start not in ("matched", "cap"):
         raise ValueError(f"fit: start must be 'matched' or 'cap', got {start!r}")
     if start == "matched" and noise2self:
         raise ValueError("fit: noise2self applies to start='cap' (the matched start uses the "
                          "month's own coarse field through the product's filter)")
+    model, features = split_models(model, features)
     fields = prepare(coarse, model, mask, features)
     net.check_grid(fields.grid.shape)
     start_field = None
@@ -381,7 +344,7 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
                                      "network's)" if use_network is None else ""),
                 UserWarning, stacklevel=2)
     else:
-        noise2self = _resolve_noise2self(noise2self, fields.coarse.shape[0])
+        noise2self = resolve_noise2self(noise2self, fields.coarse.shape[0])
     norm = norm_stats(fields)
     constants = loss_constants(fields.grid, fields.mask, radius_deg, loss)
     # with caps at every cell the loss operator is the low-pass operator too: build it once
@@ -401,7 +364,7 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         data=fingerprint(inputs.x, fields.mask),
         feature_units=tuple(fields.feature_units[n] for n in fields.features),
         mask_fingerprint=fingerprint(np.asarray(fields.mask, bool)),
-        mask_cells=int(np.sum(fields.mask)), start=start,
+        mask_cells=int(np.sum(fields.mask)), start=start, conserve_mass=bool(conserve_mass),
         **({} if start_field is None else {
             "start_radius_deg": choice.radius_deg, "coarse_lmax": coarse_filter.lmax,
             "coarse_half_width_km": coarse_filter.half_width_km}))
@@ -429,7 +392,8 @@ def baseline(coarse, model, *, mask, radius_deg: float = 3.0):
     while its small-scale pattern is kept; any network must beat it.
 
     Args:
-        coarse, model: (time, lat, lon) DataArrays on one grid (NaN outside the mask only).
+        coarse, model: (time, lat, lon) DataArrays on one grid (NaN outside the mask only);
+            ``model`` may be a Dataset of model fields (their mean is used, as :func:`fit`).
         mask: (lat, lon) boolean.
         radius_deg: cap radius of the low-pass filter, degrees.
 
@@ -440,7 +404,7 @@ def baseline(coarse, model, *, mask, radius_deg: float = 3.0):
 
     from ..sphere import CapAverage
 
-    fields = prepare(coarse, model, mask, None)
+    fields = prepare(coarse, split_models(model, None)[0], mask, None)
     op = CapAverage(fields.grid, radius_deg, mask=fields.mask, dtype=jnp.float64
                     if jax.config.jax_enable_x64 else jnp.float32)
     diff = np.where(fields.mask, fields.coarse - fields.model, 0.0)

@@ -87,6 +87,9 @@ class RunSettings:
         start_radius_deg: the matched start's cap radius, degrees (0 with ``"cap"``).
         coarse_lmax, coarse_half_width_km: the coarse product's filter the matched start
             uses (:class:`~jaxgeo.downscale.CoarseFilter`; 0 and None with ``"cap"``).
+        conserve_mass: :meth:`Downscaler.predict` shifts each month to the coarse field's
+            area-weighted mean over the mask (False for checkpoints written before it
+            existed: they never did).
     """
 
     resolution_deg: float
@@ -114,6 +117,7 @@ class RunSettings:
     start_radius_deg: float = 0.0
     coarse_lmax: int = 0
     coarse_half_width_km: float | None = None
+    conserve_mass: bool = False
 
     @property
     def grid(self) -> Grid:
@@ -146,6 +150,7 @@ class RunSettings:
             "start": {"kind": self.start, "radius_deg": self.start_radius_deg,
                       "coarse_lmax": self.coarse_lmax,
                       "coarse_half_width_km": self.coarse_half_width_km},
+            "conserve_mass": self.conserve_mass,
         }
 
     @classmethod
@@ -195,17 +200,20 @@ class RunSettings:
             start_radius_deg=float(start.get("radius_deg", 0.0)),
             coarse_lmax=int(start.get("coarse_lmax", 0)),
             coarse_half_width_km=start.get("coarse_half_width_km"),
+            # absent from checkpoints written before the mass constraint existed: off
+            conserve_mass=bool(d.get("conserve_mass", False)),
         )
 
     def difference(self, other: RunSettings) -> tuple[str, object, object] | None:
         """``(name, self's value, other's value)`` of the first setting that differs, ignoring
         ``epochs`` (a run may be resumed to train longer), ``version``, the
         ``feature_units`` labels (equal data have equal ``data`` fingerprints and ``norm``,
-        whatever their labels) and the mask's identity (``data`` covers the mask, and
-        older checkpoints lack it); None if none."""
+        whatever their labels), the mask's identity (``data`` covers the mask, and
+        older checkpoints lack it) and ``conserve_mass`` (applied after the network, it
+        does not change training); None if none."""
         for f in dataclasses.fields(self):
             if f.name in ("epochs", "version", "feature_units", "mask_fingerprint",
-                          "mask_cells"):
+                          "mask_cells", "conserve_mass"):
                 continue
             a, b = getattr(self, f.name), getattr(other, f.name)
             if a != b:

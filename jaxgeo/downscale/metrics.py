@@ -17,6 +17,8 @@ from ..regions import area_weights
 __all__ = [
     "cap_residual",
     "correlation",
+    "gauge_agreement",
+    "global_mass_residual",
     "region_labels",
     "region_mean_rms",
     "rmse",
@@ -123,3 +125,103 @@ def region_mean_rms(pred, coarse, grid: Grid, labels, *, min_cells: int = 1) -> 
         raise ValueError("no region has enough cells")
     return {"median": float(np.median(out)), "mean": float(out.mean()),
             "max": float(out.max()), "n_regions": int(out.size)}
+
+
+def global_mass_residual(pred, coarse, grid: Grid, mask) -> dict:
+    """Area-weighted mean over the mask of ``pred − coarse``, month by month.
+
+    The residual of the global (ocean-)mass constraint: zero when the output holds the
+    coarse field's mass over the mask (:func:`jaxgeo.downscale.fit`'s ``conserve_mass``).
+
+    Args:
+        pred, coarse: ``(time, nlat, nlon)`` fields in one unit (mm usually); values
+            outside the mask are ignored.
+        grid: their grid; mask: ``(nlat, nlon)`` boolean.
+
+    Returns:
+        ``{"max_abs": .., "per_month": (time,) array}`` in the unit of the fields.
+
+    Raises:
+        ValueError: shapes that differ, or a non-finite value inside the mask (naming the
+            field, month index and cell).
+    """
+    w = area_weights(grid, mask)
+    mask = np.asarray(mask, dtype=bool)
+    out = []
+    for name, x in (("pred", pred), ("coarse", coarse)):
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 3 or x.shape[1:] != grid.shape:
+            raise ValueError(f"global_mass_residual: {name} must be (time, {grid.nlat}, "
+                             f"{grid.nlon}), got {x.shape}")
+        bad = ~np.isfinite(x) & mask
+        if bad.any():
+            t, i, j = (int(v) for v in np.argwhere(bad)[0])
+            raise ValueError(f"global_mass_residual: {name} is {x[t, i, j]} inside the mask "
+                             f"at month index {t}, cell (lat {grid.lat[i]:g}, lon "
+                             f"{grid.lon[j]:g})")
+        out.append(np.where(mask, x, 0.0))
+    if out[0].shape != out[1].shape:
+        raise ValueError(f"global_mass_residual: pred {out[0].shape} and coarse "
+                         f"{out[1].shape} differ")
+    per_month = np.einsum("tij,ij->t", out[0] - out[1], w)
+    return {"max_abs": float(np.abs(per_month).max()), "per_month": per_month}
+
+
+def gauge_agreement(pred, gauges, grid: Grid) -> dict:
+    """Agreement of a gridded field with point gauges at the gauges' cells, by kind.
+
+    Each gauge is compared with the cell whose centre is nearest (in latitude, and in
+    longitude modulo 360°).
+
+    Args:
+        pred: ``(time, nlat, nlon)`` field on ``grid``.
+        gauges: a Dataset with ``gauge_lat``, ``gauge_lon``, ``gauge_kind`` (gauge) and
+            ``gauge_obp`` (time, gauge), as :func:`jaxgeo.downscale.ocean.ocean_experiment`
+            returns; the same months as ``pred``.
+        grid: the field's grid.
+
+    Returns:
+        ``{kind: {"rmse": .., "correlation": .., "n": ..}}`` for every kind and ``"all"``:
+        ``rmse`` is the RMS of ``pred − gauge`` over the kind's gauges and months;
+        ``correlation`` the median over its gauges of the Pearson correlation in time
+        (gauges of zero variance or under 3 months left out); ``n`` the number of gauges.
+        NaN in ``gauge_obp`` (a gauge's gap) leaves that month of that gauge out.
+
+    Raises:
+        ValueError: a missing variable, month counts that differ, or a non-finite value of
+            ``pred`` at a gauge's cell (naming the gauge, its kind and position).
+    """
+    pred = np.asarray(pred, dtype=np.float64)
+    missing = [k for k in ("gauge_lat", "gauge_lon", "gauge_kind", "gauge_obp")
+               if k not in gauges]
+    if missing:
+        raise ValueError(f"gauge_agreement: gauges lack {', '.join(missing)}")
+    lat, lon = (np.asarray(gauges[k], dtype=np.float64) for k in ("gauge_lat", "gauge_lon"))
+    kind = np.asarray(gauges["gauge_kind"]).astype(str)
+    obs = np.asarray(gauges["gauge_obp"].transpose("time", "gauge"), dtype=np.float64)
+    if pred.ndim != 3 or pred.shape[1:] != grid.shape or pred.shape[0] != obs.shape[0]:
+        raise ValueError(f"gauge_agreement: pred must be ({obs.shape[0]}, {grid.nlat}, "
+                         f"{grid.nlon}) (the gauges' months, lat, lon), got {pred.shape}")
+    i = np.abs(grid.lat[None, :] - lat[:, None]).argmin(axis=1)
+    j = np.abs((grid.lon[None, :] - lon[:, None] + 180.0) % 360.0 - 180.0).argmin(axis=1)
+    at = pred[:, i, j]
+    bad = ~np.isfinite(at).all(axis=0)
+    if bad.any():
+        g = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"gauge_agreement: pred has no value at gauge {g} ({kind[g]}, lat "
+                         f"{lat[g]:g}, lon {lon[g]:g}): the cell is outside the field's mask")
+    out = {}
+    for name in [*sorted(set(kind)), "all"]:
+        sel = kind == name if name != "all" else np.ones(kind.shape, bool)
+        ok = np.isfinite(obs[:, sel])  # a gauge's missing months are left out
+        a, b = np.where(ok, at[:, sel], 0.0), np.where(ok, obs[:, sel], 0.0)
+        cnt = np.maximum(ok.sum(axis=0), 1)
+        da = np.where(ok, a - a.sum(axis=0) / cnt, 0.0)
+        db = np.where(ok, b - b.sum(axis=0) / cnt, 0.0)
+        den = np.sqrt((da**2).sum(axis=0) * (db**2).sum(axis=0))
+        use = (den > 0) & (ok.sum(axis=0) >= 3)
+        corr = (da * db).sum(axis=0)[use] / den[use]
+        out[name] = {"rmse": float(np.sqrt(((a - b) ** 2).sum() / max(ok.sum(), 1))),
+                     "correlation": float(np.median(corr)) if corr.size else float("nan"),
+                     "n": int(sel.sum())}
+    return out
