@@ -280,7 +280,7 @@ def _fit(args) -> int:
         coarse_filter = CoarseFilter(
             args.coarse_lmax or from_attrs.lmax,
             from_attrs.half_width_km if args.coarse_half_width_km is None
-            else args.coarse_half_width_km)
+            else args.coarse_half_width_km, from_attrs.leakage)
     fitted = fit(coarse, model, mask=mask, features=features,
                  radius_deg=3.0 if args.radius_deg is None else args.radius_deg,
                  noise2self=(noise2self or None) if start == "matched" else noise2self,

@@ -64,8 +64,8 @@ class Downscaler:
     def coarse_filter(self) -> CoarseFilter | None:
         """The coarse product's filter of the matched start (None with the classical one)."""
         s = self.settings
-        return (CoarseFilter(s.coarse_lmax, s.coarse_half_width_km) if s.start == "matched"
-                else None)
+        return (CoarseFilter(s.coarse_lmax, s.coarse_half_width_km, s.coarse_leakage)
+                if s.start == "matched" else None)
 
     @property
     def grid(self):
@@ -149,8 +149,8 @@ class Downscaler:
                              f"are on {fields.grid}")
         fields = to_training_units(fields, self.units, s.features, s.feature_units)
         check_training_spread(fields, s.norm)
-        start = (matched_start(fields, self.coarse_filter, s.start_radius_deg)
-                 if s.start == "matched" else None)
+        start = (matched_start(fields, self.coarse_filter, s.start_radius_deg,
+                               model=s.start_model) if s.start == "matched" else None)
         if start is not None and not self.selection.use_network:
             out = start
         else:
@@ -367,7 +367,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         mask_cells=int(np.sum(fields.mask)), start=start, conserve_mass=bool(conserve_mass),
         **({} if start_field is None else {
             "start_radius_deg": choice.radius_deg, "coarse_lmax": coarse_filter.lmax,
-            "coarse_half_width_km": coarse_filter.half_width_km}))
+            "coarse_half_width_km": coarse_filter.half_width_km,
+            "start_model": choice.model, "coarse_leakage": coarse_filter.leakage}))
     network = DownscaleNet.create(inputs.x.shape[-1], net,
                                   residual_channel=inputs.residual_channel, seed=train.seed)
     history = run_training(network, inputs.x, inputs.model, target_caps, constants,

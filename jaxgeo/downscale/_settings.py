@@ -85,8 +85,11 @@ class RunSettings:
             ``model + cap(coarse − model)``, or its noise2self form; every checkpoint
             written before the start existed).
         start_radius_deg: the matched start's cap radius, degrees (0 with ``"cap"``).
-        coarse_lmax, coarse_half_width_km: the coarse product's filter the matched start
-            uses (:class:`~jaxgeo.downscale.CoarseFilter`; 0 and None with ``"cap"``).
+        start_model: the model field the matched start corrects: ``""`` the model (the
+            members' mean), or one member's feature name ``model:<name>``.
+        coarse_lmax, coarse_half_width_km, coarse_leakage: the coarse product's filter the
+            matched start uses (:class:`~jaxgeo.downscale.CoarseFilter`; 0, None and True
+            with ``"cap"``).
         conserve_mass: :meth:`Downscaler.predict` shifts each month to the coarse field's
             area-weighted mean over the mask (False for checkpoints written before it
             existed: they never did).
@@ -117,6 +120,8 @@ class RunSettings:
     start_radius_deg: float = 0.0
     coarse_lmax: int = 0
     coarse_half_width_km: float | None = None
+    start_model: str = ""
+    coarse_leakage: bool = True
     conserve_mass: bool = False
 
     @property
@@ -149,7 +154,8 @@ class RunSettings:
             "mask_cells": self.mask_cells,
             "start": {"kind": self.start, "radius_deg": self.start_radius_deg,
                       "coarse_lmax": self.coarse_lmax,
-                      "coarse_half_width_km": self.coarse_half_width_km},
+                      "coarse_half_width_km": self.coarse_half_width_km,
+                      "model": self.start_model, "coarse_leakage": self.coarse_leakage},
             "conserve_mass": self.conserve_mass,
         }
 
@@ -200,6 +206,8 @@ class RunSettings:
             start_radius_deg=float(start.get("radius_deg", 0.0)),
             coarse_lmax=int(start.get("coarse_lmax", 0)),
             coarse_half_width_km=start.get("coarse_half_width_km"),
+            start_model=str(start.get("model", "")),
+            coarse_leakage=bool(start.get("coarse_leakage", True)),
             # absent from checkpoints written before the mass constraint existed: off
             conserve_mass=bool(d.get("conserve_mass", False)),
         )

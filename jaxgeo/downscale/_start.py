@@ -25,6 +25,7 @@ from .._grid import Grid
 from ..seasonal import white_covariance
 from ._data import Fields
 from ._features import NOISE2SELF_MIN_MONTHS, apply_chunked
+from ._models import MEMBER_PREFIX, split_models
 
 __all__ = ["RADII_DEG", "CoarseFilter", "StartChoice", "choose_start", "filtered_risk",
            "matched_start"]
@@ -42,10 +43,15 @@ class CoarseFilter:
     Attributes:
         lmax: truncation degree of the product (GRACE Level-2: 60 or 96).
         half_width_km: half-width of its Gaussian smoothing, km; None: none.
+        leakage: True (GRACE): the product is the global field (zero outside the mask)
+            truncated and smoothed, so signal leaks across the mask's edge. False: a
+            Gaussian mean over the mask only (renormalised, no leakage, no truncation), as
+            :func:`jaxgeo.downscale.synthetic.make_experiment` makes its coarse field.
     """
 
     lmax: int
     half_width_km: float | None = 300.0
+    leakage: bool = True
 
     def __post_init__(self):
         if isinstance(self.lmax, bool) or int(self.lmax) != self.lmax or self.lmax < 2:
@@ -57,16 +63,21 @@ class CoarseFilter:
             raise ValueError(f"CoarseFilter.half_width_km must be a non-negative number or "
                              f"None, got {hw!r}")
         object.__setattr__(self, "half_width_km", float(hw) if hw else None)
+        object.__setattr__(self, "leakage", bool(self.leakage))
+        if not self.leakage and self.half_width_km is None:
+            raise ValueError("CoarseFilter: a filter without leakage is a Gaussian mean over "
+                             "the mask and needs a half_width_km")
 
     @classmethod
     def of(cls, coarse, grid: Grid, half_width_km: float | None = 300.0) -> CoarseFilter:
-        """The filter a coarse DataArray states in its ``lmax``/``half_width_km`` attributes
-        (as ``jaxgeo grace l2`` writes them); what it does not state: ``lmax`` =
-        min(60, nlat − 1) and ``half_width_km``."""
+        """The filter a coarse DataArray states in its ``lmax``/``half_width_km``/``leakage``
+        attributes (as ``jaxgeo grace l2`` writes the first two); what it does not state:
+        ``lmax`` = min(60, nlat − 1), ``half_width_km``, leakage."""
         attrs = getattr(coarse, "attrs", {}) or {}
         lmax = attrs.get("lmax", min(DEFAULT_LMAX, grid.nlat - 1))
         hw = attrs.get("half_width_km", half_width_km)
-        return cls(int(min(int(lmax), grid.nlat - 1)), None if not hw else float(hw))
+        return cls(int(min(int(lmax), grid.nlat - 1)), None if not hw else float(hw),
+                   bool(attrs.get("leakage", True)))
 
     def apply(self, x, grid: Grid, mask, chunk: int = 12) -> np.ndarray:
         """``F(x)``: ``(T, nlat, nlon)`` → filtered, float64, zero outside ``mask`` (the
@@ -75,6 +86,11 @@ class CoarseFilter:
 
         x = np.where(mask, np.asarray(x, dtype=np.float64), 0.0)
         dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+        if not self.leakage:
+            from ..sphere import GaussianSmooth
+
+            op = GaussianSmooth(grid, self.half_width_km, mask=mask, dtype=dtype)
+            return np.where(mask, apply_chunked(op, x.astype(dtype), chunk), 0.0)
         out = np.concatenate([np.asarray(filter_field(
             jnp.asarray(x[i:i + chunk], dtype), grid, lmax=self.lmax,
             half_width_km=self.half_width_km), dtype=np.float64)
@@ -87,8 +103,9 @@ class StartChoice(NamedTuple):
 
     Attributes:
         radius_deg: the chosen cap radius, degrees.
-        risk: ``((radius_deg, estimated RMS of F(start) − F(truth)), ...)`` per candidate,
-            in the fields' unit (empty when there were too few months to estimate it).
+        risk: ``((radius_deg, estimated RMS of F(start) − F(truth)), ...)`` per candidate
+            radius of the chosen model, in the fields' unit (empty when there were too few
+            months to estimate it).
         noise: estimated RMS of the coarse field's month-to-month independent noise over
             the mask, in the fields' unit (NaN when not estimated).
     """
@@ -96,6 +113,13 @@ class StartChoice(NamedTuple):
     radius_deg: float
     risk: tuple[tuple[float, float], ...]
     noise: float
+    model: str = ""
+    """The model field the start corrects: ``""`` the model (with several members, their
+    mean), else the name of the member (``model:<name>``) whose start has the least risk."""
+
+
+def _rms(risk: float) -> float:
+    return float(np.sqrt(max(risk, 0.0)))
 
 
 def _weights(fields: Fields) -> np.ndarray:
@@ -133,48 +157,65 @@ def _cap_op(grid: Grid, radius_deg: float, mask):
     return CapAverage(grid, radius_deg, mask=mask, dtype=dtype)
 
 
+def _model(fields: Fields, name: str) -> np.ndarray:
+    if not name:
+        return fields.model
+    if name not in fields.features:
+        raise ValueError(f"the start corrects the model member {name!r}, which is not among "
+                         f"the inputs ({sorted(fields.features)})")
+    return fields.features[name]
+
+
 def matched_start(fields: Fields, coarse_filter: CoarseFilter, radius_deg: float,
-                  filtered_model=None) -> np.ndarray:
+                  filtered_model=None, model: str = "") -> np.ndarray:
     """``model + cap_r(coarse − F(model))`` over the mask, float64, 0 outside.
 
-    ``filtered_model``: ``F(model)`` when the caller has it.
+    ``filtered_model``: ``F(model)`` when the caller has it. ``model``: ``""`` the model
+    field, or the name of a model member among the features (``model:<name>``).
     """
-    fm = (coarse_filter.apply(fields.model, fields.grid, fields.mask)
+    m = _model(fields, model)
+    fm = (coarse_filter.apply(m, fields.grid, fields.mask)
           if filtered_model is None else filtered_model)
     diff = np.where(fields.mask, fields.coarse - fm, 0.0)
     op = _cap_op(fields.grid, radius_deg, fields.mask)
     corr = apply_chunked(op, diff.astype(op.dtype)).astype(np.float64)
-    return np.where(fields.mask, fields.model + corr, 0.0)
+    return np.where(fields.mask, m + corr, 0.0)
 
 
 def choose_start(fields: Fields, coarse_filter: CoarseFilter, radii=RADII_DEG, *,
                  fallback_radius_deg: float = 3.0) -> tuple[np.ndarray, StartChoice]:
     """The matched start with the radius of least :func:`filtered_risk` among ``radii``.
 
-    With fewer than 12 months (or months that are not consecutive) the noise cannot be
-    told from the signal; the start then uses ``fallback_radius_deg`` (no risk figures).
+    With several model members (features named ``model:<name>``, see
+    :func:`jaxgeo.downscale.fit`) each member and their mean are candidates too: the start
+    corrects the one whose start has the least risk. With fewer than 12 months (or months
+    that are not consecutive) the noise cannot be told from the signal; the start then
+    corrects the model (the members' mean) with ``fallback_radius_deg`` (no risk figures).
 
     Returns:
         ``(start, StartChoice)``; ``start`` ``(T, nlat, nlon)`` float64, 0 outside the mask.
     """
-    fm = coarse_filter.apply(fields.model, fields.grid, fields.mask)
     months = np.asarray(fields.time).astype("datetime64[M]")
     consecutive = months.size > 1 and bool(np.all(np.diff(months) == np.timedelta64(1, "M")))
     if len(months) < NOISE2SELF_MIN_MONTHS or not consecutive:
-        start = matched_start(fields, coarse_filter, fallback_radius_deg, fm)
+        start = matched_start(fields, coarse_filter, fallback_radius_deg)
         return start, StartChoice(float(fallback_radius_deg), (), float("nan"))
     w = _weights(fields)
     coarse = np.where(fields.mask, fields.coarse, 0.0)
     noise_var = white_covariance(coarse, coarse, fields.time, w)
-    best, risks = None, []
-    for r in radii:
-        start = matched_start(fields, coarse_filter, float(r), fm)
-        fs = coarse_filter.apply(start, fields.grid, fields.mask)
-        risk = filtered_risk(fs, coarse, fields.time, w, noise_var)
-        risks.append((float(r), float(np.sqrt(max(risk, 0.0)))))
-        if best is None or risk < best[0]:
-            best = (risk, float(r), start)
-    return best[2], StartChoice(best[1], tuple(risks), float(np.sqrt(max(noise_var, 0.0))))
+    members = [k for k in fields.features if k.startswith(MEMBER_PREFIX)]
+    best = None
+    for name in [""] + (members if len(members) > 1 else []):
+        fm = coarse_filter.apply(_model(fields, name), fields.grid, fields.mask)
+        risks = []
+        for r in radii:
+            start = matched_start(fields, coarse_filter, float(r), fm, name)
+            fs = coarse_filter.apply(start, fields.grid, fields.mask)
+            risk = filtered_risk(fs, coarse, fields.time, w, noise_var)
+            risks.append((float(r), _rms(risk)))
+            if best is None or risk < best[0]:
+                best = (risk, float(r), start, name, risks)
+    return best[2], StartChoice(best[1], tuple(best[4]), _rms(noise_var), best[3])
 
 
 def matched_baseline(coarse, model, *, mask, coarse_filter: CoarseFilter | None = None,
@@ -188,7 +229,9 @@ def matched_baseline(coarse, model, *, mask, coarse_filter: CoarseFilter | None 
 
     Args:
         coarse, model: (time, lat, lon) DataArrays on one grid (NaN outside the mask only);
-            the model is converted to the coarse field's unit as in :func:`fit`.
+            the model is converted to the coarse field's unit as in :func:`fit`. ``model``
+            may be a Dataset of several model fields: the start corrects their mean or the
+            member whose start has the least risk (:func:`choose_start`).
         mask: (lat, lon) boolean.
         coarse_filter: the product's filter; None: :meth:`CoarseFilter.of` ``coarse`` (its
             ``lmax``/``half_width_km`` attributes, else degree min(60, nlat − 1) and 300 km).
@@ -204,7 +247,8 @@ def matched_baseline(coarse, model, *, mask, coarse_filter: CoarseFilter | None 
 
     from ._data import prepare
 
-    fields = prepare(coarse, model, mask, None)
+    model, members = split_models(model, None)
+    fields = prepare(coarse, model, mask, members)
     filt = coarse_filter or CoarseFilter.of(coarse, fields.grid)
     if radius_deg is None:
         out, choice = choose_start(fields, filt, radii)
@@ -215,7 +259,9 @@ def matched_baseline(coarse, model, *, mask, coarse_filter: CoarseFilter | None 
     attrs = {"long_name": "model + cap-mean correction toward the coarse field, the model "
                           "seen through the coarse product's filter",
              "units": fields.units or "1", "radius_deg": choice.radius_deg,
+             "model_member": choice.model.removeprefix(MEMBER_PREFIX) or "(all: mean)",
              "coarse_lmax": filt.lmax, "coarse_half_width_km": filt.half_width_km or 0.0,
+             "coarse_leakage": int(filt.leakage),
              "comment": "jaxgeo.downscale.matched_baseline"
                         + ("; risk (radius_deg, RMS): " + ", ".join(
                             f"{r:g}: {v:.3g}" for r, v in choice.risk) if choice.risk else "")}
@@ -247,10 +293,6 @@ class Selection(NamedTuple):
         return cls(bool(d["use_network"]), str(d["reason"]),
                    *(float("nan") if d.get(k) is None else float(d[k])
                      for k in ("risk_start", "risk_network")))
-
-
-def _rms(risk: float) -> float:
-    return float(np.sqrt(max(risk, 0.0)))
 
 
 def select_network(network_output: np.ndarray, start: np.ndarray, fields: Fields,

@@ -222,6 +222,8 @@ def _finish(name: str, doc: str, grid: Grid, mask, truth, model, *, rng, noise_m
     data = {"truth": var(truth, "true terrestrial water storage anomaly"),
             "model": var(model, "hydrological-model water storage anomaly"),
             "coarse": var(coarse, "GRACE-like water storage anomaly")}
+    # the product states its filter, as jaxgeo grace l2 output does (fit reads it)
+    data["coarse"].attrs.update(lmax=grace_lmax(grid), half_width_km=float(half_width_km))
     for k, (v, long_name, units) in (forcings or {}).items():
         data[k] = var(v, long_name, units)
     data["mask"] = xr.DataArray(mask, dims=("lat", "lon"), coords=grid.to_xarray_coords(),

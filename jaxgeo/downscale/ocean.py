@@ -268,7 +268,8 @@ def _dataset(grid, start, labels, mask, truth, model_a, model_b, coarse, gauges,
                        "damped shelves, no global mass)"),
         "model_b": var(model_b, "ocean reanalysis B bottom pressure anomaly (damped eddies, "
                        "late coastal signal, basin drift, no global mass)"),
-        "coarse": var(coarse, "GRACE-like ocean bottom pressure anomaly"),
+        "coarse": var(coarse, "GRACE-like ocean bottom pressure anomaly").assign_attrs(
+            lmax=grace_lmax(grid), half_width_km=float(attrs["half_width_km"])),
         "mask": xr.DataArray(mask, dims=("lat", "lon"), coords=grid.to_xarray_coords(),
                              attrs={"long_name": "ocean mask (open ocean, coastal band, "
                                                  "marginal seas)"}),

@@ -175,7 +175,9 @@ def make_experiment(resolution_deg: float = 1.0, n_months: int = 120, *, seed: i
     ds = xr.Dataset({
         "truth": var(truth, "true terrestrial water storage anomaly", "mm"),
         "model": var(model, "hydrological-model water storage anomaly", "mm"),
-        "coarse": var(coarse, "GRACE-like water storage anomaly", "mm"),
+        # the product states its filter (a Gaussian mean over the land: no leakage)
+        "coarse": var(coarse, "GRACE-like water storage anomaly", "mm").assign_attrs(
+            half_width_km=float(half_width_km), leakage=0),
         "precipitation": var(precip, "precipitation", "mm/month"),
         "evapotranspiration": var(et, "evapotranspiration", "mm/month"),
         "runoff": var(runoff, "runoff", "mm/month"),

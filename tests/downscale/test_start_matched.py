@@ -143,3 +143,29 @@ def test_coarse_filter_is_checked_and_read_from_attributes():
         warnings.simplefilter("error")
         assert CoarseFilter.of(da.drop_attrs(), grid, 250.0) == CoarseFilter(grid.nlat - 1,
                                                                              250.0)
+
+
+def test_the_start_corrects_the_member_with_the_least_risk():
+    grid, mask, filt, truth, model, coarse, _ = _data(nt=48)
+    import xarray as xr
+
+    rng = np.random.default_rng(5)
+    bad = model + xr.zeros_like(model) + 30 * rng.standard_normal(model.shape)
+    models = xr.Dataset({"good": truth.assign_attrs(units="mm"), "bad": bad})
+    got = matched_baseline(coarse, models, mask=mask, coarse_filter=filt, radii=(10.0, 20.0))
+    assert got.attrs["model_member"] == "good"
+    want = matched_baseline(coarse, truth.assign_attrs(units="mm"), mask=mask,
+                            coarse_filter=filt, radius_deg=got.attrs["radius_deg"])
+    np.testing.assert_allclose(got.values, want.values, rtol=1e-12, equal_nan=True)
+
+
+def test_a_filter_without_leakage_is_the_masked_gaussian_mean():
+    from jaxgeo.sphere import GaussianSmooth
+
+    grid, mask, *_ , coarse, _ = _data(nt=12)
+    filt = CoarseFilter(12, 1500.0, leakage=False)
+    x = np.nan_to_num(coarse.values)
+    want = np.asarray(GaussianSmooth(grid, 1500.0, mask=mask)(np.where(mask, x, 0.0)))
+    np.testing.assert_allclose(filt.apply(x, grid, mask)[:, mask], want[:, mask], rtol=1e-12)
+    with pytest.raises(ValueError, match="without leakage .* needs a half_width_km"):
+        CoarseFilter(12, None, leakage=False)
