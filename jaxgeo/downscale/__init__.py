@@ -5,8 +5,10 @@ A fully convolutional Flax NNX encoder–decoder (:class:`DownscaleNet`) sees th
 trained so that area-weighted spherical-cap means of its output over the mask match the
 coarse field while its pattern follows the model (:mod:`jaxgeo.downscale.losses`).
 
-Entry points: :func:`fit` → :class:`Downscaler` (``.predict``), :func:`baseline`, the
-synthetic experiment :func:`jaxgeo.downscale.synthetic.make_experiment`, and
+Entry points: :func:`fit` → :class:`Downscaler` (``.predict``), :func:`baseline`, an
+ensemble trained in one program :func:`fit_ensemble` → :class:`EnsembleDownscaler` (mean,
+spread, calibrated uncertainty), the synthetic experiment
+:func:`jaxgeo.downscale.synthetic.make_experiment`, and
 :mod:`jaxgeo.downscale.metrics` (the experiment end to end: :mod:`jaxgeo.demos.downscale`,
 ``jaxgeo demo``). The published patch method as a peer: :func:`fit_patches` →
 :class:`PatchDownscaler` (settings :class:`PatchConfig`). Settings: :class:`NetConfig`
@@ -28,6 +30,7 @@ Reference: Gou & Soja (2024), Nature Water 2, 139–150; Gou et al. (2025), J. G
 from . import experiments, losses, metrics, synthetic
 from ._api import Downscaler, baseline, fit
 from ._checkpoint import CheckpointError
+from ._ensemble import EnsembleDownscaler, fit_ensemble
 from ._features import NetworkInputs, NormStats, network_inputs
 from ._loss import LossConfig, LossConstants, composite_loss, loss_constants
 from ._model import DownscaleNet, NetConfig, sphere_pad
@@ -41,6 +44,7 @@ __all__ = [
     "CheckpointError",
     "DownscaleNet",
     "Downscaler",
+    "EnsembleDownscaler",
     "LossConfig",
     "LossConstants",
     "NetConfig",
@@ -56,6 +60,7 @@ __all__ = [
     "composite_loss",
     "experiments",
     "fit",
+    "fit_ensemble",
     "fit_patches",
     "loss_constants",
     "losses",

@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -222,8 +223,47 @@ def _resolve_noise2self(noise2self: bool | None, n_months: int) -> bool:
         return True
     warnings.warn(f"fit: {n_months} months are too few for noise2self (needs "
                   f"{NOISE2SELF_MIN_MONTHS}); training with the published inputs "
-                  "(noise2self=False)", UserWarning, stacklevel=3)
+                  "(noise2self=False)", UserWarning, stacklevel=4)
     return False
+
+
+class _TrainingRun(NamedTuple):
+    """What :func:`fit` (and ``fit_ensemble``) train on, built from the user's inputs."""
+
+    fields: object
+    inputs: object
+    target_caps: np.ndarray
+    constants: object
+    settings: RunSettings
+
+
+def _training_run(coarse, model, mask, features, radius_deg, model_tendency, noise2self,
+                  net, loss, train) -> _TrainingRun:
+    """Check and normalise the inputs, build the loss constants and the run settings."""
+    fields = prepare(coarse, model, mask, features)
+    net.check_grid(fields.grid.shape)
+    noise2self = _resolve_noise2self(noise2self, fields.coarse.shape[0])
+    norm = norm_stats(fields)
+    constants = loss_constants(fields.grid, fields.mask, radius_deg, loss)
+    # with caps at every cell the loss operator is the low-pass operator too: build it once
+    inputs = build_inputs(fields, norm, radius_deg, tendency_channel=model_tendency,
+                          noise2self=noise2self,
+                          cap_op=constants.cap_op if loss.targets_resolution_deg is None
+                          else None)
+    target_caps = np.nan_to_num(apply_chunked(constants.cap_op, inputs.coarse)).astype(
+        np.float32)
+    settings = RunSettings(
+        resolution_deg=fields.grid.resolution_deg, lon_start=fields.grid.lon_start,
+        in_channels=int(inputs.x.shape[-1]), features=tuple(fields.features), norm=norm,
+        radius_deg=float(radius_deg), model_tendency=bool(model_tendency),
+        noise2self=bool(noise2self), residual_channel=inputs.residual_channel, net=net,
+        loss=loss, batch_months=train.batch_months, learning_rate=train.learning_rate,
+        seed=train.seed, epochs=train.epochs, n_months=int(inputs.x.shape[0]),
+        data=fingerprint(inputs.x, fields.mask),
+        feature_units=tuple(fields.feature_units[n] for n in fields.features),
+        mask_fingerprint=fingerprint(np.asarray(fields.mask, bool)),
+        mask_cells=int(np.sum(fields.mask)))
+    return _TrainingRun(fields, inputs, target_caps, constants, settings)
 
 
 def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
@@ -307,29 +347,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
     Reference: Gou & Soja (2024), Nature Water 2, 139–150 (method, patch-based).
     """
     net, loss, train, quiet = _retired_fit_keywords(retired, net, loss, train, quiet)
-    fields = prepare(coarse, model, mask, features)
-    net.check_grid(fields.grid.shape)
-    noise2self = _resolve_noise2self(noise2self, fields.coarse.shape[0])
-    norm = norm_stats(fields)
-    constants = loss_constants(fields.grid, fields.mask, radius_deg, loss)
-    # with caps at every cell the loss operator is the low-pass operator too: build it once
-    inputs = build_inputs(fields, norm, radius_deg, tendency_channel=model_tendency,
-                          noise2self=noise2self,
-                          cap_op=constants.cap_op if loss.targets_resolution_deg is None
-                          else None)
-    target_caps = np.nan_to_num(apply_chunked(constants.cap_op, inputs.coarse)).astype(
-        np.float32)
-    settings = RunSettings(
-        resolution_deg=fields.grid.resolution_deg, lon_start=fields.grid.lon_start,
-        in_channels=int(inputs.x.shape[-1]), features=tuple(fields.features), norm=norm,
-        radius_deg=float(radius_deg), model_tendency=bool(model_tendency),
-        noise2self=bool(noise2self), residual_channel=inputs.residual_channel, net=net,
-        loss=loss, batch_months=train.batch_months, learning_rate=train.learning_rate,
-        seed=train.seed, epochs=train.epochs, n_months=int(inputs.x.shape[0]),
-        data=fingerprint(inputs.x, fields.mask),
-        feature_units=tuple(fields.feature_units[n] for n in fields.features),
-        mask_fingerprint=fingerprint(np.asarray(fields.mask, bool)),
-        mask_cells=int(np.sum(fields.mask)))
+    fields, inputs, target_caps, constants, settings = _training_run(
+        coarse, model, mask, features, radius_deg, model_tendency, noise2self, net, loss, train)
     network = DownscaleNet.create(inputs.x.shape[-1], net,
                                   residual_channel=inputs.residual_channel, seed=train.seed)
     history = run_training(network, inputs.x, inputs.model, target_caps, constants,
