@@ -72,6 +72,7 @@ def test_member_equals_a_separate_fit_with_its_seed(data, ensemble):
         > 100 * WEIGHT_ATOL
 
 
+@pytest.mark.slow  # a third compilation (shard_map over 2 devices); the suite's budget
 def test_members_split_over_devices_equal_one_device(data, ensemble):
     # one member per device, unrolled (CPU's default): the same members as vmap on one
     mesh = jax.make_mesh((2,), ("months",), (jax.sharding.AxisType.Auto,),
