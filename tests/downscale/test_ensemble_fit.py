@@ -21,7 +21,7 @@ from support.downscale_oracle import cap_mean
 from jaxgeo.downscale import LossConfig, NetConfig, TrainConfig, fit, fit_ensemble
 
 RES, RADIUS = 10.0, 25.0
-NET = NetConfig(width=4, depth=1, blocks=1)
+NET = NetConfig(width=4, depth=0, blocks=1)
 # 12 months in batches of 4, one epoch: 3 steps; the raw cap means (no smoothing) so that
 # the brute-force oracle computes the data sigma
 TRAIN = TrainConfig(epochs=1, batch_months=4, learning_rate=3e-3, seed=5)
