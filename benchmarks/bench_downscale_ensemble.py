@@ -22,6 +22,8 @@ Prints a table and writes JSON (default ``benchmarks/results/downscale_ensemble_
     python benchmarks/bench_downscale_ensemble.py                 # 2.5°, 48 months
     python benchmarks/bench_downscale_ensemble.py --only seasonal --epochs 2   # a quick look
     python benchmarks/bench_downscale_ensemble.py --sequential first  # timing on one case
+    python benchmarks/bench_downscale_ensemble.py --only striped --epochs 2 --strategy vmap \
+        --out benchmarks/results/downscale_ensemble_vmap_cpu.json    # the batched step
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def _coverage_figures(mean, sigma, truth, grid, mask, labels) -> dict:
 
 
 def run_case(case: Case, res: float, members: int, epochs: int | None,
-             sequential: bool) -> dict:
+             sequential: bool, strategy: str = "auto") -> dict:
     """Build one experiment, train the ensemble (and the sequential fits), return figures."""
     import numpy as np
 
@@ -89,7 +91,7 @@ def run_case(case: Case, res: float, members: int, epochs: int | None,
     seconds["baseline"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     ens = fit_ensemble(ds.coarse, ds.model, mask=ds.mask, features=features, members=members,
-                       train=train, quiet=True)
+                       train=train, strategy=strategy, quiet=True)
     seconds["ensemble_fit"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     out = ens.predict(ds.coarse, ds.model, features)
@@ -166,6 +168,9 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=None, help="default: fit's (10)")
     ap.add_argument("--sequential", choices=("all", "first", "none"), default="all",
                     help="time the sequential fits on every case, the first, or none")
+    ap.add_argument("--strategy", choices=("auto", "vmap", "unroll"), default="auto",
+                    help="how the ensemble's step runs the members (default auto: unroll "
+                         "on CPU)")
     ap.add_argument("--only", nargs="+", choices=[c.experiment for c in CASES])
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
@@ -188,6 +193,7 @@ def main() -> None:
                          "fit_default_loss": str(LossConfig()),
                          "fit_default_train": str(TrainConfig()), "region_deg": REGION_DEG,
                          "coverage_target": list(TARGET), "sequential": a.sequential,
+                         "strategy": a.strategy,
                          "cases": [list(c) for c in cases]},
             "complete": done,
             "wall_s": time.perf_counter() - t0,
@@ -197,7 +203,7 @@ def main() -> None:
 
     for i, case in enumerate(cases):
         seq = a.sequential == "all" or (a.sequential == "first" and i == 0)
-        rows.append(run_case(case, a.res, a.members, a.epochs, seq))
+        rows.append(run_case(case, a.res, a.members, a.epochs, seq, a.strategy))
         print(f"[{time.perf_counter() - t0:.0f} s] {case.experiment} done", flush=True)
         if out is not None:  # the cases so far, in case the run is cut short
             write_json(out, result(i + 1 == len(cases)))
