@@ -66,6 +66,11 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=_args.COUNT, default=None,
                    help="training epochs (default 10; --method patch: 150)")
     _args.add_seed(p)
+    p.add_argument("--members", type=_args.COUNT, default=1, metavar="N",
+                   help="train an ensemble of N networks (seeds SEED..SEED+N-1) in one "
+                        "program and write its mean, with <variable>_downscaled_spread, "
+                        "_data_sigma and _uncertainty (the calibrated total sigma); needs "
+                        ">= 12 months, no --checkpoint-dir (default 1: one network)")
     p.add_argument("--checkpoint-dir", help="orbax checkpoints here; resumes if present "
                                             "('downscale predict' reuses the network); "
                                             "--method patch: the trained network is saved "
@@ -190,14 +195,26 @@ def _history(args, action: str) -> str:
 
 
 def _write(args, fitted, coarse, model, features, provenance, out_path, action: str) -> int:
+    import xarray as xr
+
     from .._io import write_netcdf
     from ._downscale_inputs import product
 
     out = fitted.predict(coarse, model, features)
+    extra = {}
+    if isinstance(out, xr.Dataset):  # an ensemble: its mean, with its spread and sigmas
+        name = next(iter(out.data_vars))
+        extra = {k[len(name):]: v for k, v in out.data_vars.items() if k != name}
+        provenance.update(ensemble_members=out.attrs["ensemble_members"],
+                          ensemble_seeds=", ".join(map(str, out.attrs["ensemble_seeds"])))
+        out = out[name]
     if action == "predict":
         provenance["checkpoint_dir"] = str(args.checkpoint_dir)
     ds = product(out, fitted, coarse, action=action,
                  provenance={**provenance, "history": _history(args, action)})
+    name = next(iter(ds.data_vars))
+    for suffix, v in extra.items():  # <variable>_downscaled_spread, …
+        ds[name + suffix] = v
     write_netcdf(ds, out_path)
     if not args.quiet:
         print(f"wrote {args.out} (variable {next(iter(ds.data_vars))})")
@@ -281,14 +298,25 @@ def _fit(args) -> int:
             args.coarse_lmax or from_attrs.lmax,
             from_attrs.half_width_km if args.coarse_half_width_km is None
             else args.coarse_half_width_km, from_attrs.leakage)
-    fitted = fit(coarse, model, mask=mask, features=features,
-                 radius_deg=3.0 if args.radius_deg is None else args.radius_deg,
-                 noise2self=(noise2self or None) if start == "matched" else noise2self,
-                 loss=loss, start=start, coarse_filter=coarse_filter,
-                 use_network={"yes": True, "no": False}.get(args.use_network),
-                 train=TrainConfig(epochs=10 if args.epochs is None else args.epochs,
-                                   seed=args.seed),
-                 checkpoint_dir=args.checkpoint_dir, quiet=args.quiet)
+    kw = {"mask": mask, "features": features,
+          "radius_deg": 3.0 if args.radius_deg is None else args.radius_deg,
+          "noise2self": (noise2self or None) if start == "matched" else noise2self,
+          "loss": loss, "start": start, "coarse_filter": coarse_filter,
+          "train": TrainConfig(epochs=10 if args.epochs is None else args.epochs,
+                               seed=args.seed), "quiet": args.quiet}
+    if args.members > 1:
+        from ..downscale import fit_ensemble
+
+        if args.checkpoint_dir:  # checked before the training, not after
+            raise ValueError("--members writes no checkpoints; drop --checkpoint-dir (or "
+                             "train one network)")
+        if coarse.sizes["time"] < 12:
+            raise ValueError(f"--members {args.members}: the calibrated uncertainty needs at "
+                             f"least 12 months, {args.coarse} has {coarse.sizes['time']}")
+        fitted = fit_ensemble(coarse, model, members=args.members, **kw)
+    else:
+        fitted = fit(coarse, model, checkpoint_dir=args.checkpoint_dir,
+                     use_network={"yes": True, "no": False}.get(args.use_network), **kw)
     return _write(args, fitted, coarse, model, features, provenance, out_path, "fit")
 
 

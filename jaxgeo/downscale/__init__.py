@@ -6,8 +6,10 @@ trained so that area-weighted spherical-cap means of its output over the mask ma
 coarse field while its pattern follows the model (:mod:`jaxgeo.downscale.losses`).
 
 Entry points: :func:`fit` → :class:`Downscaler` (``.predict``), :func:`baseline` (the
-classical reference), :func:`matched_baseline` (the start ``fit`` corrects), the
-synthetic experiment :func:`jaxgeo.downscale.synthetic.make_experiment`, and
+classical reference), :func:`matched_baseline` (the start ``fit`` corrects), an ensemble
+trained in one program :func:`fit_ensemble` → :class:`EnsembleDownscaler` (mean, spread,
+calibrated uncertainty), the synthetic experiment
+:func:`jaxgeo.downscale.synthetic.make_experiment`, and
 :mod:`jaxgeo.downscale.metrics` (the experiment end to end: :mod:`jaxgeo.demos.downscale`,
 ``jaxgeo demo``). The published patch method as a peer: :func:`fit_patches` →
 :class:`PatchDownscaler` (settings :class:`PatchConfig`; ``.save`` / ``.load``).
@@ -31,6 +33,7 @@ Reference: Gou & Soja (2024), Nature Water 2, 139–150; Gou et al. (2025), J. G
 from . import experiments, losses, metrics, ocean, synthetic
 from ._api import Downscaler, baseline, fit
 from ._checkpoint import CheckpointError
+from ._ensemble import EnsembleDownscaler, fit_ensemble
 from ._features import NetworkInputs, NormStats, network_inputs
 from ._loss import LossConfig, LossConstants, composite_loss, loss_constants
 from ._model import DownscaleNet, NetConfig, sphere_pad
@@ -46,6 +49,7 @@ __all__ = [
     "CoarseFilter",
     "DownscaleNet",
     "Downscaler",
+    "EnsembleDownscaler",
     "LossConfig",
     "LossConstants",
     "NetConfig",
@@ -63,6 +67,7 @@ __all__ = [
     "experiments",
     "filtered_risk",
     "fit",
+    "fit_ensemble",
     "fit_patches",
     "loss_constants",
     "losses",

@@ -16,13 +16,14 @@ from .._sharding import auto_axes
 from ._checkpoint import read_selection, read_settings, restore_checkpoint, write_selection
 from ._constraints import conserve_mass as _conserve_mass
 from ._data import check_mask, prepare
-from ._features import NOISE2SELF_MIN_MONTHS, apply_chunked, build_inputs, norm_stats
-from ._fitargs import resolve_noise2self, retired_fit_keywords
-from ._loss import LossConfig, loss_constants
+from ._features import build_inputs
+from ._fitargs import retired_fit_keywords
+from ._loss import LossConfig
 from ._model import DownscaleNet, NetConfig
 from ._models import split_models
+from ._run import training_run
 from ._settings import RunSettings, fingerprint
-from ._start import CoarseFilter, Selection, choose_start, matched_start, select_network
+from ._start import CoarseFilter, Selection, matched_start, select_network
 from ._train import TrainConfig
 from ._train import train as run_training
 from ._units import check_training_spread, to_training_units
@@ -320,55 +321,11 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
     Reference: Gou & Soja (2024), Nature Water 2, 139–150 (method, patch-based).
     """
     net, loss, train, quiet = retired_fit_keywords(retired, net, loss, train, quiet)
-    if start not in ("matched", "cap"):
-        raise ValueError(f"fit: start must be 'matched' or 'cap', got {start!r}")
-    if start == "matched" and noise2self:
-        raise ValueError("fit: noise2self applies to start='cap' (the matched start uses the "
-                         "month's own coarse field through the product's filter)")
-    model, features = split_models(model, features)
-    fields = prepare(coarse, model, mask, features)
-    net.check_grid(fields.grid.shape)
-    start_field = None
-    if start == "matched":
-        coarse_filter = coarse_filter or CoarseFilter.of(
-            coarse, fields.grid, loss.observation_half_width_km or 300.0)
-        start_field, choice = choose_start(fields, coarse_filter,
-                                           fallback_radius_deg=radius_deg)
-        noise2self = False
-        if not choice.risk:
-            warnings.warn(
-                f"fit: {fields.coarse.shape[0]} months are too few (or not consecutive) to "
-                f"tell the coarse field's noise from its signal (needs "
-                f"{NOISE2SELF_MIN_MONTHS} consecutive); the start uses radius_deg="
-                f"{radius_deg:g}" + (" and is the output (use_network=True to use the "
-                                     "network's)" if use_network is None else ""),
-                UserWarning, stacklevel=2)
-    else:
-        noise2self = resolve_noise2self(noise2self, fields.coarse.shape[0])
-    norm = norm_stats(fields)
-    constants = loss_constants(fields.grid, fields.mask, radius_deg, loss)
-    # with caps at every cell the loss operator is the low-pass operator too: build it once
-    inputs = build_inputs(fields, norm, radius_deg, tendency_channel=model_tendency,
-                          noise2self=noise2self,
-                          cap_op=constants.cap_op if loss.targets_resolution_deg is None
-                          else None, start=start_field)
-    target_caps = np.nan_to_num(apply_chunked(constants.cap_op, inputs.coarse)).astype(
-        np.float32)
-    settings = RunSettings(
-        resolution_deg=fields.grid.resolution_deg, lon_start=fields.grid.lon_start,
-        in_channels=int(inputs.x.shape[-1]), features=tuple(fields.features), norm=norm,
-        radius_deg=float(radius_deg), model_tendency=bool(model_tendency),
-        noise2self=bool(noise2self), residual_channel=inputs.residual_channel, net=net,
-        loss=loss, batch_months=train.batch_months, learning_rate=train.learning_rate,
-        seed=train.seed, epochs=train.epochs, n_months=int(inputs.x.shape[0]),
-        data=fingerprint(inputs.x, fields.mask),
-        feature_units=tuple(fields.feature_units[n] for n in fields.features),
-        mask_fingerprint=fingerprint(np.asarray(fields.mask, bool)),
-        mask_cells=int(np.sum(fields.mask)), start=start, conserve_mass=bool(conserve_mass),
-        **({} if start_field is None else {
-            "start_radius_deg": choice.radius_deg, "coarse_lmax": coarse_filter.lmax,
-            "coarse_half_width_km": coarse_filter.half_width_km,
-            "start_model": choice.model, "coarse_leakage": coarse_filter.leakage}))
+    run = training_run(coarse, model, mask, features, radius_deg, model_tendency, noise2self,
+                       net, loss, train, start=start, coarse_filter=coarse_filter,
+                       use_network=use_network, conserve_mass=conserve_mass)
+    fields, inputs, target_caps, constants, settings = run[:5]
+    start_field, coarse_filter = run.start, run.coarse_filter
     network = DownscaleNet.create(inputs.x.shape[-1], net,
                                   residual_channel=inputs.residual_channel, seed=train.seed)
     history = run_training(network, inputs.x, inputs.model, target_caps, constants,

@@ -63,7 +63,7 @@ def retired_fit_keywords(kwargs: dict, net, loss, train, quiet):
     return net, loss, train, quiet
 
 
-def resolve_noise2self(noise2self: bool | None, n_months: int) -> bool:
+def resolve_noise2self(noise2self: bool | None, n_months: int, stacklevel: int = 3) -> bool:
     """``fit``'s ``noise2self``: None → True with enough months, else False with a warning."""
     if noise2self is not None:
         return bool(noise2self)
@@ -71,5 +71,5 @@ def resolve_noise2self(noise2self: bool | None, n_months: int) -> bool:
         return True
     warnings.warn(f"fit: {n_months} months are too few for noise2self (needs "
                   f"{NOISE2SELF_MIN_MONTHS}); training with the published inputs "
-                  "(noise2self=False)", UserWarning, stacklevel=3)
+                  "(noise2self=False)", UserWarning, stacklevel=stacklevel)
     return False

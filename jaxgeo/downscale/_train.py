@@ -112,10 +112,16 @@ def _init_with_retired(self, *args, **kwargs):
 TrainConfig.__init__ = _init_with_retired
 
 
+def make_transform(cfg: TrainConfig, total_steps: int) -> optax.GradientTransformation:
+    """The optax transform of a run: Adam, learning rate cosine-decayed to 10 % over
+    ``total_steps`` (what :func:`make_optimizer` applies to a network's Params)."""
+    schedule = optax.cosine_decay_schedule(cfg.learning_rate, max(total_steps, 1), alpha=0.1)
+    return optax.adam(schedule)
+
+
 def make_optimizer(net, cfg: TrainConfig, total_steps: int):
     """Adam with a cosine-decayed learning rate over ``total_steps``, on ``net``'s Params."""
-    schedule = optax.cosine_decay_schedule(cfg.learning_rate, max(total_steps, 1), alpha=0.1)
-    return nnx.Optimizer(net, optax.adam(schedule), wrt=nnx.Param)
+    return nnx.Optimizer(net, make_transform(cfg, total_steps), wrt=nnx.Param)
 
 
 @functools.lru_cache(maxsize=8)

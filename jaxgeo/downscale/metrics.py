@@ -17,6 +17,7 @@ from ..regions import area_weights
 __all__ = [
     "cap_residual",
     "correlation",
+    "coverage",
     "gauge_agreement",
     "global_mass_residual",
     "region_labels",
@@ -224,4 +225,60 @@ def gauge_agreement(pred, gauges, grid: Grid) -> dict:
         out[name] = {"rmse": float(np.sqrt(((a - b) ** 2).sum() / max(ok.sum(), 1))),
                      "correlation": float(np.median(corr)) if corr.size else float("nan"),
                      "n": int(sel.sum())}
+def coverage(mean, sigma, truth, grid: Grid, mask, k: float = 2.0, by=None) -> dict:
+    """Area-weighted fraction of the truth inside ``mean ± k·sigma`` over the mask.
+
+    The calibration check of an uncertainty: for Gaussian errors and a correct ``sigma``
+    the fraction is ``erf(k/√2)`` (0.954 for ``k = 2``).
+
+    Args:
+        mean, sigma, truth: ``(time, nlat, nlon)`` (or ``(nlat, nlon)``) in one unit;
+            ``sigma`` ≥ 0 and all three finite over the mask (NaN outside is fine).
+        grid: their grid; mask: ``(nlat, nlon)`` boolean.
+        k: the half-width of the interval in units of ``sigma`` (> 0).
+        by: optional ``(nlat, nlon)`` integer regions (−1 = ignored), e.g.
+            :func:`region_labels`.
+
+    Returns:
+        ``{"overall": float, "per_month": (time,) array, "per_region": {label: float}}``
+        (``per_region`` empty without ``by``; each region's fraction is area-weighted
+        over its cells and all months).
+
+    Raises:
+        ValueError: shapes that differ, ``k`` not positive, a non-finite value or a
+            negative ``sigma`` inside the mask (naming the array, the month and the cell).
+    """
+    if not (np.isfinite(k) and k > 0):
+        raise ValueError(f"k must be a positive number of sigmas, got {k!r}")
+    mask = np.asarray(mask, dtype=bool)
+    w = area_weights(grid, mask)
+    arrays = {"mean": mean, "sigma": sigma, "truth": truth}
+    arrays = {n: np.asarray(a, dtype=np.float64) for n, a in arrays.items()}
+    shape = arrays["truth"].shape
+    for n, a in arrays.items():
+        if a.shape != shape or a.shape[-2:] != grid.shape:
+            raise ValueError(f"coverage: {n} has shape {a.shape}; truth has {shape} on a "
+                             f"grid of {grid.shape}")
+        inside = np.where(mask, a, 0.0)
+        bad = ~np.isfinite(inside) | ((inside < 0) if n == "sigma" else False)
+        if bad.any():
+            where = np.argwhere(bad)[0]
+            t = f"month index {where[0]}, " if len(shape) == 3 else ""
+            raise ValueError(f"coverage: {n} is {float(a[tuple(where)])!r} inside the mask at "
+                             f"{t}cell (lat index {where[-2]}, lon index {where[-1]})"
+                             + ("; sigma must be finite and ≥ 0" if n == "sigma" else ""))
+    m, s, t = (np.where(mask, arrays[n], 0.0) for n in ("mean", "sigma", "truth"))
+    hit = (np.abs(t - m) <= k * s).astype(np.float64)
+    hit3 = hit.reshape((-1,) + grid.shape)
+    per_month = np.sum(w * hit3, axis=(-2, -1))
+    out = {"overall": float(per_month.mean()), "per_month": per_month, "per_region": {}}
+    if by is not None:
+        labels = np.asarray(by)
+        if labels.shape != grid.shape:
+            raise ValueError(f"coverage: by has shape {labels.shape}, grid is {grid.shape}")
+        area = grid.cell_area
+        for r in np.unique(labels[(labels >= 0) & mask]):
+            sel = (labels == r) & mask
+            wr = area[sel] / area[sel].sum()
+            out["per_region"][int(r)] = float(np.mean(hit3[:, sel] @ wr))
     return out
