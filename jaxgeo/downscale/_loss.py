@@ -242,6 +242,9 @@ def composite_loss(pred, model_field, target_caps, constants: LossConstants,
     spectral_targets = None
     if isinstance(target_caps, tuple):
         target_caps, *spectral_targets = target_caps
+    if cfg.spectral_weight > 0 and (constants.spectral_op is None or spectral_targets is None):
+        raise ValueError("LossConfig.spectral_weight > 0 needs loss_constants built with "
+                         "that LossConfig and targets (cap_means, clm, slm)")
     observed = pred if constants.observation_op is None else constants.observation_op(pred)
     if cfg.cap_weight == 0:
         observed = jax.lax.stop_gradient(observed)
@@ -249,9 +252,6 @@ def composite_loss(pred, model_field, target_caps, constants: LossConstants,
                                            constants.centre_weights, power=cfg.cap_power)}
     total = cfg.cap_weight * terms["cap"]
     if cfg.spectral_weight > 0:
-        if constants.spectral_op is None or spectral_targets is None:
-            raise ValueError("LossConfig.spectral_weight > 0 needs loss_constants built with "
-                             "that LossConfig and targets (cap_means, clm, slm)")
         terms["spectral"] = constants.spectral_op(pred, *spectral_targets)
         total = total + cfg.spectral_weight * terms["spectral"]
     for name, w in zip(cfg.similarity, cfg.similarity_weights, strict=True):

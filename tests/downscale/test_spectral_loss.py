@@ -11,7 +11,13 @@ import pytest
 from jax.test_util import check_grads
 
 from jaxgeo import Grid
-from jaxgeo.downscale import LossConfig, RunSettings, composite_loss, loss_constants
+from jaxgeo.downscale import (
+    LossConfig,
+    LossConstants,
+    RunSettings,
+    composite_loss,
+    loss_constants,
+)
 from jaxgeo.downscale._settings import HISTORICAL_LOSS_DEFAULTS
 from jaxgeo.downscale._spectral import SpectralConsistency, default_degree_sigma
 from jaxgeo.grace import filter_field, legendre_table
@@ -89,18 +95,21 @@ def test_gradients_float64_and_float32_keeps_its_dtype(setup):
 def test_composite_loss_adds_the_weighted_term(setup):
     mask, op, truth, coarse, rng = setup
     cfg = LossConfig(spectral_weight=2.5, spectral_lmax=LMAX, observation_half_width_km=None)
-    c = dataclasses.replace(loss_constants(GRID, mask, 15.0, LossConfig(
-        observation_half_width_km=None)), spectral_op=op)
+    w = jnp.asarray(np.where(mask, GRID.cell_area / GRID.cell_area.max(), 0.0))
+    # the identity as the cap operator: the cap term is then a plain weighted misfit
+    c = LossConstants(cap_op=lambda x: x, centre_weights=w, pixel_weights=w, spectral_op=op)
     pred = jnp.asarray(_months(truth) + 0.2 * rng.standard_normal((32,) + GRID.shape))
-    caps = c.cap_op(jnp.asarray(np.nan_to_num(_months(coarse))))
     clm, slm = op.targets(_months(coarse))
+    caps = jnp.asarray(np.nan_to_num(_months(coarse)))
     total, terms = composite_loss(pred, pred, (caps, clm, slm), c, cfg)
     assert set(terms) == {"cap", "mae_decorrelation", "spectral"}
+    np.testing.assert_allclose(float(terms["spectral"]), float(op(pred, clm, slm)), rtol=1e-12)
     np.testing.assert_allclose(float(total), float(terms["cap"] + terms["mae_decorrelation"]
                                                    + 2.5 * terms["spectral"]), rtol=1e-12)
-    assert float(terms["spectral"]) > 0
     with pytest.raises(ValueError, match="spectral_weight > 0 needs .* targets"):
         composite_loss(pred, pred, caps, c, cfg)
+    with pytest.raises(ValueError, match="spectral_weight > 0 needs loss_constants built"):
+        composite_loss(pred, pred, (caps, clm, slm), LossConstants(None, w, w), cfg)
 
 
 @pytest.mark.parametrize(("changes", "message"), [
