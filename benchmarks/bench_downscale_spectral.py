@@ -43,7 +43,10 @@ hint, not yet a default. The other two experiments (seed 0,
 ``downscale_spectral_more_cpu.json``, 9 min) agree: ``missing_process`` 14.0 (0.971) /
 11.9 (0.828) / 13.3 (0.926), ``striped`` 15.1 (0.896) / 13.3 (0.790) / 13.2 (0.787)
 (baseline 14.4 and 16.8): the spectral term instead of the cap term is 12–16 % better on
-three experiments of four.
+three experiments of four. At 1.5° (``seasonal``, seed 0, ``--res 1.5``,
+``downscale_spectral_1p5_cpu.json``, 8.5 min) the gain holds (−12 % instead, −13 % both)
+but from further above the baseline: 17.9 (1.12) / 15.7 (0.987) / 15.5 (0.973), baseline
+15.9.
 
 Prints a table and writes JSON (default ``benchmarks/results/downscale_spectral_cpu.json``).
 
