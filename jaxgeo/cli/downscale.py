@@ -109,6 +109,14 @@ def register(sub) -> None:
                       dest="observation_half_width_km", type=float)
     p.add_argument("--cap-power", type=int, choices=(1, 2), default=None,
                    help="2: mean squared cap misfit (default), 1: mean absolute (published)")
+    p.add_argument("--cap-weight", type=_args.NONNEGATIVE, metavar="W",
+                   help="weight of the cap term (default 1; 0 with --spectral-weight: the "
+                        "spectral term instead)")
+    p.add_argument("--spectral-weight", type=_args.NONNEGATIVE, metavar="W",
+                   help="weight of the spectral consistency term: the output's coefficients "
+                        "up to the product's degree (min(60, nlat - 1)), seen through its 300 "
+                        "km Gaussian over the mask, against the coarse field's, weighted by a "
+                        "GRACE-like degree-error model (default 0: off)")
     p.add_argument("--noise2self", action="store_true", default=None,
                    help="train blind to each month's own coarse field (default with >= 12 "
                         "months; fewer: the published inputs, with a warning)")
@@ -281,7 +289,8 @@ def _fit(args) -> int:
     out_path = _args.output_file(args.out)  # checked before the training, not after
     coarse, model, features, mask, provenance = _read_inputs(args)
     loss = LossConfig.published() if args.published else LossConfig()
-    changes = {k: v for k in ("cap_power", "observation_half_width_km")
+    changes = {k: v for k in ("cap_power", "observation_half_width_km", "cap_weight",
+                              "spectral_weight")
                if (v := getattr(args, k, None)) is not None}
     loss = dataclasses.replace(loss, **changes)
     noise2self = args.noise2self

@@ -292,7 +292,9 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         net: :class:`NetConfig` (default: width 16, depth 2, 1 block per level).
         loss: :class:`LossConfig` (default: squared misfit of cap means at every cell of
             the prediction smoothed by 300 km, + MAE·(1−ρ) similarity;
-            :meth:`LossConfig.published`: the published L1 misfit of raw cap means).
+            :meth:`LossConfig.published`: the published L1 misfit of raw cap means;
+            ``spectral_weight > 0`` adds the spectral consistency term, whose targets, the
+            coarse field's coefficients, are computed here once).
         train: :class:`TrainConfig` (epochs, batch_months, learning_rate, seed,
             checkpoint_every).
         mesh: data-parallel training over a :class:`jax.sharding.Mesh` with a ``"months"``
@@ -316,7 +318,7 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
 
     Raises:
         ValueError: ``noise2self=True`` with fewer than 12 months (among the checks of
-            the inputs).
+            the inputs); a ``loss.spectral_lmax`` the grid does not resolve.
 
     Reference: Gou & Soja (2024), Nature Water 2, 139–150 (method, patch-based).
     """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -43,6 +44,21 @@ class LossConfig:
             raw cap means, as published.
         targets_resolution_deg: evaluate the caps only at the cell centres of this coarser
             grid (a multiple of the data grid's resolution); None: at every cell.
+        spectral_weight: weight of the spectral consistency term
+            (:class:`~jaxgeo.downscale._spectral.SpectralConsistency`): the output's
+            spherical-harmonic coefficients up to ``spectral_lmax``, seen through the
+            coarse product's filter over the mask, against the coarse field's, weighted by
+            the product's per-degree errors. 0 (default): off. An alternative to the cap
+            term (``cap_weight=0``) or a complement to it.
+        spectral_lmax: the coarse product's truncation degree; None: ``min(60, nlat − 1)``
+            (:func:`jaxgeo.downscale.experiments.grace_lmax`).
+        spectral_half_width_km: half-width (km) of the product's Gaussian smoothing (default
+            300); None: truncation only.
+        spectral_sigma: per-degree standard deviation of one coefficient of the product's
+            unfiltered solution (degrees 0..``spectral_lmax``; e.g. the RMS over orders of
+            a Level-2 file's calibrated ``sigma_C``/``sigma_S``), relative: only its shape
+            matters. None: :func:`~jaxgeo.downscale._spectral.default_degree_sigma`
+            (``e^{l/12}/√(2l+1)``).
 
     The retired keyword ``observation_km`` still works for one release (DeprecationWarning).
     """
@@ -53,9 +69,14 @@ class LossConfig:
     similarity_weights: tuple[float, ...] = (1.0,)
     observation_half_width_km: float | None = 300.0
     targets_resolution_deg: float | None = None
+    spectral_weight: float = 0.0
+    spectral_lmax: int | None = None
+    spectral_half_width_km: float | None = 300.0
+    spectral_sigma: tuple[float, ...] | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "similarity", tuple(self.similarity))
+        _check_spectral(self)
         object.__setattr__(self, "similarity_weights",
                            tuple(float(w) for w in self.similarity_weights))
         unknown = [s for s in self.similarity if s not in SIMILARITY]
@@ -99,6 +120,42 @@ def _init_with_retired(self, *args, **kwargs):
 LossConfig.__init__ = _init_with_retired
 
 
+def _number(v) -> bool:
+    return (isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
+            and bool(np.isfinite(v)))
+
+
+def _check_spectral(cfg: LossConfig) -> None:
+    """The spectral fields of ``cfg`` (one-line ValueErrors naming the field)."""
+    w = cfg.spectral_weight
+    if not (_number(w) and w >= 0):
+        raise ValueError(f"LossConfig.spectral_weight must be a finite number >= 0, got {w!r}")
+    lmax = cfg.spectral_lmax
+    if lmax is not None and not (isinstance(lmax, (int, np.integer))
+                                 and not isinstance(lmax, bool) and lmax >= 1):
+        raise ValueError(f"LossConfig.spectral_lmax must be an integer >= 1 (or None), got "
+                         f"{lmax!r}")
+    hw = cfg.spectral_half_width_km
+    if hw is not None and not (_number(hw) and hw > 0):
+        raise ValueError(f"LossConfig.spectral_half_width_km must be a positive number (or "
+                         f"None: no smoothing), got {hw!r}")
+    sigma = cfg.spectral_sigma
+    if sigma is None:
+        return
+    if isinstance(sigma, (str, bytes)) or np.ndim(sigma) != 1:
+        raise ValueError(f"LossConfig.spectral_sigma must be a sequence of per-degree "
+                         f"errors, got {sigma!r}")
+    sigma = tuple(sigma)
+    for ell, v in enumerate(sigma):
+        if not (_number(v) and v > 0):
+            raise ValueError(f"LossConfig.spectral_sigma is {v!r} at degree {ell}; every "
+                             "per-degree error must be finite and > 0")
+    if lmax is not None and len(sigma) != lmax + 1:
+        raise ValueError(f"LossConfig.spectral_sigma has {len(sigma)} values; "
+                         f"spectral_lmax={lmax} needs {lmax + 1} (degrees 0..{lmax})")
+    object.__setattr__(cfg, "spectral_sigma", tuple(float(v) for v in sigma))
+
+
 @pytree_dataclass
 class LossConstants:
     """What the loss needs besides the batch, built once per run by :func:`loss_constants`.
@@ -110,20 +167,30 @@ class LossConstants:
         pixel_weights: ``(nlat, nlon)`` float32 cell areas over the mask (max 1).
         observation_op: the :class:`~jaxgeo.sphere.GaussianSmooth` of the coarse
             product's smoothing, or None.
+        spectral_op: the :class:`~jaxgeo.downscale._spectral.SpectralConsistency` of the
+            spectral term (None when ``spectral_weight`` is 0).
     """
 
     cap_op: object
     centre_weights: jnp.ndarray
     pixel_weights: jnp.ndarray
     observation_op: object = None
+    spectral_op: object = None
 
 
 def loss_constants(grid: Grid, mask: np.ndarray, radius_deg: float,
-                   cfg: LossConfig = LossConfig()) -> LossConstants:
+                   cfg: LossConfig = LossConfig(), *,  # noqa: B008 (frozen)
+                   field_shift: float = 0.0) -> LossConstants:
     """The operators and weights of the loss on ``grid`` over ``mask`` (float32).
 
     Cell and centre weights are cell areas over the mask; a coarse cap centre
     (``cfg.targets_resolution_deg``) counts in proportion to the masked area of its cell.
+    ``field_shift``: ``offset / scale`` of the run's :class:`NormStats` (the normalised
+    fields plus it are zero where the field is zero), used by the spectral term only.
+
+    Raises:
+        ValueError: a ``spectral_lmax`` the grid does not resolve, or a ``spectral_sigma``
+            too short for it.
     """
     from ..sphere import CapAverage, GaussianSmooth
 
@@ -142,26 +209,51 @@ def loss_constants(grid: Grid, mask: np.ndarray, radius_deg: float,
     observation = (None if cfg.observation_half_width_km is None
                    else GaussianSmooth(grid, cfg.observation_half_width_km, mask=mask,
                                        dtype=jnp.float32))
+    spectral = None
+    if cfg.spectral_weight > 0:
+        from ._spectral import SpectralConsistency
+        from .experiments import grace_lmax
+
+        spectral = SpectralConsistency.create(
+            grid, mask, grace_lmax(grid) if cfg.spectral_lmax is None else cfg.spectral_lmax,
+            half_width_km=cfg.spectral_half_width_km, sigma=cfg.spectral_sigma,
+            shift=field_shift, dtype=jnp.float32)
     return LossConstants(cap_op=op,
                          centre_weights=jnp.asarray(centre_w / centre_w.max(), jnp.float32),
                          pixel_weights=jnp.asarray(area / area.max(), jnp.float32),
-                         observation_op=observation)
+                         observation_op=observation, spectral_op=spectral)
 
 
 def composite_loss(pred, model_field, target_caps, constants: LossConstants,
                    cfg: LossConfig):
-    """Total loss and its terms ``(total, {"cap": .., name: ..})`` for one batch.
+    """Total loss and its terms ``(total, {"cap": .., name: .., "spectral": ..})`` for one
+    batch.
 
     Args:
         pred, model_field: ``(B, nlat, nlon)`` prediction and model field (normalised).
-        target_caps: ``(B, tlat, tlon)`` cap means of the coarse field.
+        target_caps: ``(B, tlat, tlon)`` cap means of the coarse field; with the spectral
+            term, the tuple ``(cap_means, clm, slm)`` with the coarse field's coefficients
+            ``(B, L+1, L+1)`` (:meth:`SpectralConsistency.targets`).
         constants: :class:`LossConstants` (from :func:`loss_constants`).
         cfg: :class:`LossConfig`.
+
+    With ``cap_weight`` 0 the cap term is still reported, without a gradient.
     """
+    spectral_targets = None
+    if isinstance(target_caps, tuple):
+        target_caps, *spectral_targets = target_caps
+    if cfg.spectral_weight > 0 and (constants.spectral_op is None or spectral_targets is None):
+        raise ValueError("LossConfig.spectral_weight > 0 needs loss_constants built with "
+                         "that LossConfig and targets (cap_means, clm, slm)")
     observed = pred if constants.observation_op is None else constants.observation_op(pred)
+    if cfg.cap_weight == 0:
+        observed = jax.lax.stop_gradient(observed)
     terms = {"cap": losses.cap_consistency(observed, target_caps, constants.cap_op,
                                            constants.centre_weights, power=cfg.cap_power)}
     total = cfg.cap_weight * terms["cap"]
+    if cfg.spectral_weight > 0:
+        terms["spectral"] = constants.spectral_op(pred, *spectral_targets)
+        total = total + cfg.spectral_weight * terms["spectral"]
     for name, w in zip(cfg.similarity, cfg.similarity_weights, strict=True):
         terms[name] = SIMILARITY[name](pred, model_field, constants.pixel_weights)
         total = total + w * terms[name]

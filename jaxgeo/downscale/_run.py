@@ -63,7 +63,8 @@ def training_run(coarse, model, mask, features, radius_deg, model_tendency, nois
     else:
         noise2self = resolve_noise2self(noise2self, fields.coarse.shape[0], stacklevel + 1)
     norm = norm_stats(fields)
-    constants = loss_constants(fields.grid, fields.mask, radius_deg, loss)
+    constants = loss_constants(fields.grid, fields.mask, radius_deg, loss,
+                               field_shift=norm.offset / norm.scale)
     # with caps at every cell the loss operator is the low-pass operator too: build it once
     inputs = build_inputs(fields, norm, radius_deg, tendency_channel=model_tendency,
                           noise2self=noise2self,
@@ -71,6 +72,8 @@ def training_run(coarse, model, mask, features, radius_deg, model_tendency, nois
                           else None, start=start_field)
     target_caps = np.nan_to_num(apply_chunked(constants.cap_op, inputs.coarse)).astype(
         np.float32)
+    if constants.spectral_op is not None:  # the coarse field's coefficients, once
+        target_caps = (target_caps, *constants.spectral_op.month_targets(inputs.coarse))
     settings = RunSettings(
         resolution_deg=fields.grid.resolution_deg, lon_start=fields.grid.lon_start,
         in_channels=int(inputs.x.shape[-1]), features=tuple(fields.features), norm=norm,

@@ -43,7 +43,12 @@ HISTORICAL_DEFAULTS = {
 #: settings became the defaults (``cap_power`` 1, no observation smoothing). Versions 1
 #: and 2 are read with it; every key this code writes is stored explicitly, so the defaults
 #: of :class:`LossConfig` never decide what a stored run meant.
-HISTORICAL_LOSS_DEFAULTS = dataclasses.asdict(LossConfig.published())
+HISTORICAL_LOSS_DEFAULTS = {
+    **dataclasses.asdict(LossConfig.published()),
+    # no spectral term existed before these keys were stored (pinned, not the defaults)
+    "spectral_weight": 0.0, "spectral_lmax": None, "spectral_half_width_km": 300.0,
+    "spectral_sigma": None,
+}
 #: loss keys renamed since version 1 (old → new)
 _LOSS_RENAMED = {"observation_km": "observation_half_width_km"}
 

@@ -201,7 +201,8 @@ def train(net, inputs: np.ndarray, model_field: np.ndarray, target_caps: np.ndar
         net: the :class:`~jaxgeo.downscale.DownscaleNet`.
         inputs: ``(T, nlat, nlon, C)`` float32 network inputs.
         model_field: ``(T, nlat, nlon)`` float32 normalised model field (similarity target).
-        target_caps: ``(T, tlat, tlon)`` float32 cap means of the normalised coarse field.
+        target_caps: ``(T, tlat, tlon)`` float32 cap means of the normalised coarse field;
+            with the spectral term the tuple ``(cap_means, clm, slm)`` (each month-first).
         constants: the :class:`LossConstants` of the run.
         train_cfg, loss_cfg: settings.
         settings: the :class:`RunSettings` stored with each checkpoint; on resume they must
@@ -267,7 +268,7 @@ def train(net, inputs: np.ndarray, model_field: np.ndarray, target_caps: np.ndar
             idx = np.sort(epoch_order(train_cfg.seed, epoch, n_months)[k * batch:(k + 1) * batch])
             try:
                 terms = step_fn(net, optimizer, put(inputs[idx]), put(model_field[idx]),
-                                put(target_caps[idx]), constants)
+                                jax.tree.map(lambda a, i=idx: put(a[i]), target_caps), constants)
             except FloatingPointError:  # jax_debug_nans, or non-finite weights
                 raise _diverged(s + 1, epoch, None, train_cfg, saved, checkpoint_dir) from None
             terms = {key: _scalar(v) for key, v in terms.items()}
