@@ -231,7 +231,8 @@ def _write(args, fitted, coarse, model, features, provenance, out_path, action: 
 
 #: flags of the cap network that do not apply to ``--method patch`` (given: an error)
 _CAP_ONLY = ("radius_deg", "published", "observation_half_width_km", "cap_power",
-             "noise2self", "start", "coarse_lmax", "coarse_half_width_km", "use_network")
+             "noise2self", "start", "coarse_lmax", "coarse_half_width_km", "use_network",
+             "cap_weight", "spectral_weight")
 _PATCH_ONLY = ("patch_size", "patches_per_epoch")
 
 
