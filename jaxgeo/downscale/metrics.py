@@ -225,6 +225,9 @@ def gauge_agreement(pred, gauges, grid: Grid) -> dict:
         out[name] = {"rmse": float(np.sqrt(((a - b) ** 2).sum() / max(ok.sum(), 1))),
                      "correlation": float(np.median(corr)) if corr.size else float("nan"),
                      "n": int(sel.sum())}
+    return out
+
+
 def coverage(mean, sigma, truth, grid: Grid, mask, k: float = 2.0, by=None) -> dict:
     """Area-weighted fraction of the truth inside ``mean ± k·sigma`` over the mask.
 

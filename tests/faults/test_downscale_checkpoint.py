@@ -165,7 +165,8 @@ def test_kill_during_the_first_checkpoint_save_does_not_block_the_rerun(tmp_path
                            env=worker_env(), capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert marker.read_text().split() == ["done", "8"]  # trained from scratch, all 8 steps
-    assert sorted(p.name for p in ckpt.iterdir()) == ["6", "8"]  # the stale temporary is gone
+    # the stale temporary is gone (selection.json: the finished run's choice of output)
+    assert sorted(p.name for p in ckpt.iterdir()) == ["6", "8", "selection.json"]
 
 
 def test_non_finite_loss_is_one_clear_error_and_keeps_the_checkpoint(data, tmp_path):

@@ -12,7 +12,7 @@ from support.downscale_data import tiny_experiment
 from jaxgeo.cli import main
 
 # 8 months: the published inputs, explicitly (the default would fall back with a warning)
-ARGS = ["--epochs", "1", "--radius-deg", "20", "--quiet", "--no-noise2self"]
+ARGS = ["--epochs", "1", "--radius-deg", "20", "--quiet", "--no-noise2self", "--start", "cap"]
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,8 @@ def test_checkpoint_path_that_is_a_file_and_a_damaged_checkpoint(files, tmp_path
     # resuming with more epochs reads the damaged checkpoint
     rc = main(["downscale", "fit", "--coarse", str(files / "grace.nc"), "--model",
                str(files / "model.nc"), "--out", str(out), "--epochs", "2", "--radius-deg",
-               "20", "--quiet", "--no-noise2self", "--checkpoint-dir", str(ckpt)])
+               "20", "--quiet", "--no-noise2self", "--start", "cap", "--checkpoint-dir",
+               str(ckpt)])
     assert rc == 2
     err = _one_error_line(capsys)
     assert f"step {last} is corrupted" in err

@@ -51,8 +51,9 @@ def _feats(d, units, scale=1.0):
 
 
 def _fit(coarse, model, d, **kw):
+    # the classical start: these tests are about the network's unit handling
     return fit(coarse, model, mask=d["mask"], radius_deg=15.0, net=NET, quiet=True,
-               train=TrainConfig(epochs=1, batch_months=2), **kw)
+               train=TrainConfig(epochs=1, batch_months=2), **{"start": "cap", **kw})
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_resuming_with_relabelled_features(data, tmp_path):
     _fit(data["coarse"], data["model"], data, features=data["features"], checkpoint_dir=ckpt)
     again = fit(data["coarse"], data["model"], mask=data["mask"], radius_deg=15.0, net=NET,
                 quiet=True, train=TrainConfig(epochs=2, batch_months=2),
-                features=_feats(data, "kg m-2"), checkpoint_dir=ckpt)
+                features=_feats(data, "kg m-2"), checkpoint_dir=ckpt, start="cap")
     assert again.settings.feature_units == ("kg m-2",)
     with pytest.raises(CheckpointError, match="'norm' differs"):
         _fit(data["coarse"], data["model"], data, features=_feats(data, "m", 1e-3),
@@ -281,7 +282,7 @@ def test_cli_prints_the_spread_error_and_the_unit_warning_as_one_line(tmp_path, 
     def run(coarse, model):
         return main(["downscale", "fit", "--coarse", str(tmp_path / coarse), "--model",
                      str(tmp_path / model), "--out", str(out), "--epochs", "1",
-                     "--radius-deg", "20", "--quiet", "--no-noise2self"])
+                     "--radius-deg", "20", "--quiet", "--no-noise2self", "--start", "cap"])
 
     assert run("grace.nc", "model_m.nc") == 2
     err = capsys.readouterr().err
