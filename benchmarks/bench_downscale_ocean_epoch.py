@@ -12,8 +12,9 @@ the network; ``conserve_mass=True``), one epoch.
 Reported: the wall time until the first training step is done (inputs, the matched
 start's choice among 6 radii × 3 model candidates, the loss constants, the first step with
 its compilation) and of each later step, months per second over the steps after the
-first, the peak resident memory of the process (``ru_maxrss``) next to the size of the network inputs (one float32
-copy of ``(months, 720, 1440, channels)``), and the load average. Prints a table and writes
+first, the peak resident memory of the process (``ru_maxrss``) next to the size of the
+network inputs (one float32 copy of ``(months, 720, 1440, channels)``), and the load
+average. Prints a table and writes
 ``benchmarks/results/downscale_ocean_epoch_cpu.json``.
 
     python benchmarks/bench_downscale_ocean_epoch.py              # 24 months, batch 4
