@@ -6,7 +6,10 @@ and seed, and each prediction is compared with the truth (area-weighted RMSE ove
 mask, mm), beside the coarse field, the model and :func:`jaxgeo.downscale.baseline`:
 
 * ``defaults``: ``fit(coarse, model, mask=..., features=...)`` with nothing else set;
-* ``published``: ``noise2self=False, loss=LossConfig.published()`` (Gou & Soja 2024).
+* ``published``: ``start="cap", noise2self=False, loss=LossConfig.published()`` (Gou &
+  Soja 2024);
+* ``classical_noise2self``: ``start="cap", noise2self=True`` (the defaults before the
+  matched start).
 
 Prints a table and writes JSON (default ``benchmarks/results/downscale_defaults_cpu.json``).
 
@@ -33,11 +36,16 @@ ROOT = Path(__file__).resolve().parents[1]
 def _published():
     from jaxgeo.downscale import LossConfig
 
-    return {"noise2self": False, "loss": LossConfig.published()}
+    return {"start": "cap", "noise2self": False, "loss": LossConfig.published()}
+
+
+def _classical_noise2self():
+    return {"start": "cap", "noise2self": True}
 
 
 #: case name → fit keywords besides the data and TrainConfig (a function: built lazily)
-CASES = {"defaults": dict, "published": _published}
+CASES = {"defaults": dict, "published": _published,
+         "classical_noise2self": _classical_noise2self}
 
 
 def main() -> None:
@@ -75,7 +83,9 @@ def main() -> None:
         seconds = time.perf_counter() - t0
         s = fitted.settings
         rows[name] = {"rmse_mm": rmse(fitted.predict(ds.coarse, ds.model, feats).values),
-                      "seconds_fit": seconds, "noise2self": s.noise2self,
+                      "seconds_fit": seconds, "noise2self": s.noise2self, "start": s.start,
+                      "start_radius_deg": s.start_radius_deg,
+                      "network_kept": fitted.selection.use_network,
                       "cap_power": s.loss.cap_power,
                       "observation_half_width_km": s.loss.observation_half_width_km}
         print(f"{name}: {rows[name]['rmse_mm']:.2f} mm ({seconds:.0f} s)", flush=True)

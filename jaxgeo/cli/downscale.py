@@ -289,11 +289,12 @@ def _fit(args) -> int:
         raise ValueError(f"{_flag(given[0])} applies to --method patch only")
     out_path = _args.output_file(args.out)  # checked before the training, not after
     coarse, model, features, mask, provenance = _read_inputs(args)
-    loss = LossConfig.published() if args.published else LossConfig()
     changes = {k: v for k in ("cap_power", "observation_half_width_km", "cap_weight",
                               "spectral_weight")
                if (v := getattr(args, k, None)) is not None}
-    loss = dataclasses.replace(loss, **changes)
+    # nothing given: None, fit's loss of the start (spectral consistency for the matched one)
+    loss = (LossConfig.published() if args.published else LossConfig() if changes else None)
+    loss = dataclasses.replace(loss, **changes) if changes else loss
     noise2self = args.noise2self
     if noise2self is None and args.published:
         noise2self = False

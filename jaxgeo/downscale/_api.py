@@ -219,7 +219,7 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
         use_network: bool | None = None,
         conserve_mass: bool = False,
         net: NetConfig = NetConfig(),  # noqa: B008 (frozen: immutable default)
-        loss: LossConfig = LossConfig(),  # noqa: B008
+        loss: LossConfig | None = None,
         train: TrainConfig = TrainConfig(),  # noqa: B008
         mesh=None, checkpoint_dir=None, quiet: bool = False, callback=None,
         **retired) -> Downscaler:
@@ -290,11 +290,14 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
             ocean bottom pressure, where the models lack the global ocean mass; off by
             default (land). Stored in :class:`RunSettings`.
         net: :class:`NetConfig` (default: width 16, depth 2, 1 block per level).
-        loss: :class:`LossConfig` (default: squared misfit of cap means at every cell of
-            the prediction smoothed by 300 km, + MAE·(1−ρ) similarity;
-            :meth:`LossConfig.published`: the published L1 misfit of raw cap means;
-            ``spectral_weight > 0`` adds the spectral consistency term, whose targets, the
-            coarse field's coefficients, are computed here once).
+        loss: :class:`LossConfig`; None (default): the loss of the start
+            (:func:`~jaxgeo.downscale._run.start_loss`): with the matched start of a
+            product with leakage (GRACE), the spectral consistency term through the
+            product's own filter (``LossConfig(cap_weight=0, spectral_weight=1,
+            spectral_lmax=..., spectral_half_width_km=...)``), with the similarity term
+            taken against the start; else ``LossConfig()`` (squared misfit of cap means
+            of the prediction smoothed by 300 km, + MAE·(1−ρ) similarity);
+            :meth:`LossConfig.published`: the published L1 misfit of raw cap means.
         train: :class:`TrainConfig` (epochs, batch_months, learning_rate, seed,
             checkpoint_every).
         mesh: data-parallel training over a :class:`jax.sharding.Mesh` with a ``"months"``
@@ -328,6 +331,7 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
                        use_network=use_network, conserve_mass=conserve_mass)
     fields, inputs, target_caps, constants, settings = run[:5]
     start_field, coarse_filter = run.start, run.coarse_filter
+    loss = settings.loss  # resolved: None means the loss of the start
     network = DownscaleNet.create(inputs.x.shape[-1], net,
                                   residual_channel=inputs.residual_channel, seed=train.seed)
     history = run_training(network, inputs.x, inputs.model, target_caps, constants,

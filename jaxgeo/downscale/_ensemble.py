@@ -144,7 +144,7 @@ def fit_ensemble(coarse, model, *, mask, members: int = 5, seeds=None, features=
                  noise2self: bool | None = None, start: str = "matched",
                  coarse_filter=None,
                  net: NetConfig = NetConfig(),  # noqa: B008 (frozen: immutable default)
-                 loss: LossConfig = LossConfig(),  # noqa: B008
+                 loss: LossConfig | None = None,
                  train: TrainConfig = TrainConfig(),  # noqa: B008
                  mesh=None, strategy: str = "auto", quiet: bool = False, callback=None,
                  **retired) -> EnsembleDownscaler:
@@ -191,6 +191,7 @@ def fit_ensemble(coarse, model, *, mask, members: int = 5, seeds=None, features=
     fields, inputs, target_caps, constants, settings = training_run(
         coarse, model, mask, features, radius_deg, model_tendency, noise2self, net, loss,
         train, start=start, coarse_filter=coarse_filter, use_network=True)[:5]
+    loss = settings.loss  # resolved: None means the loss of the start
     n_months = inputs.x.shape[0]
     batch = _batch(train, n_months, None)
     steps_per_epoch = n_months // batch

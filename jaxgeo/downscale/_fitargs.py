@@ -38,8 +38,7 @@ def retired_fit_keywords(kwargs: dict, net, loss, train, quiet):
     if isinstance(loss, dict):
         warn("loss as a dict", "loss=LossConfig(...)")
         loss = LossConfig(**loss)
-    elif loss is None:
-        loss = LossConfig()
+    # loss None stays None: fit chooses the loss of its start (see _run.start_loss)
     if "progress" in kwargs:
         warn("progress", "quiet=")
         quiet = not kwargs.pop("progress")
@@ -58,7 +57,7 @@ def retired_fit_keywords(kwargs: dict, net, loss, train, quiet):
         if old in kwargs:
             warn(old, f"loss=LossConfig({new}=...)")
             changes[new] = kwargs.pop(old)
-    loss = dataclasses.replace(loss, **changes) if changes else loss
+    loss = dataclasses.replace(loss or LossConfig(), **changes) if changes else loss
     reject_unknown(kwargs, where="fit")
     return net, loss, train, quiet
 

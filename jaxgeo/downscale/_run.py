@@ -10,12 +10,27 @@ import numpy as np
 from ._data import prepare
 from ._features import NOISE2SELF_MIN_MONTHS, apply_chunked, build_inputs, norm_stats
 from ._fitargs import resolve_noise2self
-from ._loss import loss_constants
+from ._loss import LossConfig, loss_constants
 from ._models import split_models
 from ._settings import RunSettings, fingerprint
 from ._start import CoarseFilter, choose_start
 
-__all__ = ["TrainingRun", "training_run"]
+__all__ = ["TrainingRun", "start_loss", "training_run"]
+
+
+def start_loss(start: str, coarse_filter: CoarseFilter | None) -> LossConfig:
+    """The default loss of a start: for the matched start of a product with leakage
+    (GRACE), the spectral consistency term through the product's own filter instead of the
+    cap term (measured better: the README's suite); else :class:`LossConfig` ``()`` (cap
+    means of the prediction through the product's Gaussian over the mask, which is that
+    filter when it has no leakage)."""
+    if start == "matched" and coarse_filter is not None and coarse_filter.leakage:
+        return LossConfig(cap_weight=0.0, spectral_weight=1.0,
+                          spectral_lmax=coarse_filter.lmax,
+                          spectral_half_width_km=coarse_filter.half_width_km)
+    if start == "matched" and coarse_filter is not None:
+        return LossConfig(observation_half_width_km=coarse_filter.half_width_km)
+    return LossConfig()
 
 
 class TrainingRun(NamedTuple):
@@ -48,7 +63,7 @@ def training_run(coarse, model, mask, features, radius_deg, model_tendency, nois
     start_field = None
     if start == "matched":
         coarse_filter = coarse_filter or CoarseFilter.of(
-            coarse, fields.grid, loss.observation_half_width_km or 300.0)
+            coarse, fields.grid, (loss or LossConfig()).observation_half_width_km or 300.0)
         start_field, choice = choose_start(fields, coarse_filter,
                                            fallback_radius_deg=radius_deg)
         noise2self = False
@@ -62,6 +77,8 @@ def training_run(coarse, model, mask, features, radius_deg, model_tendency, nois
                 UserWarning, stacklevel=stacklevel)
     else:
         noise2self = resolve_noise2self(noise2self, fields.coarse.shape[0], stacklevel + 1)
+    if loss is None:
+        loss = start_loss(start, coarse_filter)
     norm = norm_stats(fields)
     constants = loss_constants(fields.grid, fields.mask, radius_deg, loss,
                                field_shift=norm.offset / norm.scale)
@@ -72,6 +89,11 @@ def training_run(coarse, model, mask, features, radius_deg, model_tendency, nois
                           else None, start=start_field)
     target_caps = np.nan_to_num(apply_chunked(constants.cap_op, inputs.coarse)).astype(
         np.float32)
+    if start_field is not None:
+        # the network corrects the start: stay close to it (the raw model still carries
+        # the large-scale error the start removed)
+        inputs = inputs._replace(model=np.ascontiguousarray(
+            inputs.x[..., inputs.residual_channel]))
     if constants.spectral_op is not None:  # the coarse field's coefficients, once
         target_caps = (target_caps, *constants.spectral_op.month_targets(inputs.coarse))
     settings = RunSettings(

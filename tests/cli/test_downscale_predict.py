@@ -73,7 +73,8 @@ def test_fit_output_is_named_after_the_product_with_settings_and_provenance(trai
         assert v.attrs["units"] == "mm" and v.attrs["long_name"] == "downscaled TWSA"
         s = RunSettings.from_dict(json.loads(out.attrs["run_settings"]))
         # the CLI's defaults are the best measured: the matched start, the default loss
-        assert s.start == "matched" and not s.noise2self and s.loss == LossConfig()
+        assert s.start == "matched" and not s.noise2self
+        assert s.loss.spectral_weight == 1.0 and s.loss.cap_weight == 0.0
         assert s.mask_cells == int(mask.sum()) and s.n_months == N
         a = out.attrs
         assert a["source"] == "jaxgeo downscale fit"
@@ -167,14 +168,14 @@ class _Stop(ValueError):
 
 
 @pytest.mark.parametrize(("extra", "start", "noise2self", "loss"), [
-    ([], "matched", None, LossConfig()),
+    ([], "matched", None, None),
     (["--published"], "cap", False, LossConfig.published()),
     (["--published", "--cap-power", "2"], "cap", False, LossConfig.published(cap_power=2)),
     (["--no-noise2self", "--observation-half-width-km", "150"], "matched", None,
      LossConfig(observation_half_width_km=150.0)),
     (["--published", "--noise2self"], "cap", True, LossConfig.published()),
-    (["--start", "cap"], "cap", None, LossConfig()),
-    (["--noise2self"], "cap", True, LossConfig()),
+    (["--start", "cap"], "cap", None, None),
+    (["--noise2self"], "cap", True, None),
 ])
 def test_cli_fit_passes_the_defaults_or_the_published_setup(trained, tmp_path, capsys,
                                                             monkeypatch, extra, start,

@@ -61,7 +61,8 @@ def test_short_record_falls_back_with_one_warning(short, fallback):
     s = fitted.settings
     assert s.start == "matched" and s.start_radius_deg == 15.0 and not s.noise2self
     assert not fitted.selection.use_network and "8 months" in fitted.selection.reason
-    assert s.loss == LossConfig()
+    # the matched start's loss: spectral consistency through the product's filter
+    assert (s.loss.cap_weight, s.loss.spectral_weight) == (0.0, 1.0)
     # the classical start falls back from noise2self with its own warning
     with warnings.catch_warnings(record=True) as cap:
         warnings.simplefilter("always")
@@ -82,7 +83,8 @@ def test_published_setup_is_one_call_and_equals_the_old_defaults():
 
 
 def test_stored_runs_without_loss_keys_mean_the_published_loss(fallback):
-    s = fallback[0].settings
+    # the cap loss's keys (the matched start's default loss is the spectral one)
+    s = dataclasses.replace(fallback[0].settings, loss=LossConfig())
     d = s.to_dict()
     assert RunSettings.from_dict(d) == s  # every key written: the new defaults survive
     # a version-2 checkpoint written before cap_power and the observation Gaussian existed
