@@ -10,8 +10,8 @@ import numpy as np
 
 from .._grid import Grid
 
-__all__ = ["DEMO_DEFAULTS", "OUTPUTS", "check_out_dir", "format_table", "run_demo",
-           "write_set"]
+__all__ = ["DEMO_DEFAULTS", "OUTPUTS", "check_out_dir", "format_table", "month_maps",
+           "run_demo", "write_set"]
 
 #: the files of one demo run; ``--out`` holds exactly these (written as one set)
 OUTPUTS = ("downscale_demo.nc", "downscale_maps.png", "downscale_trends.png", "metrics.json")
@@ -72,20 +72,23 @@ def _experiment_metrics(ds, fields: dict, trends: dict, grid: Grid, radius_deg: 
     return out
 
 
-def _maps(path: Path, ds, grid: Grid, fields: dict, month: int) -> None:
+def month_maps(path: Path, ds, grid: Grid, fields: dict, month: int, inputs, *,
+               lat_range_deg=(-60, 85)) -> None:
+    """Maps of one month: the truth, the coarse field, ``inputs`` (``(title, key)`` pairs
+    of ``fields``), the downscaled field and its error (the demos' ``downscale_maps.png``)."""
     from .._plot import map_panels
 
     truth = ds.truth.values[month]
     named = [("truth", truth), ("coarse (GRACE-like)", fields["coarse"][month]),
-             ("model", fields["model"][month]), ("baseline", fields["baseline"][month]),
+             *((title, fields[key][month]) for title, key in inputs),
              ("downscaled", fields["downscaled"][month]),
              ("downscaled − truth", fields["downscaled"][month] - truth)]
     lim = np.nanpercentile(np.abs(truth), 98)
     when = str(ds.time.values[month])[:7]
     panels = [(f"{name}, {when}", val, lim if "−" not in name else lim / 2)
               for name, val in named]
-    map_panels(path, grid, panels, ncols=2, cmap="RdBu", unit="mm", lat_range_deg=(-60, 85),
-               figsize=(12, 10))
+    map_panels(path, grid, panels, ncols=2, cmap="RdBu", unit="mm",
+               lat_range_deg=lat_range_deg, figsize=(12, 10))
 
 
 def _trend_maps(path: Path, grid: Grid, trends: dict) -> None:
@@ -270,7 +273,8 @@ def run_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 1.0, n_months: in
                            "source": "jaxgeo.demos.downscale.run_demo", "seed": seed})
     month = int(np.argmax(np.nanstd(ds.truth.values, axis=(1, 2))))
     write_set(out, nc, result, {
-        "downscale_maps.png": lambda path: _maps(path, ds, grid, fields, month),
+        "downscale_maps.png": lambda path: month_maps(
+            path, ds, grid, fields, month, (("model", "model"), ("baseline", "baseline"))),
         "downscale_trends.png": lambda path: _trend_maps(path, grid, trends)})
     if not quiet:
         print(format_table(result))

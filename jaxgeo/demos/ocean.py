@@ -56,22 +56,6 @@ def ocean_metrics(ds, fields: dict, grid: Grid) -> dict:
     return out
 
 
-def _maps(path: Path, ds, grid: Grid, fields: dict, month: int) -> None:
-    from .._plot import map_panels
-
-    truth = ds.truth.values[month]
-    named = [("truth", truth), ("coarse (GRACE-like)", fields["coarse"][month]),
-             ("model A", fields["model_a"][month]), ("model B", fields["model_b"][month]),
-             ("downscaled", fields["downscaled"][month]),
-             ("downscaled − truth", fields["downscaled"][month] - truth)]
-    lim = np.nanpercentile(np.abs(truth), 98)
-    when = str(ds.time.values[month])[:7]
-    panels = [(f"{name}, {when}", val, lim if "−" not in name else lim / 2)
-              for name, val in named]
-    map_panels(path, grid, panels, ncols=2, cmap="RdBu", unit="mm", lat_range_deg=(-80, 85),
-               figsize=(12, 10))
-
-
 def run_ocean_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 2.5, n_months: int = 48,
                    epochs: int = 4, radius_deg: float = 3.0, seed: int = 0,
                    noise2self: bool | None = None, quiet: bool = False) -> dict:
@@ -101,7 +85,7 @@ def run_ocean_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 2.5, n_mont
 
     from ..downscale import TrainConfig, baseline, fit
     from ..downscale.ocean import ocean_experiment
-    from .downscale import check_out_dir, write_set
+    from .downscale import check_out_dir, month_maps, write_set
 
     out = Path(out_dir)
     check_out_dir(out)
@@ -143,7 +127,9 @@ def run_ocean_demo(out_dir="jaxgeo-demo", *, resolution_deg: float = 2.5, n_mont
                            "source": "jaxgeo.demos.ocean.run_ocean_demo", "seed": seed})
     month = int(np.argmax(np.nanstd(ds.truth.values, axis=(1, 2))))
     write_set(out, nc, result, {
-        "downscale_maps.png": lambda path: _maps(path, ds, grid, fields, month)})
+        "downscale_maps.png": lambda path: month_maps(
+            path, ds, grid, fields, month, (("model A", "model_a"), ("model B", "model_b")),
+            lat_range_deg=(-80, 85))})
     if not quiet:
         print(format_ocean_table(result))
         print(f"wrote {out}/downscale_demo.nc, downscale_maps.png, metrics.json")

@@ -167,6 +167,22 @@ class _Stop(ValueError):
     pass
 
 
+def _seen_by_fit(trained, tmp_path, capsys, monkeypatch, *extra) -> dict:
+    """The keywords ``jaxgeo downscale fit ... *extra`` passes to ``fit`` (stopped there)."""
+    d, _ = trained
+    seen = {}
+
+    def fake_fit(coarse, model, **kw):
+        seen.update(kw)
+        raise _Stop("stopped before training")
+
+    monkeypatch.setattr(jaxgeo.downscale, "fit", fake_fit)
+    rc = main(["downscale", "fit", "--coarse", str(d / "grace.nc"), "--model",
+               str(d / "model.nc"), "--out", str(tmp_path / "x.nc"), "--quiet", *extra])
+    assert rc == 2 and "stopped before training" in capsys.readouterr().err
+    return seen
+
+
 @pytest.mark.parametrize(("extra", "start", "noise2self", "loss"), [
     ([], "matched", None, None),
     (["--published"], "cap", False, LossConfig.published()),
@@ -180,17 +196,7 @@ class _Stop(ValueError):
 def test_cli_fit_passes_the_defaults_or_the_published_setup(trained, tmp_path, capsys,
                                                             monkeypatch, extra, start,
                                                             noise2self, loss):
-    d, _ = trained
-    seen = {}
-
-    def fake_fit(coarse, model, **kw):
-        seen.update(kw)
-        raise _Stop("stopped before training")
-
-    monkeypatch.setattr(jaxgeo.downscale, "fit", fake_fit)
-    rc = main(["downscale", "fit", "--coarse", str(d / "grace.nc"), "--model",
-               str(d / "model.nc"), "--out", str(tmp_path / "x.nc"), "--quiet", *extra])
-    assert rc == 2 and "stopped before training" in capsys.readouterr().err
+    seen = _seen_by_fit(trained, tmp_path, capsys, monkeypatch, *extra)
     assert seen["noise2self"] is noise2self and seen["loss"] == loss
     assert seen["start"] == start and seen["coarse_filter"] is None
     assert seen["use_network"] is None
@@ -201,17 +207,8 @@ def test_cli_fit_passes_the_coarse_filter_and_the_network_choice(trained, tmp_pa
     from jaxgeo.downscale import CoarseFilter
 
     d, _ = trained
-    seen = {}
-
-    def fake_fit(coarse, model, **kw):
-        seen.update(kw)
-        raise _Stop("stopped before training")
-
-    monkeypatch.setattr(jaxgeo.downscale, "fit", fake_fit)
-    rc = main(["downscale", "fit", "--coarse", str(d / "grace.nc"), "--model",
-               str(d / "model.nc"), "--out", str(tmp_path / "x.nc"), "--quiet",
-               "--coarse-lmax", "7", "--coarse-half-width-km", "0", "--use-network", "no"])
-    assert rc == 2 and "stopped before training" in capsys.readouterr().err
+    seen = _seen_by_fit(trained, tmp_path, capsys, monkeypatch, "--coarse-lmax", "7",
+                        "--coarse-half-width-km", "0", "--use-network", "no")
     assert seen["coarse_filter"] == CoarseFilter(7, None) and seen["use_network"] is False
     with pytest.raises(SystemExit) as exc:
         main(["downscale", "fit", "--coarse", str(d / "grace.nc"), "--model",
