@@ -158,11 +158,15 @@ class Downscaler:
             out = self._network_output(fields, start, batch_months, mesh)
         return self._product(out, fields, model, conserve_mass)
 
-    def _network_output(self, fields, start, batch_months: int = 8, mesh=None) -> np.ndarray:
-        """The network's output for prepared ``fields``, ``(T, nlat, nlon)`` in their unit."""
+    def _network_output(self, fields, start, batch_months: int = 8, mesh=None,
+                        x=None) -> np.ndarray:
+        """The network's output for prepared ``fields``, ``(T, nlat, nlon)`` in their unit.
+
+        ``x``: the network inputs of ``fields`` when the caller has them (``fit``)."""
         s = self.settings
-        x = build_inputs(fields, s.norm, s.radius_deg, tendency_channel=s.model_tendency,
-                         noise2self=s.noise2self, start=start).x
+        if x is None:
+            x = build_inputs(fields, s.norm, s.radius_deg, tendency_channel=s.model_tendency,
+                             noise2self=s.noise2self, start=start).x
         graphdef, state = nnx.split(self.net)
         run = _forward(graphdef)
         if mesh is None:
@@ -341,7 +345,8 @@ def fit(coarse, model, *, mask, features=None, radius_deg: float = 3.0,
     out = Downscaler(network, settings, fields.mask, history, units=fields.units)
     if start_field is not None:
         net_out = (None if use_network is not None else
-                   out._network_output(fields, start_field, train.batch_months))
+                   out._network_output(fields, start_field, train.batch_months,
+                                       x=inputs.x))
         out.selection = select_network(net_out, start_field, fields, coarse_filter,
                                        use_network)
         if checkpoint_dir is not None:

@@ -167,17 +167,18 @@ def _model(fields: Fields, name: str) -> np.ndarray:
 
 
 def matched_start(fields: Fields, coarse_filter: CoarseFilter, radius_deg: float,
-                  filtered_model=None, model: str = "") -> np.ndarray:
+                  filtered_model=None, model: str = "", op=None) -> np.ndarray:
     """``model + cap_r(coarse − F(model))`` over the mask, float64, 0 outside.
 
     ``filtered_model``: ``F(model)`` when the caller has it. ``model``: ``""`` the model
-    field, or the name of a model member among the features (``model:<name>``).
+    field, or the name of a model member among the features (``model:<name>``). ``op``:
+    the masked cap operator of ``radius_deg`` when the caller has one.
     """
     m = _model(fields, model)
     fm = (coarse_filter.apply(m, fields.grid, fields.mask)
           if filtered_model is None else filtered_model)
     diff = np.where(fields.mask, fields.coarse - fm, 0.0)
-    op = _cap_op(fields.grid, radius_deg, fields.mask)
+    op = _cap_op(fields.grid, radius_deg, fields.mask) if op is None else op
     corr = apply_chunked(op, diff.astype(op.dtype)).astype(np.float64)
     return np.where(fields.mask, m + corr, 0.0)
 
@@ -205,11 +206,12 @@ def choose_start(fields: Fields, coarse_filter: CoarseFilter, radii=RADII_DEG, *
     noise_var = white_covariance(coarse, coarse, fields.time, w)
     members = [k for k in fields.features if k.startswith(MEMBER_PREFIX)]
     best = None
+    ops = {float(r): _cap_op(fields.grid, float(r), fields.mask) for r in radii}  # built once
     for name in [""] + (members if len(members) > 1 else []):
         fm = coarse_filter.apply(_model(fields, name), fields.grid, fields.mask)
         risks = []
         for r in radii:
-            start = matched_start(fields, coarse_filter, float(r), fm, name)
+            start = matched_start(fields, coarse_filter, float(r), fm, name, ops[float(r)])
             fs = coarse_filter.apply(start, fields.grid, fields.mask)
             risk = filtered_risk(fs, coarse, fields.time, w, noise_var)
             risks.append((float(r), _rms(risk)))
